@@ -1,0 +1,1 @@
+"""The LLM team: weights, backends, accounting."""

@@ -1,0 +1,114 @@
+"""The LLM team: local llama.cpp models with grammar-constrained JSON answers and per-model accounting."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+
+from ..errors import UserError
+from ..presets import load_preset
+from . import weights
+
+
+@dataclass
+class Usage:
+    """What one model cost during a run. `seconds` is wall time inside the model; compute = tokens x parameters."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    invalid: int = 0
+    duplicate: int = 0
+
+    def as_dict(self, parameters: float) -> dict:
+        tokens = self.prompt_tokens + self.completion_tokens
+        return asdict(self) | {"compute_token_params": tokens * parameters}
+
+
+@dataclass
+class LocalModel:
+    """One GGUF model run by llama-cpp-python (llama.cpp) on the CPU.
+
+    `parameters` is the parameter count; `role` is "small" or "large" (LiteCoOp's heterogeneous team).
+    The llama.cpp context is created on first use; it keeps the previous prompt's KV cache, so prompts
+    that share a prefix (system text, program) are only partly re-evaluated.
+    """
+
+    name: str
+    role: str
+    parameters: float
+    family: str
+    spec: dict
+    seed: int = 0
+    usage: Usage = field(default_factory=Usage)
+    _llama: object = None
+
+    def _load(self):
+        if self._llama is None:
+            from llama_cpp import Llama
+
+            path = weights.assemble(self.spec)
+            extra = {"chat_format": self.spec["chat_format"]} if "chat_format" in self.spec else {}
+            self._llama = Llama(model_path=str(path), n_ctx=4096, n_threads=2, n_batch=512,
+                                seed=self.seed, verbose=False, **extra)
+        return self._llama
+
+    def ask_json(self, system: str, user: str, schema: dict, max_tokens: int = 160,
+                 temperature: float = 0.7) -> dict | None:
+        """Ask for one JSON object that the grammar built from `schema` admits.
+
+        Returns the parsed object, or None if the answer is not valid JSON (counted as invalid).
+        """
+        llama = self._load()
+        start = time.perf_counter()
+        reply = llama.create_chat_completion(
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            response_format={"type": "json_object", "schema": schema},
+            max_tokens=max_tokens, temperature=temperature)
+        self.usage.seconds += time.perf_counter() - start
+        self.usage.calls += 1
+        self.usage.prompt_tokens += reply["usage"]["prompt_tokens"]
+        self.usage.completion_tokens += reply["usage"]["completion_tokens"]
+        try:
+            return json.loads(reply["choices"][0]["message"]["content"])
+        except (json.JSONDecodeError, TypeError):
+            self.usage.invalid += 1
+            return None
+
+
+class Team:
+    """The models of a `models/*.toml` preset, small ones first. Shared by every task of a run."""
+
+    def __init__(self, preset: str = "local-cpu", only: list[str] | None = None, seed: int = 0):
+        specs = load_preset("models", preset).get("model", [])
+        if only:
+            unknown = set(only) - {s["name"] for s in specs}
+            if unknown:
+                raise UserError(f"unknown model(s) {sorted(unknown)} in preset '{preset}'")
+            specs = [s for s in specs if s["name"] in only]
+        if not specs:
+            raise UserError(f"model preset '{preset}' lists no models")
+        self.models = [LocalModel(name=s["name"], role=s["role"], parameters=float(s["parameters"]),
+                                  family=s.get("family", ""), spec=s, seed=seed) for s in specs]
+        self.models.sort(key=lambda m: m.parameters)
+
+    @property
+    def small(self) -> list[LocalModel]:
+        return [m for m in self.models if m.role == "small"] or self.models[:1]
+
+    @property
+    def large(self) -> LocalModel:
+        return self.models[-1]
+
+    def by_name(self, name: str) -> LocalModel:
+        return next(m for m in self.models if m.name == name)
+
+    def usage_report(self) -> dict:
+        """Per-model accounting plus the larger model's share of calls (a fraction in [0, 1])."""
+        per_model = {m.name: m.usage.as_dict(m.parameters) for m in self.models}
+        calls = sum(m.usage.calls for m in self.models)
+        share = self.large.usage.calls / calls if calls else 0.0
+        return {"llm": per_model, "large_model_call_share": share,
+                "llm_s": sum(m.usage.seconds for m in self.models)}

@@ -1,0 +1,54 @@
+"""Builders and runners for measured trials: MetaSchedule's LocalBuilder/LocalRunner, timed.
+
+The stock LocalBuilder imports `tvm.s_tir.tensor_intrin` in every fresh worker pool, which costs ~30 s
+on this 2-core machine per round; CPU candidates need no tensor intrinsics, so `build_candidate` only
+imports them for GPU targets.
+"""
+
+from __future__ import annotations
+
+from tvm.ir.utils import derived_object
+from tvm.s_tir.meta_schedule.builder import LocalBuilder, PyBuilder
+from tvm.s_tir.meta_schedule.runner import EvaluatorConfig, LocalRunner, PyRunner, RunnerFuture
+
+from . import timing
+
+
+def build_candidate(mod, target, _params):
+    """Compile one scheduled PrimFunc module (runs in a builder worker process)."""
+    from tvm.driver import build
+    from tvm.s_tir.transform import RemoveWeightLayoutRewriteBlock
+
+    if target.kind.name != "llvm":
+        import tvm.s_tir.tensor_intrin  # noqa: F401 - registers the GPU tensor-core intrinsics
+
+    mod = RemoveWeightLayoutRewriteBlock(skip_tensor_rewrite=True)(mod)
+    return build(mod, target=target)
+
+
+@derived_object
+class TimedBuilder(PyBuilder):
+    """A LocalBuilder whose build time is added to `timing.seconds["build"]`.
+    `timeout_s` bounds one candidate's compilation (seconds)."""
+
+    def __init__(self, workers: int = 2, timeout_s: float = 60):
+        self.inner = LocalBuilder(max_workers=workers, timeout_sec=timeout_s, f_build=build_candidate)
+
+    def build(self, build_inputs):
+        with timing.phase("build"):
+            return self.inner.build(build_inputs)
+
+
+@derived_object
+class TimedRunner(PyRunner):
+    """A runner that waits for its inner runner's results and adds the wait to `timing.seconds["run"]`.
+    A candidate slower than `timeout_s` seconds (or crashing) comes back as an error, not a hang."""
+
+    def __init__(self, inner=None, timeout_s: float = 30):
+        self.inner = inner or LocalRunner(timeout_sec=timeout_s, evaluator_config=EvaluatorConfig(
+            number=3, repeat=3, min_repeat_ms=40, enable_cpu_cache_flush=False))
+
+    def run(self, runner_inputs):
+        with timing.phase("run"):
+            results = [future.result() for future in self.inner.run(runner_inputs)]
+        return [RunnerFuture(f_done=lambda: True, f_result=lambda r=r: r) for r in results]

@@ -1,0 +1,125 @@
+"""Who proposes children of a tree node: MetaSchedule's random mutators, or an LLM of the team.
+
+The LLM proposer is where LiteCoOp's routing lives: the acting model may name the next model, and after
+`regressions_before_large` consecutive regressions by small models the larger model corrects course.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from . import prompts
+from .llm.team import LocalModel, Team
+from .space import apply_edits, decision_sites
+from .tree import Node
+
+
+@dataclass
+class Proposal:
+    """A child trace to add under a node; `proposer` is a model name or "mutator"."""
+
+    trace: object
+    edits: dict
+    proposer: str
+    next_model: str | None = None
+
+
+class MutatorProposer:
+    """Random mutations drawn with MetaSchedule's mutator probabilities (tile size, unroll,
+    compute location, parallel extent). Mutators must already be initialized with the task's TuneContext."""
+
+    name = "mutator"
+
+    def __init__(self, mutator_probs: dict, rng: random.Random):
+        self.mutators = list(mutator_probs.keys())
+        self.weights = [float(p) for p in mutator_probs.values()]
+        self.rng = rng
+
+    def mutate(self, trace):
+        """One random mutation of `trace`, or None if the chosen mutator found nothing to change."""
+        mutator = self.rng.choices(self.mutators, weights=self.weights)[0]
+        return mutator.apply(trace)
+
+    def propose(self, node: Node, count: int, **_) -> list[Proposal]:
+        proposals = []
+        for _ in range(count * 3):
+            if len(proposals) == count:
+                break
+            trace = self.mutate(node.trace)
+            if trace is not None:
+                proposals.append(Proposal(trace, decision_diff(node.trace, trace), self.name))
+        return proposals
+
+    def record(self, proposer: str, improved: bool) -> None:
+        """Mutators keep no history."""
+
+
+def decision_diff(old, new) -> dict:
+    """The tile/unroll decisions that differ between two traces of one sketch ({site: new value})."""
+    before = {s.key: s.current for s in decision_sites(old, max_choices=1)}
+    return {s.key: s.current for s in decision_sites(new, max_choices=1) if before.get(s.key) != s.current} or {"other": "mutated"}
+
+
+@dataclass
+class LLMProposer:
+    """Children proposed by LLMs of a team, routed as in LiteCoOp.
+
+    `team` holds the models (one model for the single-LLM setting). Answers are grammar constrained
+    (see prompts.answer_schema); rejected edits are counted as invalid on the model's usage.
+    """
+
+    team: Team
+    regressions_before_large: int
+    max_edits: int
+    rng: random.Random
+    small_regressions: int = 0
+    turn: int = 0
+    calls_by_role: dict = field(default_factory=lambda: {"small": 0, "large": 0})
+
+    @property
+    def model_names(self) -> list[str]:
+        return [m.name for m in self.team.models]
+
+    def choose_model(self, node: Node) -> LocalModel:
+        """The larger model after k straight small-model regressions; else the model the node's
+        proposer named; else the small models in turn."""
+        if len(self.team.models) > 1 and self.small_regressions >= self.regressions_before_large:
+            self.small_regressions = 0
+            return self.team.large
+        if node.next_model and node.next_model in self.model_names and node.next_model != self.team.large.name:
+            return self.team.by_name(node.next_model)
+        small = self.team.small
+        self.turn += 1
+        return small[self.turn % len(small)]
+
+    def propose(self, node: Node, count: int, program: str, tried: set, best_latency_s, target) -> list[Proposal]:
+        model = self.choose_model(node)
+        sites = decision_sites(node.trace, rng=self.rng)
+        schema = prompts.answer_schema(sites, tried, self.model_names, self.max_edits)
+        if schema is None:
+            return []
+        system, user = prompts.build_prompt(program, sites, node, tried, best_latency_s, self.model_names,
+                                            target, self.max_edits)
+        answer = model.ask_json(system, user, schema, max_tokens=40 + 30 * self.max_edits)
+        good, bad, next_model = prompts.parse_answer(answer, sites, tried, self.model_names)
+        model.usage.invalid += len(bad)
+        proposals = [Proposal(apply_edits(node.trace, sites, {k: v}), {k: v}, model.name, next_model) for k, v in good]
+        if len(good) > 1:
+            proposals.append(Proposal(apply_edits(node.trace, sites, dict(good)), dict(good), model.name, next_model))
+        return proposals
+
+    def record(self, proposer: str, improved: bool) -> None:
+        """Count consecutive regressions of small models (the course-correction trigger)."""
+        if proposer not in self.model_names or proposer == self.team.large.name:
+            return
+        self.small_regressions = 0 if improved else self.small_regressions + 1
+
+    def usage_of(self, proposer: str):
+        return self.team.by_name(proposer).usage if proposer in self.model_names else None
+
+
+def sites_tried(node: Node) -> set[tuple[str, str]]:
+    """(site, value) edits already made from `node` by its children."""
+    return {pair for child in node.children for pair in child.edits.items()}
+

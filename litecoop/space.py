@@ -1,0 +1,133 @@
+"""Decisions of a MetaSchedule trace, and the legal values each may take.
+
+A trace of the design space (a sketch) holds sampling instructions; each has a decision:
+`SamplePerfectTile` a tuple of tile factors whose product is the loop extent, `SampleCategorical`
+an index into a list of candidate values (the unroll step), `SampleComputeLocation` a loop index.
+Only the first two have a legal set we can enumerate exactly; compute locations and the parallel
+extent are left to MetaSchedule's mutators.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tvm.s_tir import Schedule
+
+
+@lru_cache(maxsize=4096)
+def factorizations(extent: int, parts: int, max_innermost: int) -> tuple[tuple[int, ...], ...]:
+    """All ordered tuples of `parts` positive integers whose product is `extent`,
+    with the innermost factor at most `max_innermost` (MetaSchedule's SamplePerfectTile rule)."""
+    if parts == 1:
+        return ((extent,),) if extent <= max_innermost else ()
+    result = []
+    for first in range(1, extent + 1):
+        if extent % first == 0:
+            result.extend((first,) + rest for rest in factorizations(extent // first, parts - 1, max_innermost))
+    return tuple(result)
+
+
+@dataclass(frozen=True)
+class DecisionSite:
+    """One sampling instruction of a trace whose decision may be rewritten.
+
+    `key` is a short stable name shown to the LLM ("t0", "u0"); `label` says what the decision does;
+    `legal` holds every value (as text) the decision may take, the current one included.
+    """
+
+    key: str
+    inst_index: int
+    label: str
+    current: str
+    legal: tuple[str, ...]
+
+    def value_of(self, text: str):
+        """The decision object TVM expects for a legal text value."""
+        if self.key.startswith("t"):
+            return [int(x) for x in text.split("x")]
+        return self.legal.index(text)
+
+
+def tile_text(factors) -> str:
+    return "x".join(str(int(f)) for f in factors)
+
+
+def decision_sites(trace, max_choices: int = 48, rng: random.Random | None = None) -> list[DecisionSite]:
+    """The rewritable decisions of `trace`: tile sizes and categorical (unroll) choices.
+
+    For a tile with more than `max_choices` legal factorizations, keep the nearest ones to the
+    current value (in log space) and a random sample of the rest, so a grammar stays small.
+    """
+    rng = rng or random.Random(0)
+    sites = []
+    tiles = unrolls = 0
+    for index, inst in enumerate(trace.insts):
+        if inst not in trace.decisions:
+            continue
+        decision = trace.decisions[inst]
+        name = inst.kind.name
+        if name == "SamplePerfectTile":
+            current = tuple(int(x) for x in decision)
+            extent = math.prod(current)
+            legal = factorizations(extent, len(current), int(inst.attrs[1]) or extent)
+            if len(legal) <= 1:
+                continue
+            legal = _shortlist(legal, current, max_choices, rng)
+            sites.append(DecisionSite(f"t{tiles}", index, f"tile factors of a loop of extent {extent}, outer to inner",
+                                      tile_text(current), tuple(tile_text(v) for v in legal)))
+            tiles += 1
+        elif name == "SampleCategorical":
+            candidates = [str(int(c)) for c in inst.attrs[0]]
+            sites.append(DecisionSite(f"u{unrolls}", index, "max auto-unroll step", candidates[int(decision)],
+                                      tuple(candidates)))
+            unrolls += 1
+    return sites
+
+
+def _shortlist(legal, current, limit, rng):
+    if len(legal) <= limit:
+        return legal
+
+    def distance(value):
+        return sum(abs(math.log2(a) - math.log2(b)) for a, b in zip(value, current))
+
+    ranked = sorted(legal, key=distance)
+    near = ranked[: limit // 2]
+    far = rng.sample(ranked[limit // 2:], limit - len(near))
+    return tuple(sorted(set(near) | set(far) | {current}))
+
+
+def apply_edits(trace, sites: list[DecisionSite], edits: dict[str, str]):
+    """A new trace with the decisions of `edits` ({site key: legal text value}) replaced.
+
+    Raises KeyError/ValueError if an edit names an unknown site or an illegal value.
+    """
+    by_key = {site.key: site for site in sites}
+    for key, text in edits.items():
+        site = by_key[key]
+        if text not in site.legal:
+            raise ValueError(f"{text} is not a legal value of {key}")
+        trace = trace.with_decision(trace.insts[site.inst_index], site.value_of(text), remove_postproc=True)
+    return trace
+
+
+def replay(trace, mod, postprocs, seed: int = 0) -> Schedule | None:
+    """Apply `trace` to `mod` and run the postprocessors; None if the schedule is not legal."""
+    sch = Schedule(mod, seed=seed, debug_mask=0, error_render_level="none")
+    try:
+        trace.apply_to_schedule(sch, remove_postproc=True)
+        sch.enter_postproc()
+        if not all(postproc.apply(sch) for postproc in postprocs):
+            return None
+    except Exception:  # noqa: BLE001 - TVM raises many error types for an illegal schedule
+        return None
+    return sch
+
+
+def decisions_key(trace) -> str:
+    """A string that identifies a trace's decisions (same sketch, same decisions -> same program)."""
+    insts = [inst for inst in trace.insts if inst.kind.name != "EnterPostproc"]
+    return f"{len(insts)}|" + ";".join(f"{inst.kind.name}:{trace.decisions[inst]}" for inst in insts if inst in trace.decisions)

@@ -1,0 +1,235 @@
+"""The tree search as a MetaSchedule search strategy (`PySearchStrategy`).
+
+One round (`generate_measure_candidates`):
+  1. selection: descend the tree by the model-aware UCT (tree.select);
+  2. expansion: a proposer (LLM team, one LLM, or random mutators) proposes children; illegal or
+     duplicate proposals are counted and replaced by a mutator's;
+  3. rollout: from each new child, random mutations are scored by TVM's XGBoost cost model, and the
+     best rollout joins the tree under the child;
+  4. the unmeasured nodes with the best predicted score, plus a few random ones for exploration, are
+     returned to MetaSchedule to build and measure.
+`notify_runner_results` backs measured rewards (best latency / latency, in (0, 1]) up the tree.
+This is the Reasoning Compiler / LiteCoOp search, plugged into TVM so that the task scheduler,
+databases, builders and runners work unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from tvm.ir.utils import derived_object
+from tvm.s_tir.meta_schedule.arg_info import ArgInfo
+from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate, PySearchStrategy
+
+from .proposers import MutatorProposer, Proposal, decision_diff, sites_tried
+from .space import decisions_key, replay
+from .tree import Node, backpropagate, select, small_model_bonus
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Knobs of the tree search (defaults in `search/default.toml`)."""
+
+    exploration_per_iter: int = 3
+    expansions_per_iter: int = 2
+    children_per_expansion: int = 4
+    max_children: int = 4
+    rollouts_per_child: int = 12
+    edits_per_call: int = 3
+    uct_c: float = 1.0
+    small_model_bias: float = 0.2
+    regressions_before_large: int = 3
+
+
+@derived_object
+class TreeSearch(PySearchStrategy):
+    """MCTS over the decisions of MetaSchedule traces; `make_proposer(rng)` builds the expansion policy
+    (an LLMProposer for `litecoop`/`single-llm`, None for `mcts`, which then expands with mutators)."""
+
+    def __init__(self, make_proposer, settings: SearchSettings, seed: int = 0):
+        self.make_proposer = make_proposer
+        self.settings = settings
+        self.seed = seed
+
+    # MetaSchedule protocol -------------------------------------------------------------------
+
+    def _initialize_with_tune_context(self, context) -> None:
+        self.context = context
+        self.rng = random.Random(self.seed)
+        probs = context.space_generator.mutator_probs
+        for mutator in probs:
+            mutator._initialize_with_tune_context(context)
+        self.mutator = MutatorProposer(dict(probs), self.rng)
+        self.llm = self.make_proposer(self.rng)
+        self.program = context.mod.script()
+        self.postprocs = list(context.space_generator.postprocs)
+
+    def pre_tuning(self, max_trials, num_trials_per_iter, design_spaces, database=None, cost_model=None) -> None:
+        self.max_trials = max_trials
+        self.per_iter = num_trials_per_iter
+        self.cost_model = cost_model
+        self.trials = 0
+        self.root = Node(trace=None, key="root")
+        self.nodes: dict[str, Node] = {}
+        self.best_latency_s: float | None = None
+        for space in design_spaces:
+            self._add(self.root, Proposal(space.trace, {}, "sketch"))
+        if database is not None:
+            self._seed_from(database)
+
+    def post_tuning(self) -> None:
+        self.root = None
+
+    def generate_measure_candidates(self):
+        budget = min(self.per_iter, self.max_trials - self.trials)
+        if budget <= 0:
+            return None
+        sketches = [n for n in self.root.children if not getattr(n, "rolled_out", False)]
+        self._rollouts(sketches, keep=max(1, budget // max(len(sketches), 1)))
+        for expansion in range(self.settings.expansions_per_iter * 4):
+            if expansion >= self.settings.expansions_per_iter and len(self._open()) >= budget:
+                break
+            use_llm = expansion < self.settings.expansions_per_iter and self.trials > 0
+            self._expand(select(self.root, self.settings.uct_c, self.settings.small_model_bias,
+                                self._bonus, self.settings.max_children), use_llm)
+        chosen = self._choose(budget)
+        if not chosen:
+            return None
+        self.trials += len(chosen)
+        self.pending = chosen
+        return [MeasureCandidate(sch, ArgInfo.from_entry_func(sch.mod, remove_preproc=True)) for _, sch in chosen]
+
+    def notify_runner_results(self, measure_candidates, results) -> None:
+        for (node, _), result in zip(self.pending, results):
+            times = [float(t) for t in (result.run_secs or [])]
+            if result.error_msg is not None or not times:
+                node.failed = True
+                backpropagate(node, 0.0)
+                continue
+            node.latency_s = sum(times) / len(times)
+            if self.best_latency_s is None or node.latency_s < self.best_latency_s:
+                self.best_latency_s = node.latency_s
+            reference = self._measured_ancestor(node)
+            if self.llm is not None:
+                self.llm.record(node.proposer, reference is None or node.latency_s < reference)
+            backpropagate(node, self.best_latency_s / node.latency_s)
+        self.pending = []
+
+    def clone(self):
+        return TreeSearch(self.make_proposer, self.settings, self.seed)
+
+    # the search --------------------------------------------------------------------------------
+
+    def _bonus(self, node: Node) -> float:
+        if self.llm is None or node.proposer not in self.llm.model_names:
+            return 0.0
+        sizes = [m.parameters for m in self.llm.team.models]
+        return small_model_bonus(self.llm.team.by_name(node.proposer).parameters, min(sizes), max(sizes))
+
+    def _expand(self, node: Node, use_llm: bool) -> None:
+        if node is self.root:
+            return
+        want = self.settings.children_per_expansion
+        proposals = []
+        if self.llm is not None and use_llm:
+            proposals = self.llm.propose(node, want, program=self.program, tried=sites_tried(node),
+                                         best_latency_s=self.best_latency_s, target=self.context.target)
+        children = [child for p in proposals if (child := self._add(node, p)) is not None]
+        for _ in range(max(want - len(children), 0) * 3):
+            if len(children) >= want:
+                break
+            for proposal in self.mutator.propose(node, 1):
+                if (child := self._add(node, proposal)) is not None:
+                    children.append(child)
+        self._rollouts(children)
+
+    def _add(self, parent: Node, proposal: Proposal) -> Node | None:
+        """Add a legal, new proposal as a child; count it against its model if it is not."""
+        key = decisions_key(proposal.trace)
+        usage = self.llm.usage_of(proposal.proposer) if self.llm is not None else None
+        if key in self.nodes:
+            if usage is not None:
+                usage.duplicate += 1
+            return None
+        sch = replay(proposal.trace, self.context.mod, self.postprocs, seed=self.rng.randrange(1 << 30))
+        if sch is None:
+            if usage is not None:
+                usage.invalid += 1
+            return None
+        node = parent.add_child(Node(trace=proposal.trace, key=key, edits=proposal.edits,
+                                     proposer=proposal.proposer, next_model=proposal.next_model))
+        node.schedule = sch
+        self.nodes[key] = node
+        return node
+
+    def _rollouts(self, children: list[Node], keep: int = 1) -> None:
+        """Score each child and its random mutations with the cost model; keep the `keep` best mutations."""
+        for child in children:
+            if getattr(child, "rolled_out", False):
+                continue
+            child.rolled_out = True
+            rollouts = []
+            for _ in range(self.settings.rollouts_per_child * keep):
+                trace = self.mutator.mutate(child.trace)
+                if trace is None or decisions_key(trace) in self.nodes:
+                    continue
+                sch = replay(trace, self.context.mod, self.postprocs, seed=self.rng.randrange(1 << 30))
+                if sch is not None:
+                    rollouts.append((trace, sch))
+            scores = self._predict([child.schedule] + [sch for _, sch in rollouts])
+            child.predicted = scores[0]
+            ranked = sorted(range(len(rollouts)), key=lambda i: -scores[i + 1])
+            for best in ranked[:keep]:
+                trace, sch = rollouts[best]
+                if decisions_key(trace) in self.nodes:
+                    continue
+                node = child.add_child(Node(trace=trace, key=decisions_key(trace), edits=decision_diff(child.trace, trace),
+                                            proposer="rollout", predicted=scores[best + 1]))
+                node.schedule = sch
+                node.rolled_out = True
+                self.nodes[node.key] = node
+
+    def _predict(self, schedules) -> list[float]:
+        if self.cost_model is None or not schedules:
+            return [0.0] * len(schedules)
+        candidates = [MeasureCandidate(s, ArgInfo.from_entry_func(s.mod, remove_preproc=True)) for s in schedules]
+        return [float(x) for x in self.cost_model.predict(self.context, candidates)]
+
+    def _open(self) -> list[Node]:
+        return [n for n in self.nodes.values() if n.latency_s is None and not n.failed and not getattr(n, "issued", False)]
+
+    def _choose(self, budget: int) -> list[tuple[Node, object]]:
+        """The best-predicted unmeasured nodes plus a few random ones (exploration)."""
+        open_nodes = self._open()
+        open_nodes.sort(key=lambda n: -n.predicted)
+        explore = min(self.settings.exploration_per_iter, max(budget - 1, 0))
+        chosen = open_nodes[: budget - explore]
+        rest = open_nodes[budget - explore:]
+        chosen += self.rng.sample(rest, min(explore, len(rest)))
+        for node in chosen:
+            node.issued = True
+        return [(node, node.schedule) for node in chosen]
+
+    def _measured_ancestor(self, node: Node) -> float | None:
+        node = node.parent
+        while node is not None and node.latency_s is None:
+            node = node.parent
+        return node.latency_s if node is not None else None
+
+    def _seed_from(self, database) -> None:
+        """Put the task's measured records (a resumed run) under the root as measured nodes."""
+        workload = database.commit_workload(self.context.mod)
+        for record in database.get_top_k(workload, 256):
+            times = [float(t) for t in record.run_secs or []]
+            proposal = Proposal(record.trace, {"from": "database"}, "database")
+            node = self._add(self.root, proposal)
+            if node is not None and times:
+                node.latency_s = sum(times) / len(times)
+                node.rolled_out = True
+                self.best_latency_s = min(self.best_latency_s or math.inf, node.latency_s)
+        for node in self.root.children:
+            if node.latency_s is not None:
+                backpropagate(node, self.best_latency_s / node.latency_s)
+

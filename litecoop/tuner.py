@@ -1,0 +1,165 @@
+"""`litecoop tune`: a workload in, a tuned library, a TVM tuning database and a report out.
+
+Flow: Relax module -> fusion (the same passes `compile_relax` runs) -> MetaSchedule task extraction ->
+one TuneContext per task with the chosen search strategy -> TVM's gradient task scheduler under one
+global trial budget -> `compile_relax` from the database -> latency and correctness checks.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tvm
+from tvm import relax
+from tvm.ir.utils import derived_object
+from tvm.s_tir import meta_schedule as ms
+from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback
+
+from . import timing
+from .cost_model import TimedXGBModel
+from .errors import UserError
+from .llm.team import Team
+from .measure import TimedBuilder, TimedRunner
+from .proposers import LLMProposer
+from .strategy import SearchSettings, TreeSearch
+from .workloads import Workload
+
+STRATEGIES = ("litecoop", "single-llm", "mcts", "evolutionary", "random")
+
+
+def fuse(mod, target):
+    """Legalize and fuse a Relax module exactly as `compile_relax` does, so task keys match."""
+    passes = [*relax.pipeline.library_dispatch_passes(target), relax.transform.LegalizeOps(),
+              relax.transform.AnnotateTIROpPattern(), relax.transform.FoldConstant(),
+              relax.transform.FuseOps(), relax.transform.FuseTIR()]
+    with target:
+        return tvm.transform.Sequential(passes)(mod)
+
+
+def make_strategy(name: str, settings: SearchSettings, seed: int, team_preset: str = "local-cpu"):
+    """The MetaSchedule search strategy for `--strategy` (one of STRATEGIES).
+
+    `litecoop`: the shared tree, expanded by the whole team; `single-llm`: the same tree, the larger model
+    only; `mcts`: the same tree, random mutators only; `evolutionary`/`random`: TVM's EvolutionarySearch
+    and ReplayTrace. Returns (strategy, team or None). Raises UserError for an unknown name.
+    """
+    if name == "evolutionary":
+        return ms.search_strategy.EvolutionarySearch(), None
+    if name == "random":
+        return ms.search_strategy.ReplayTrace(), None
+    if name == "mcts":
+        return TreeSearch(lambda rng: None, settings, seed), None
+    if name not in STRATEGIES:
+        raise UserError(f"unknown strategy '{name}' (choose from {', '.join(STRATEGIES)})")
+    team = Team(team_preset, seed=seed)
+    if name == "single-llm":
+        team.models = [team.large]
+
+    def make_proposer(rng: random.Random) -> LLMProposer:
+        return LLMProposer(team, settings.regressions_before_large, settings.edits_per_call, rng)
+
+    return TreeSearch(make_proposer, settings, seed), team
+
+
+@derived_object
+class ProgressCallback(PyMeasureCallback):
+    """After each measured batch: advance the progress bar and record best-so-far per task.
+
+    `history` gets one (trials so far, estimated total latency in seconds) pair per batch, where the
+    estimate is the weighted sum of each task's best measured latency (tasks not yet measured count
+    with their first measurement)."""
+
+    def __init__(self, weights: list[float], on_batch):
+        self.weights = weights
+        self.best: dict[int, float] = {}
+        self.trials = 0
+        self.history: list[tuple[int, float]] = []
+        self.on_batch = on_batch
+
+    def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results) -> None:
+        for result in runner_results:
+            times = [float(t) for t in (result.run_secs or [])]
+            if result.error_msg is None and times:
+                latency = float(np.mean(times))
+                self.best[task_id] = min(self.best.get(task_id, latency), latency)
+        self.trials += len(measure_candidates)
+        total = sum(self.weights[i] * t for i, t in self.best.items())
+        self.history.append((self.trials, total))
+        self.on_batch(len(measure_candidates), total)
+
+
+@dataclass
+class TuneOutcome:
+    """What a tuning run produced: the database, the compiled executable and the search history."""
+
+    database: object
+    executable: object
+    history: list = field(default_factory=list)
+    team: Team | None = None
+    trials_run: int = 0
+    tasks: int = 0
+
+
+def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work_dir: Path, resume: bool,
+         settings: SearchSettings, per_iter: int, run_timeout_s: float, on_batch=lambda n, best: None) -> TuneOutcome:
+    """Tune every task of `workload` for `trials` measured trials in total (global budget).
+
+    Records go to `work_dir/database_*.json` as they are measured; with `resume` the existing records
+    count against the budget and seed the search. Raises UserError if the work dir already holds
+    records and `resume` is False.
+    """
+    work_dir.mkdir(parents=True, exist_ok=True)
+    record_file = work_dir / "database_tuning_record.json"
+    done = sum(1 for line in record_file.open() if line.strip()) if record_file.exists() else 0
+    if done and not resume:
+        raise UserError(f"{work_dir} already holds {done} tuning records: pass --resume, or another --work-dir")
+    database = ms.database.JSONDatabase(work_dir=str(work_dir))
+    fused = fuse(workload.mod, target)
+    extracted = ms.relax_integration.extract_tasks(fused, target)
+    search, team = make_strategy(strategy, settings, seed)
+    contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
+        extracted, str(work_dir), strategy=search, num_threads=2, seed=seed)
+    remaining = trials - done
+    progress = ProgressCallback(weights, on_batch)
+    if remaining > 0 and contexts:
+        ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
+                      max_trials_global=remaining, num_trials_per_iter=per_iter,
+                      builder=TimedBuilder(), runner=TimedRunner(timeout_s=run_timeout_s),
+                      database=database, cost_model=TimedXGBModel(),
+                      measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), progress],
+                      task_scheduler="gradient")
+    with timing.phase("compile"):
+        executable = ms.relax_integration.compile_relax(database, workload.mod, target, None)
+    return TuneOutcome(database, executable, progress.history, team, progress.trials, len(contexts))
+
+
+def run_vm(executable, inputs: list[np.ndarray], device=None):
+    """Run `main` once; returns (the first output as numpy, the VM)."""
+    device = device or tvm.cpu()
+    vm = relax.VirtualMachine(executable, device)
+    out = vm["main"](*[tvm.runtime.tensor(x, device) for x in inputs])
+    while not hasattr(out, "numpy"):
+        out = out[0]
+    return out.numpy(), vm
+
+
+def latency_s(executable, inputs: list[np.ndarray], repeat: int = 10) -> tuple[float, np.ndarray]:
+    """Median latency in seconds of one call of `main`, and its output (first tensor)."""
+    out, vm = run_vm(executable, inputs)
+    args = [tvm.runtime.tensor(x) for x in inputs]
+    start = time.perf_counter()
+    vm["main"](*args)
+    once = time.perf_counter() - start
+    number = max(1, int(0.05 / max(once, 1e-6)))
+    timer = vm.time_evaluator("main", tvm.cpu(), number=number, repeat=repeat if once < 0.5 else 3)
+    return float(np.median(timer(*args).results)), out
+
+
+def untuned_executable(workload: Workload, target):
+    """The module built by TVM's default pipeline with no tuning (the baseline of the speedup)."""
+    with timing.phase("compile"):
+        return tvm.compile(workload.mod, target=target)
