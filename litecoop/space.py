@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from tvm.s_tir import Schedule
+from tvm.s_tir.schedule import Trace
 
 
 @lru_cache(maxsize=4096)
@@ -125,6 +126,12 @@ def replay(trace, mod, postprocs, seed: int = 0) -> Schedule | None:
     except Exception:  # noqa: BLE001 - TVM raises many error types for an illegal schedule
         return None
     return sch
+
+
+def fresh_sample(sketch_trace, mod, postprocs, seed: int) -> Schedule | None:
+    """Replay a sketch with its decisions dropped, so every sampling instruction draws anew
+    (MetaSchedule's initial population). Returns the postprocessed schedule, or None if illegal."""
+    return replay(Trace(sketch_trace.insts, {}), mod, postprocs, seed)
 
 
 def decisions_key(trace) -> str:

@@ -24,7 +24,7 @@ from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate, PySearchStrategy
 
 from .proposers import MutatorProposer, Proposal, decision_diff, sites_tried
-from .space import decisions_key, replay
+from .space import decisions_key, fresh_sample, replay
 from .tree import Node, backpropagate, select, small_model_bonus
 
 
@@ -32,6 +32,7 @@ from .tree import Node, backpropagate, select, small_model_bonus
 class SearchSettings:
     """Knobs of the tree search (defaults in `search/default.toml`)."""
 
+    samples_per_sketch: int = 16
     exploration_per_iter: int = 3
     expansions_per_iter: int = 2
     children_per_expansion: int = 4
@@ -75,7 +76,11 @@ class TreeSearch(PySearchStrategy):
         self.nodes: dict[str, Node] = {}
         self.best_latency_s: float | None = None
         for space in design_spaces:
-            self._add(self.root, Proposal(space.trace, {}, "sketch"))
+            sketch = self._add(self.root, Proposal(space.trace, {}, "sketch"))
+            for _ in range(self.settings.samples_per_sketch if sketch is not None else 0):
+                sch = fresh_sample(space.trace, self.context.mod, self.postprocs, self.rng.randrange(1 << 30))
+                if sch is not None:
+                    self._add(sketch, Proposal(sch.trace, {"sample": "fresh"}, "sample"))
         if database is not None:
             self._seed_from(database)
 
@@ -86,14 +91,15 @@ class TreeSearch(PySearchStrategy):
         budget = min(self.per_iter, self.max_trials - self.trials)
         if budget <= 0:
             return None
-        sketches = [n for n in self.root.children if not getattr(n, "rolled_out", False)]
-        self._rollouts(sketches, keep=max(1, budget // max(len(sketches), 1)))
         for expansion in range(self.settings.expansions_per_iter * 4):
             if expansion >= self.settings.expansions_per_iter and len(self._open()) >= budget:
                 break
             use_llm = expansion < self.settings.expansions_per_iter and self.trials > 0
             self._expand(select(self.root, self.settings.uct_c, self.settings.small_model_bias,
                                 self._bonus, self.settings.max_children), use_llm)
+        open_nodes = self._open()
+        for node, score in zip(open_nodes, self._predict([n.schedule for n in open_nodes])):
+            node.predicted = score
         chosen = self._choose(budget)
         if not chosen:
             return None

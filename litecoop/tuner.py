@@ -7,6 +7,7 @@ global trial budget -> `compile_relax` from the database -> latency and correctn
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from .proposers import LLMProposer
 from .strategy import SearchSettings, TreeSearch
 from .workloads import Workload
 
+logging.getLogger("tvm.s_tir.meta_schedule").setLevel(logging.WARNING)
+
 STRATEGIES = ("litecoop", "single-llm", "mcts", "evolutionary", "random")
 
 
@@ -40,29 +43,39 @@ def fuse(mod, target):
         return tvm.transform.Sequential(passes)(mod)
 
 
-def make_strategy(name: str, settings: SearchSettings, seed: int, team_preset: str = "local-cpu"):
+def make_team(strategy: str, preset: str, seed: int) -> Team | None:
+    """The LLM team a strategy uses: all models of the preset for `litecoop`, only its largest for
+    `single-llm` (the Reasoning Compiler setting), none otherwise. Weights are checked here, before any search."""
+    if strategy not in ("litecoop", "single-llm"):
+        return None
+    team = Team(preset, seed=seed)
+    if strategy == "single-llm":
+        team.models = [team.large]
+    for model in team.models:
+        model.weights_path()
+    return team
+
+
+def make_strategy(name: str, settings: SearchSettings, seed: int, team: Team | None):
     """The MetaSchedule search strategy for `--strategy` (one of STRATEGIES).
 
     `litecoop`: the shared tree, expanded by the whole team; `single-llm`: the same tree, the larger model
     only; `mcts`: the same tree, random mutators only; `evolutionary`/`random`: TVM's EvolutionarySearch
-    and ReplayTrace. Returns (strategy, team or None). Raises UserError for an unknown name.
+    and ReplayTrace. Raises UserError for an unknown name.
     """
     if name == "evolutionary":
-        return ms.search_strategy.EvolutionarySearch(), None
+        return ms.search_strategy.EvolutionarySearch()
     if name == "random":
-        return ms.search_strategy.ReplayTrace(), None
+        return ms.search_strategy.ReplayTrace()
     if name == "mcts":
-        return TreeSearch(lambda rng: None, settings, seed), None
-    if name not in STRATEGIES:
+        return TreeSearch(lambda rng: None, settings, seed)
+    if name not in STRATEGIES or team is None:
         raise UserError(f"unknown strategy '{name}' (choose from {', '.join(STRATEGIES)})")
-    team = Team(team_preset, seed=seed)
-    if name == "single-llm":
-        team.models = [team.large]
 
     def make_proposer(rng: random.Random) -> LLMProposer:
         return LLMProposer(team, settings.regressions_before_large, settings.edits_per_call, rng)
 
-    return TreeSearch(make_proposer, settings, seed), team
+    return TreeSearch(make_proposer, settings, seed)
 
 
 @derived_object
@@ -105,7 +118,8 @@ class TuneOutcome:
 
 
 def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work_dir: Path, resume: bool,
-         settings: SearchSettings, per_iter: int, run_timeout_s: float, on_batch=lambda n, best: None) -> TuneOutcome:
+         settings: SearchSettings, per_iter: int, run_timeout_s: float, on_batch=lambda n, best: None,
+         team: Team | None = None) -> TuneOutcome:
     """Tune every task of `workload` for `trials` measured trials in total (global budget).
 
     Records go to `work_dir/database_*.json` as they are measured; with `resume` the existing records
@@ -120,7 +134,7 @@ def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work
     database = ms.database.JSONDatabase(work_dir=str(work_dir))
     fused = fuse(workload.mod, target)
     extracted = ms.relax_integration.extract_tasks(fused, target)
-    search, team = make_strategy(strategy, settings, seed)
+    search = make_strategy(strategy, settings, seed, team)
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
         extracted, str(work_dir), strategy=search, num_threads=2, seed=seed)
     remaining = trials - done

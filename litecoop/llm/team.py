@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 
 from ..errors import UserError
@@ -45,11 +46,18 @@ class LocalModel:
     usage: Usage = field(default_factory=Usage)
     _llama: object = None
 
+    def weights_path(self) -> Path:
+        """The checked GGUF file: a user's `path` (verified against `sha256`) or one assembled from chunks.
+        Raises UserError if it is missing or its checksum is wrong."""
+        if "path" in self.spec:
+            return weights.verify(Path(self.spec["path"]).expanduser(), self.spec["sha256"])
+        return weights.assemble(self.spec)
+
     def _load(self):
         if self._llama is None:
             from llama_cpp import Llama
 
-            path = weights.assemble(self.spec)
+            path = self.weights_path()
             extra = {"chat_format": self.spec["chat_format"]} if "chat_format" in self.spec else {}
             self._llama = Llama(model_path=str(path), n_ctx=4096, n_threads=2, n_batch=512,
                                 seed=self.seed, verbose=False, **extra)

@@ -1,0 +1,62 @@
+"""The `litecoop` command line. User mistakes end with a one-line error and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from .errors import UserError
+
+console = Console(stderr=True)
+
+
+def _tune(args) -> None:
+    from .report import write_json
+    from .session import run_tune
+
+    work_dir = args.work_dir or Path("runs") / f"{Path(args.workload).stem.replace(':', '-')}-{args.strategy}"
+    report = run_tune(workload=args.workload, target_name=args.target, strategy=args.strategy, trials=args.trials,
+                      seed=args.seed, work_dir=work_dir, resume=args.resume, search_preset=args.search,
+                      models_preset=args.models,
+                      console=console)
+    if args.json:
+        write_json(report, args.json)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="litecoop", description=(
+        "LiteCoOp: LLM-guided Monte-Carlo tree search over TVM schedules, with a team of local models."))
+    commands = root.add_subparsers(dest="command", required=True)
+    tune = commands.add_parser("tune", help="tune a workload; write its database, library (.so) and report")
+    tune.add_argument("--workload", default="deepseek_moe", help="kernel name, minilm, path.onnx or module:function")
+    tune.add_argument("--target", default="host", help="preset in targets/ or a .toml path (default: host)")
+    tune.add_argument("--strategy", default="litecoop", help="litecoop | single-llm | mcts | evolutionary | random")
+    tune.add_argument("--trials", type=int, default=64, help="measured trials in total, all tasks (default 64)")
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--work-dir", type=Path, help="database and library go here (default runs/WORKLOAD-STRATEGY)")
+    tune.add_argument("--resume", action="store_true", help="continue from the work dir's database")
+    tune.add_argument("--json", type=Path, help="write the report as JSON here")
+    tune.add_argument("--search", default="default", help="preset in search/ (default: default)")
+    tune.add_argument("--models", default="local-cpu", help="LLM team: preset in models/ or a .toml path")
+    tune.set_defaults(run=_tune)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: UserError becomes `error: ...` and exit 2; Ctrl-C exit 130 with the records kept."""
+    args = parser().parse_args(argv)
+    try:
+        args.run(args)
+    except UserError as err:
+        console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console.print("interrupted: measured records are kept in the work dir; rerun with --resume")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

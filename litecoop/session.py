@@ -1,0 +1,85 @@
+"""One `litecoop tune` run from user options to report: validation, progress bar, measurements."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import peers, timing, tuner, workloads
+from .errors import UserError
+from .presets import load_preset
+from .report import print_summary
+from .strategy import SearchSettings
+from .targets import describe, load_target
+
+TOLERANCE = 1e-4
+
+
+def search_settings(preset: str) -> tuple[SearchSettings, int, float]:
+    """(tree-search settings, trials per round, run timeout in seconds) from a `search/` preset."""
+    spec = dict(load_preset("search", preset))
+    per_iter = int(spec.pop("num_trials_per_iter", 16))
+    run_timeout_s = float(spec.pop("run_timeout_s", 30))
+    try:
+        return SearchSettings(**spec), per_iter, run_timeout_s
+    except TypeError as err:
+        raise UserError(f"search preset '{preset}': {err}") from None
+
+
+def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, seed: int, work_dir: Path,
+             resume: bool, search_preset: str = "default", models_preset: str = "local-cpu", console: Console | None = None,
+             measure_peers: bool = True) -> dict:
+    """Tune and measure; returns the report dict (keys listed in the README). Raises UserError on bad input."""
+    console = console or Console(stderr=True)
+    if trials <= 0:
+        raise UserError(f"--trials must be positive, got {trials}")
+    if strategy not in tuner.STRATEGIES:
+        raise UserError(f"unknown strategy '{strategy}' (choose from {', '.join(tuner.STRATEGIES)})")
+    target = load_target(target_name)
+    if target.kind.name != "llvm":
+        import tvm
+
+        if not tvm.cuda().exist:
+            raise UserError(f"target '{target_name}' needs a {target.kind.name} device to measure on; none found here")
+    settings, per_iter, run_timeout_s = search_settings(search_preset)
+    team = tuner.make_team(strategy, models_preset, seed)
+    timing.reset()
+    start = time.perf_counter()
+    work = workloads.load(workload, seed)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task(f"{work.name} {strategy}", total=trials, best="-")
+
+        def on_batch(count: int, best_s: float) -> None:
+            bar.update(task, advance=count, best=f"{best_s * 1e3:.3f} ms")
+
+        outcome = tuner.tune(work, target, strategy, trials, seed, work_dir, resume, settings, per_iter,
+                             run_timeout_s, on_batch, team)
+    tuned_s, output = tuner.latency_s(outcome.executable, work.inputs)
+    outcome.executable.export_library(str(work_dir / "tuned.so"))
+    untuned_s, _ = tuner.latency_s(tuner.untuned_executable(work, target), work.inputs, repeat=3)
+    error = float(np.max(np.abs(output.astype(np.float32) - work.reference)))
+    wall = time.perf_counter() - start
+    usage = outcome.team.usage_report() if outcome.team else {"llm": {}, "large_model_call_share": 0.0, "llm_s": 0.0}
+    split = {f"{k}_s": timing.seconds.get(k, 0.0) for k in ("cost_model", "build", "run")}
+    report = {
+        "workload": work.name, "target": describe(target), "strategy": strategy, "trials": trials, "seed": seed,
+        "trials_measured_this_run": outcome.trials_run, "tasks": outcome.tasks,
+        "untuned_latency_s": untuned_s, "tuned_latency_s": tuned_s, "speedup": untuned_s / tuned_s,
+        "correct": bool(error <= TOLERANCE * max(1.0, float(np.max(np.abs(work.reference))))), "max_abs_error": error,
+        "wall_s": wall, "llm_s": usage["llm_s"], **split,
+        "other_s": wall - usage["llm_s"] - sum(split.values()),
+        "llm": usage["llm"], "large_model_call_share": usage["large_model_call_share"],
+        "history": outcome.history, "flops": work.flops, "bytes": work.bytes, "work_dir": str(work_dir),
+    }
+    if measure_peers and work.torch_module is not None and workload in workloads.SERVED_MODELS:
+        report["torch_latency_s"] = peers.torch_latency_s(work.torch_module, work.inputs, threads=2)
+        report["onnxruntime_latency_s"] = peers.onnxruntime_latency_s(work.inputs, threads=2, module=work.torch_module)
+    elif measure_peers and work.onnx_path is not None:
+        report["onnxruntime_latency_s"] = peers.onnxruntime_latency_s(work.inputs, threads=2, onnx_path=work.onnx_path)
+    print_summary(report, console)
+    return report
