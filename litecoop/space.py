@@ -117,7 +117,7 @@ def apply_edits(trace, sites: list[DecisionSite], edits: dict[str, str]):
 
 def replay(trace, mod, postprocs, seed: int = 0) -> Schedule | None:
     """Apply `trace` to `mod` and run the postprocessors; None if the schedule is not legal."""
-    sch = Schedule(mod, seed=seed, debug_mask=0, error_render_level="none")
+    sch = Schedule(mod, seed=seed % 2147483646 + 1, debug_mask=0, error_render_level="none")
     try:
         trace.apply_to_schedule(sch, remove_postproc=True)
         sch.enter_postproc()

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import random
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,14 +83,16 @@ def make_strategy(name: str, settings: SearchSettings, seed: int, team: Team | N
 
 @derived_object
 class ProgressCallback(PyMeasureCallback):
-    """After each measured batch: advance the progress bar and record best-so-far per task.
+    """After each measured batch: advance the progress bar, record best-so-far per task, and end
+    every task once `stop` is set (Ctrl-C), after the batch's records are in the database.
 
     `history` gets one (trials so far, estimated total latency in seconds) pair per batch, where the
     estimate is the weighted sum of each task's best measured latency (tasks not yet measured count
     with their first measurement)."""
 
-    def __init__(self, weights: list[float], on_batch):
+    def __init__(self, weights: list[float], on_batch, stop: threading.Event):
         self.weights = weights
+        self.stop = stop
         self.best: dict[int, float] = {}
         self.trials = 0
         self.history: list[tuple[int, float]] = []
@@ -103,6 +108,26 @@ class ProgressCallback(PyMeasureCallback):
         total = sum(self.weights[i] * t for i, t in self.best.items())
         self.history.append((self.trials, total))
         self.on_batch(len(measure_candidates), total)
+        if self.stop.is_set():
+            for task in range(len(self.weights)):
+                task_scheduler.terminate_task(task)
+
+
+@contextmanager
+def stop_on_interrupt(stop: threading.Event):
+    """Turn the first Ctrl-C into `stop.set()` so the batch in flight is recorded before tuning ends;
+    a second Ctrl-C interrupts at once."""
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        stop.set()
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass
@@ -138,14 +163,18 @@ def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
         extracted, str(work_dir), strategy=search, num_threads=2, seed=seed)
     remaining = trials - done
-    progress = ProgressCallback(weights, on_batch)
+    stop = threading.Event()
+    progress = ProgressCallback(weights, on_batch, stop)
     if remaining > 0 and contexts:
-        ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
+        with stop_on_interrupt(stop):
+            ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
                       max_trials_global=remaining, num_trials_per_iter=per_iter,
-                      builder=TimedBuilder(), runner=TimedRunner(timeout_s=run_timeout_s),
-                      database=database, cost_model=TimedXGBModel(),
-                      measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), progress],
-                      task_scheduler="gradient")
+                          builder=TimedBuilder(), runner=TimedRunner(timeout_s=run_timeout_s),
+                          database=database, cost_model=TimedXGBModel(),
+                          measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), progress],
+                          task_scheduler="gradient")
+    if stop.is_set():
+        raise KeyboardInterrupt
     with timing.phase("compile"):
         executable = ms.relax_integration.compile_relax(database, workload.mod, target, None)
     return TuneOutcome(database, executable, progress.history, team, progress.trials, len(contexts))

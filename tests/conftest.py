@@ -1,0 +1,31 @@
+"""Shared fixtures: a real TVM design space of a small matmul, built once per session."""
+
+import pytest
+from tvm import relax
+from tvm.s_tir import meta_schedule as ms
+from tvm.script import relax as R
+
+from litecoop.targets import load_target
+from litecoop.tuner import fuse
+
+
+@pytest.fixture(scope="session")
+def target():
+    return load_target("host")
+
+
+@pytest.fixture(scope="session")
+def matmul_context(target):
+    """TuneContext of a (1,16,256) x (256,128) float32 matmul, the deepseek_moe shape scaled down."""
+    bb = relax.BlockBuilder()
+    a = relax.Var("a", R.Tensor((1, 16, 256), "float32"))
+    b = relax.Var("b", R.Tensor((256, 128), "float32"))
+    with bb.function("main", [a, b]):
+        with bb.dataflow():
+            out = bb.emit_output(bb.emit(relax.op.matmul(a, b)))
+        bb.emit_func_output(out)
+    tasks = ms.relax_integration.extract_tasks(fuse(bb.get(), target), target)
+    task = next(t for t in tasks if "matmul" in t.task_name)
+    context = ms.TuneContext(mod=task.dispatched[0], target=target, space_generator="post-order-apply",
+                             search_strategy="replay-trace", num_threads=2)
+    return context, context.generate_design_space()

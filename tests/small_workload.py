@@ -1,0 +1,13 @@
+"""A user workload in the `module:function` form: a small matmul + ReLU as a torch module."""
+
+import torch
+
+
+class MatMulReLU(torch.nn.Module):
+    def forward(self, a, b):
+        return torch.relu(torch.matmul(a, b))
+
+
+def make():
+    generator = torch.Generator().manual_seed(0)
+    return MatMulReLU(), (torch.randn(64, 128, generator=generator), torch.randn(128, 96, generator=generator))

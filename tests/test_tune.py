@@ -1,0 +1,68 @@
+"""End to end: real TVM builds, real measurements, the real 270M model; and resume after Ctrl-C."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import tvm
+from tvm import relax
+
+TESTS = Path(__file__).parent
+
+
+def litecoop(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "litecoop.cli", "tune", "--workload", "small_workload:make",
+                             "--search", "smoke", *args], cwd=TESTS, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def records(work_dir: Path) -> list[str]:
+    path = work_dir / "database_tuning_record.json"
+    return [line for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def test_litecoop_tunes_small_kernel_with_270m(tmp_path):
+    report_path = tmp_path / "report.json"
+    proc = litecoop("--strategy", "litecoop", "--models", "test-tiny", "--trials", "16",
+                    "--work-dir", str(tmp_path / "w"), "--json", str(report_path))
+    _, err = proc.communicate(timeout=900)
+    assert proc.returncode == 0, err[-3000:]
+    report = json.loads(report_path.read_text())
+    assert report["correct"] and report["speedup"] > 1.0
+    assert report["llm"]["gemma3-270m"]["calls"] >= 1
+    assert 16 <= len(records(tmp_path / "w")) <= 16 + report["tasks"]
+    # the exported library computes relu(a @ b), checked against numpy
+    vm = relax.VirtualMachine(tvm.runtime.load_module(str(tmp_path / "w" / "tuned.so")), tvm.cpu())
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((64, 128), dtype=np.float32), rng.standard_normal((128, 96), dtype=np.float32)
+    out = vm["main"](tvm.runtime.tensor(a), tvm.runtime.tensor(b))
+    out = out if hasattr(out, "numpy") else out[0]
+    np.testing.assert_allclose(out.numpy(), np.maximum(a @ b, 0), rtol=1e-4, atol=1e-4)
+
+
+def test_interrupted_run_resumes_without_losing_records(tmp_path):
+    work_dir = tmp_path / "w"
+    proc = litecoop("--strategy", "mcts", "--trials", "64", "--work-dir", str(work_dir))
+    deadline = time.time() + 600
+    while len(records(work_dir)) < 8 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    kept = records(work_dir)
+    assert 8 <= len(kept) < 64
+
+    again = litecoop("--strategy", "mcts", "--trials", "64", "--work-dir", str(work_dir))
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 2 and "--resume" in err
+
+    resumed = litecoop("--strategy", "mcts", "--trials", str(len(kept) + 8), "--work-dir", str(work_dir), "--resume")
+    _, err = resumed.communicate(timeout=900)
+    assert resumed.returncode == 0, err[-3000:]
+    final = records(work_dir)
+    assert final[: len(kept)] == kept
+    assert len(final) >= len(kept) + 8
