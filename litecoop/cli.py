@@ -26,6 +26,15 @@ def _tune(args) -> None:
         write_json(report, args.json)
 
 
+def _bench(args) -> None:
+    from .bench import run_bench
+
+    run_bench(args.suite, args.strategies.split(","), args.trials, args.seeds, args.out,
+              kernels=args.kernels.split(",") if args.kernels else None, models_preset=args.models,
+              search_preset=args.search, console=console)
+    console.print(f"wrote {args.out}/bench.json, bench.md and plots")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="litecoop", description=(
         "LiteCoOp: LLM-guided Monte-Carlo tree search over TVM schedules, with a team of local models."))
@@ -42,6 +51,16 @@ def parser() -> argparse.ArgumentParser:
     tune.add_argument("--search", default="default", help="preset in search/ (default: default)")
     tune.add_argument("--models", default="local-cpu", help="LLM team: preset in models/ or a .toml path")
     tune.set_defaults(run=_tune)
+    bench = commands.add_parser("bench", help="compare strategies, interleaved, over seeds; write results/")
+    bench.add_argument("--suite", default="kernels", help="kernels | minilm")
+    bench.add_argument("--kernels", help="comma-separated subset of the kernel suite")
+    bench.add_argument("--strategies", default="evolutionary,random,mcts,single-llm,litecoop")
+    bench.add_argument("--trials", type=int, default=64)
+    bench.add_argument("--seeds", type=int, default=3)
+    bench.add_argument("--out", type=Path, default=Path("results/bench"))
+    bench.add_argument("--models", default="local-cpu")
+    bench.add_argument("--search", default="default")
+    bench.set_defaults(run=_bench)
     return root
 
 

@@ -86,7 +86,7 @@ class ProgressCallback(PyMeasureCallback):
     """After each measured batch: advance the progress bar, record best-so-far per task, and end
     every task once `stop` is set (Ctrl-C), after the batch's records are in the database.
 
-    `history` gets one (trials so far, estimated total latency in seconds) pair per batch, where the
+    `history` gets one (trials so far, estimated total latency in s, seconds since start) per batch, where the
     estimate is the weighted sum of each task's best measured latency (tasks not yet measured count
     with their first measurement)."""
 
@@ -95,8 +95,9 @@ class ProgressCallback(PyMeasureCallback):
         self.stop = stop
         self.best: dict[int, float] = {}
         self.trials = 0
-        self.history: list[tuple[int, float]] = []
+        self.history: list[tuple[int, float, float]] = []
         self.on_batch = on_batch
+        self.start = time.perf_counter()
 
     def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results) -> None:
         for result in runner_results:
@@ -106,7 +107,7 @@ class ProgressCallback(PyMeasureCallback):
                 self.best[task_id] = min(self.best.get(task_id, latency), latency)
         self.trials += len(measure_candidates)
         total = sum(self.weights[i] * t for i, t in self.best.items())
-        self.history.append((self.trials, total))
+        self.history.append((self.trials, total, time.perf_counter() - self.start))
         self.on_batch(len(measure_candidates), total)
         if self.stop.is_set():
             for task in range(len(self.weights)):

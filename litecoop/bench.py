@@ -1,0 +1,194 @@
+"""`litecoop bench`: strategies compared in one invocation, interleaved, under BENCHMARKS.md's protocol.
+
+Per (seed, workload, strategy) one `litecoop tune` run; then per strategy the geometric mean over
+workloads of the speedup at each trial checkpoint (untuned latency / best measured latency so far,
+the latter estimated as the weighted sum of each task's best), its spread over seeds, wall time split,
+LLM compute (tokens x parameters) and each tuned kernel's fraction of its roofline bound.
+Finished runs are kept in `runs.jsonl`, so an interrupted bench resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+
+from . import roofline
+from .errors import UserError
+from .session import run_tune
+from .tuner import STRATEGIES
+from .workloads import KERNELS
+
+CHECKPOINTS = (8, 16, 32, 64, 128, 256, 512)
+
+
+def best_latency_at(history: list, trials: int) -> float | None:
+    """Best estimated latency (s) after `trials` measured trials; None before the first batch."""
+    seen = [total for count, total, _ in history if count <= trials and total > 0]
+    return min(seen) if seen else None
+
+
+def seconds_to_reach(history: list, latency_s: float) -> float | None:
+    """Tuning seconds until the estimate first got to `latency_s` or below; None if it never did."""
+    return next((elapsed for _, total, elapsed in history if 0 < total <= latency_s), None)
+
+
+def geomean(values: list[float]) -> float:
+    return float(math.exp(np.mean(np.log(values)))) if values else float("nan")
+
+
+def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: Path, kernels: list[str] | None = None,
+              models_preset: str = "local-cpu", search_preset: str = "default", console: Console | None = None) -> dict:
+    """Run (or resume) the comparison and write bench.json, bench.md and the plots into `out`."""
+    console = console or Console(stderr=True)
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown:
+        raise UserError(f"unknown strategy {unknown[0]!r} (choose from {', '.join(STRATEGIES)})")
+    workloads = ["minilm"] if suite == "minilm" else (kernels or list(KERNELS))
+    if suite not in ("kernels", "minilm") or any(w not in KERNELS + ("minilm",) for w in workloads):
+        raise UserError(f"unknown suite '{suite}' or kernel in {workloads}")
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "runs.jsonl"
+    runs = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    done = {(r["seed"], r["workload"], r["strategy"]) for r in runs}
+    for seed in range(seeds):
+        for workload in workloads:
+            for strategy in strategies:
+                if (seed, workload, strategy) in done:
+                    continue
+                console.print(f"[bold]seed {seed} {workload} {strategy}[/bold]")
+                report = run_tune(workload=workload, target_name="host", strategy=strategy, trials=trials, seed=seed,
+                                  work_dir=out / "runs" / f"{workload}-{strategy}-s{seed}", resume=True,
+                                  search_preset=search_preset, models_preset=models_preset, console=console,
+                                  measure_peers=suite == "minilm")
+                runs.append(report)
+                with log.open("a") as stream:
+                    stream.write(json.dumps(report, default=float) + "\n")
+    summary = summarize(runs, strategies, trials)
+    (out / "bench.json").write_text(json.dumps({"summary": summary, "runs": runs}, indent=2, default=float))
+    (out / "bench.md").write_text(markdown(summary))
+    plot(runs, summary, strategies, out)
+    return summary
+
+
+def summarize(runs: list[dict], strategies: list[str], trials: int) -> dict:
+    """Per strategy: speedup geomean per checkpoint (mean, min, max over seeds), final measured speedup,
+    wall split, LLM compute, roofline fractions."""
+    peak, bandwidth = roofline.peak_flops(), roofline.memory_bandwidth()
+    checkpoints = [c for c in CHECKPOINTS if c <= trials] or [trials]
+    result = {"peak_flops": peak, "memory_bandwidth_Bps": bandwidth, "checkpoints": checkpoints, "strategies": {}}
+    for strategy in strategies:
+        mine = [r for r in runs if r["strategy"] == strategy]
+        seeds = sorted({r["seed"] for r in mine})
+        per_seed = {c: [] for c in checkpoints}
+        for seed in seeds:
+            group = [r for r in mine if r["seed"] == seed]
+            for c in checkpoints:
+                speedups = [r["untuned_latency_s"] / best for r in group if (best := best_latency_at(r["history"], c))]
+                if len(speedups) == len(group):
+                    per_seed[c].append(geomean(speedups))
+        finals = [geomean([r["speedup"] for r in mine if r["seed"] == s]) for s in seeds]
+        compute = {}
+        for r in mine:
+            for name, usage in r["llm"].items():
+                compute[name] = compute.get(name, 0.0) + usage["compute_token_params"]
+        calls = sum(u["calls"] for r in mine for u in r["llm"].values())
+        roofline_fraction = {}
+        for r in mine:
+            if r["flops"]:
+                bound = roofline.bound_s(r["flops"], r["bytes"], peak, bandwidth)
+                roofline_fraction.setdefault(r["workload"], []).append(bound / r["tuned_latency_s"])
+        result["strategies"][strategy] = {
+            "speedup_at": {c: {"mean": float(np.mean(v)), "min": min(v), "max": max(v)} for c, v in per_seed.items() if v},
+            "final_speedup_geomean": float(np.mean(finals)) if finals else float("nan"),
+            "final_speedup_spread": [min(finals), max(finals)] if finals else [],
+            "correct": all(r["correct"] for r in mine),
+            "wall_s": sum(r["wall_s"] for r in mine),
+            **{k: sum(r[k] for r in mine) for k in ("llm_s", "cost_model_s", "build_s", "run_s")},
+            "llm_calls": calls,
+            "llm_compute_token_params": compute,
+            "invalid_proposals": sum(u["invalid"] + u["duplicate"] for r in mine for u in r["llm"].values()),
+            "large_model_call_share": (float(np.mean([r["large_model_call_share"] for r in mine if r["llm"]]))
+                                       if any(r["llm"] for r in mine) else 0.0),
+            "roofline_fraction": {w: float(np.mean(v)) for w, v in roofline_fraction.items()},
+            "peers": {k: float(np.mean([r[k] for r in mine])) for k in ("onnxruntime_latency_s", "torch_latency_s")
+                      if all(k in r for r in mine) and mine},
+            "tuned_latency_s": {r["workload"]: r["tuned_latency_s"] for r in mine},
+        }
+    return result
+
+
+def markdown(summary: dict) -> str:
+    """The summary as Markdown tables."""
+    checkpoints = summary["checkpoints"]
+    lines = [f"Machine: peak {summary['peak_flops'] / 1e9:.1f} GFLOP/s (FMA microbenchmark), "
+             f"bandwidth {summary['memory_bandwidth_Bps'] / 1e9:.1f} GB/s (copy).", "",
+             "Geometric-mean speedup over workloads after N measured trials (mean over seeds, [min, max]):", "",
+             "| strategy | " + " | ".join(str(c) for c in checkpoints) + " | final (measured) | correct |",
+             "|---" * (len(checkpoints) + 3) + "|"]
+    for name, s in summary["strategies"].items():
+        cells = [f"{s['speedup_at'][c]['mean']:.1f} [{s['speedup_at'][c]['min']:.1f}, {s['speedup_at'][c]['max']:.1f}]"
+                 if c in s["speedup_at"] else "-" for c in checkpoints]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {s['final_speedup_geomean']:.1f} | {s['correct']} |")
+    lines += ["", "| strategy | wall s | llm s | cost model s | build s | run s | LLM calls | invalid/dup | "
+              "larger-model share | LLM compute (tokens x params) |", "|---" * 10 + "|"]
+    for name, s in summary["strategies"].items():
+        compute = ", ".join(f"{m}: {v:.2e}" for m, v in s["llm_compute_token_params"].items()) or "-"
+        lines.append(f"| {name} | {s['wall_s']:.0f} | {s['llm_s']:.0f} | {s['cost_model_s']:.0f} | {s['build_s']:.0f} | "
+                     f"{s['run_s']:.0f} | {s['llm_calls']} | {s['invalid_proposals']} | "
+                     f"{s['large_model_call_share']:.0%} | {compute} |")
+    lines += ["", "Fraction of the roofline bound reached (bound / tuned latency):", "",
+              "| strategy | " + " | ".join(sorted({w for s in summary['strategies'].values() for w in s['roofline_fraction']}))
+              + " |"]
+    workloads = sorted({w for s in summary["strategies"].values() for w in s["roofline_fraction"]})
+    lines.append("|---" * (len(workloads) + 1) + "|")
+    for name, s in summary["strategies"].items():
+        lines.append(f"| {name} | " + " | ".join(f"{s['roofline_fraction'].get(w, float('nan')):.1%}" for w in workloads) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> None:
+    """speedup_vs_trials.png, speedup_vs_seconds.png, llm_compute.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, s in summary["strategies"].items():
+        points = sorted((int(c), v["mean"]) for c, v in s["speedup_at"].items())
+        if points:
+            ax.plot(*zip(*points), marker="o", label=name)
+    ax.set(xscale="log", xlabel="measured trials", ylabel="geomean speedup", title="Best speedup vs trials")
+    ax.legend()
+    fig.savefig(out / "speedup_vs_trials.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for strategy in strategies:
+        for i, r in enumerate(r for r in runs if r["strategy"] == strategy and r["seed"] == 0):
+            xs = [elapsed for _, total, elapsed in r["history"] if total > 0]
+            ys = [r["untuned_latency_s"] / best_latency_at(r["history"], count) for count, total, _ in r["history"] if total > 0]
+            ax.plot(xs, ys, color=f"C{strategies.index(strategy)}", alpha=0.8, label=strategy if i == 0 else None)
+    ax.set(yscale="log", xlabel="tuning wall-clock seconds (LLM included)", ylabel="speedup (per workload, seed 0)",
+           title="Best speedup vs wall time")
+    ax.legend()
+    fig.savefig(out / "speedup_vs_seconds.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    names = list(summary["strategies"])
+    bottoms = np.zeros(len(names))
+    models = sorted({m for s in summary["strategies"].values() for m in s["llm_compute_token_params"]})
+    for model in models:
+        values = np.array([summary["strategies"][n]["llm_compute_token_params"].get(model, 0.0) for n in names])
+        ax.bar(names, values, bottom=bottoms, label=model)
+        bottoms += values
+    ax.set(ylabel="tokens x parameters", title="LLM compute per strategy")
+    if models:
+        ax.legend()
+    fig.savefig(out / "llm_compute.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)

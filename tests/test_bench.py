@@ -1,0 +1,29 @@
+"""The CI-sized benchmark: one kernel, two strategies, 16 trials, real measurements."""
+
+import json
+import subprocess
+import sys
+
+from litecoop.bench import best_latency_at, seconds_to_reach
+
+
+def test_history_queries():
+    history = [(8, 3.0, 10.0), (16, 2.0, 20.0), (24, 2.5, 30.0)]
+    assert best_latency_at(history, 16) == 2.0 and best_latency_at(history, 4) is None
+    assert seconds_to_reach(history, 2.2) == 20.0 and seconds_to_reach(history, 1.0) is None
+
+
+def test_bench_smoke_writes_report_and_plots(tmp_path):
+    out = tmp_path / "bench"
+    result = subprocess.run([sys.executable, "-m", "litecoop.cli", "bench", "--kernels", "flux_conv",
+                             "--strategies", "mcts,evolutionary", "--trials", "16", "--seeds", "1",
+                             "--search", "smoke", "--out", str(out)], capture_output=True, text=True, timeout=1500)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((out / "bench.json").read_text())["summary"]
+    assert set(summary["strategies"]) == {"mcts", "evolutionary"}
+    for stats in summary["strategies"].values():
+        assert stats["correct"] and stats["final_speedup_geomean"] > 1.0
+        assert 0 < stats["roofline_fraction"]["flux_conv"] < 1.5
+    assert summary["peak_flops"] > 1e9 and summary["memory_bandwidth_Bps"] > 1e9
+    for name in ("bench.md", "speedup_vs_trials.png", "speedup_vs_seconds.png", "llm_compute.png"):
+        assert (out / name).stat().st_size > 0
