@@ -35,6 +35,22 @@ def _bench(args) -> None:
     console.print(f"wrote {args.out}/bench.json, bench.md and plots")
 
 
+def _check(args) -> None:
+    from .check import run_check
+
+    tolerance = float(args.tolerance.rstrip("%")) / (100 if args.tolerance.endswith("%") else 1)
+    sys.exit(run_check(args.baseline, tolerance, args.junit, console=console))
+
+
+def _build(args) -> None:
+    from .check import build_from_database
+
+    _, executable = build_from_database(args.workload, args.db, args.target)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    executable.export_library(str(args.out))
+    console.print(f"wrote {args.out}")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="litecoop", description=(
         "LiteCoOp: LLM-guided Monte-Carlo tree search over TVM schedules, with a team of local models."))
@@ -61,6 +77,17 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--models", default="local-cpu")
     bench.add_argument("--search", default="default")
     bench.set_defaults(run=_bench)
+    check = commands.add_parser("check", help="fail (exit 1) when a tuned workload got slower than its baseline")
+    check.add_argument("--baseline", type=Path, required=True, help="a `litecoop tune --json` report (or a list)")
+    check.add_argument("--tolerance", default="5%", help="allowed slowdown of the median (default 5%%)")
+    check.add_argument("--junit", type=Path, help="write JUnit XML here")
+    check.set_defaults(run=_check)
+    build = commands.add_parser("build", help="compile a workload from an existing tuning database, no search")
+    build.add_argument("--workload", required=True)
+    build.add_argument("--db", type=Path, required=True, help="work dir holding database_*.json")
+    build.add_argument("--target", default="host")
+    build.add_argument("--out", type=Path, default=Path("tuned.so"))
+    build.set_defaults(run=_build)
     return root
 
 

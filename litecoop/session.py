@@ -59,22 +59,24 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
 
         outcome = tuner.tune(work, target, strategy, trials, seed, work_dir, resume, settings, per_iter,
                              run_timeout_s, on_batch, team)
-    tuned_s, output = tuner.latency_s(outcome.executable, work.inputs)
+    tuned_samples, output = tuner.latency_samples(outcome.executable, work.inputs)
+    tuned_s = float(np.median(tuned_samples))
     outcome.executable.export_library(str(work_dir / "tuned.so"))
-    untuned_s, _ = tuner.latency_s(tuner.untuned_executable(work, target), work.inputs, repeat=3)
+    untuned_s = float(np.median(tuner.latency_samples(tuner.untuned_executable(work, target), work.inputs, 3)[0]))
     error = float(np.max(np.abs(output.astype(np.float32) - work.reference)))
     wall = time.perf_counter() - start
     usage = outcome.team.usage_report() if outcome.team else {"llm": {}, "large_model_call_share": 0.0, "llm_s": 0.0}
     split = {f"{k}_s": timing.seconds.get(k, 0.0) for k in ("cost_model", "build", "run")}
     report = {
-        "workload": work.name, "target": describe(target), "strategy": strategy, "trials": trials, "seed": seed,
+        "workload": work.name, "workload_spec": workload, "target": describe(target), "target_preset": target_name,
+        "strategy": strategy, "trials": trials, "seed": seed,
         "trials_measured_this_run": outcome.trials_run, "tasks": outcome.tasks,
-        "untuned_latency_s": untuned_s, "tuned_latency_s": tuned_s, "speedup": untuned_s / tuned_s,
+        "untuned_latency_s": untuned_s, "tuned_latency_s": tuned_s, "tuned_samples_s": tuned_samples, "speedup": untuned_s / tuned_s,
         "correct": bool(error <= TOLERANCE * max(1.0, float(np.max(np.abs(work.reference))))), "max_abs_error": error,
         "wall_s": wall, "llm_s": usage["llm_s"], **split,
         "other_s": wall - usage["llm_s"] - sum(split.values()),
         "llm": usage["llm"], "large_model_call_share": usage["large_model_call_share"],
-        "history": outcome.history, "flops": work.flops, "bytes": work.bytes, "work_dir": str(work_dir),
+        "history": outcome.history, "flops": work.flops, "bytes": work.bytes, "work_dir": str(work_dir.resolve()),
     }
     if measure_peers and work.torch_module is not None and workload in workloads.SERVED_MODELS:
         report["torch_latency_s"] = peers.torch_latency_s(work.torch_module, work.inputs, threads=2)

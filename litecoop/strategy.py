@@ -37,7 +37,10 @@ class SearchSettings:
     expansions_per_iter: int = 2
     children_per_expansion: int = 4
     max_children: int = 4
-    rollouts_per_child: int = 12
+    rollouts_per_child: int = 16
+    elites_per_iter: int = 4
+    rollouts_per_elite: int = 48
+    open_limit: int = 256
     edits_per_call: int = 3
     uct_c: float = 1.0
     small_model_bias: float = 0.2
@@ -97,9 +100,14 @@ class TreeSearch(PySearchStrategy):
             use_llm = expansion < self.settings.expansions_per_iter and self.trials > 0
             self._expand(select(self.root, self.settings.uct_c, self.settings.small_model_bias,
                                 self._bonus, self.settings.max_children), use_llm)
+        measured = sorted((n for n in self.nodes.values() if n.latency_s is not None), key=lambda n: n.latency_s)
+        for elite in measured[: self.settings.elites_per_iter]:
+            self._rollout(elite, self.settings.rollouts_per_elite, keep=2)
         open_nodes = self._open()
         for node, score in zip(open_nodes, self._predict([n.schedule for n in open_nodes])):
             node.predicted = score
+        for dropped in sorted(open_nodes, key=lambda n: -n.predicted)[self.settings.open_limit:]:
+            dropped.issued = True  # never re-scored: keeps each round's cost-model work bounded
         chosen = self._choose(budget)
         if not chosen:
             return None
@@ -149,7 +157,8 @@ class TreeSearch(PySearchStrategy):
             for proposal in self.mutator.propose(node, 1):
                 if (child := self._add(node, proposal)) is not None:
                     children.append(child)
-        self._rollouts(children)
+        for child in children:
+            self._rollout(child, self.settings.rollouts_per_child, keep=1)
 
     def _add(self, parent: Node, proposal: Proposal) -> Node | None:
         """Add a legal, new proposal as a child; count it against its model if it is not."""
@@ -164,38 +173,29 @@ class TreeSearch(PySearchStrategy):
             if usage is not None:
                 usage.invalid += 1
             return None
-        node = parent.add_child(Node(trace=proposal.trace, key=key, edits=proposal.edits,
-                                     proposer=proposal.proposer, next_model=proposal.next_model))
-        node.schedule = sch
+        node = parent.add_child(Node(trace=proposal.trace, key=key, edits=proposal.edits, proposer=proposal.proposer,
+                                     next_model=proposal.next_model, schedule=sch))
         self.nodes[key] = node
         return node
 
-    def _rollouts(self, children: list[Node], keep: int = 1) -> None:
-        """Score each child and its random mutations with the cost model; keep the `keep` best mutations."""
-        for child in children:
-            if getattr(child, "rolled_out", False):
+    def _rollout(self, node: Node, count: int, keep: int) -> None:
+        """Score `count` random mutations of `node` with the cost model; the `keep` best join the tree
+        under it (the cheap rollouts of the Reasoning Compiler's MCTS)."""
+        rollouts = {}
+        for _ in range(count):
+            trace = self.mutator.mutate(node.trace)
+            if trace is None or (key := decisions_key(trace)) in self.nodes or key in rollouts:
                 continue
-            child.rolled_out = True
-            rollouts = []
-            for _ in range(self.settings.rollouts_per_child * keep):
-                trace = self.mutator.mutate(child.trace)
-                if trace is None or decisions_key(trace) in self.nodes:
-                    continue
-                sch = replay(trace, self.context.mod, self.postprocs, seed=self.rng.randrange(1 << 30))
-                if sch is not None:
-                    rollouts.append((trace, sch))
-            scores = self._predict([child.schedule] + [sch for _, sch in rollouts])
-            child.predicted = scores[0]
-            ranked = sorted(range(len(rollouts)), key=lambda i: -scores[i + 1])
-            for best in ranked[:keep]:
-                trace, sch = rollouts[best]
-                if decisions_key(trace) in self.nodes:
-                    continue
-                node = child.add_child(Node(trace=trace, key=decisions_key(trace), edits=decision_diff(child.trace, trace),
-                                            proposer="rollout", predicted=scores[best + 1]))
-                node.schedule = sch
-                node.rolled_out = True
-                self.nodes[node.key] = node
+            sch = replay(trace, self.context.mod, self.postprocs, seed=self.rng.randrange(1 << 30))
+            if sch is not None:
+                rollouts[key] = (trace, sch)
+        items = list(rollouts.items())
+        scores = self._predict([sch for _, (_, sch) in items])
+        for index in sorted(range(len(items)), key=lambda i: -scores[i])[:keep]:
+            key, (trace, sch) = items[index]
+            child = node.add_child(Node(trace=trace, key=key, edits=decision_diff(node.trace, trace),
+                                        proposer="rollout", predicted=scores[index], schedule=sch))
+            self.nodes[key] = child
 
     def _predict(self, schedules) -> list[float]:
         if self.cost_model is None or not schedules:
@@ -204,7 +204,7 @@ class TreeSearch(PySearchStrategy):
         return [float(x) for x in self.cost_model.predict(self.context, candidates)]
 
     def _open(self) -> list[Node]:
-        return [n for n in self.nodes.values() if n.latency_s is None and not n.failed and not getattr(n, "issued", False)]
+        return [n for n in self.nodes.values() if n.latency_s is None and not n.failed and not n.issued]
 
     def _choose(self, budget: int) -> list[tuple[Node, object]]:
         """The best-predicted unmeasured nodes plus a few random ones (exploration)."""
@@ -233,7 +233,6 @@ class TreeSearch(PySearchStrategy):
             node = self._add(self.root, proposal)
             if node is not None and times:
                 node.latency_s = sum(times) / len(times)
-                node.rolled_out = True
                 self.best_latency_s = min(self.best_latency_s or math.inf, node.latency_s)
         for node in self.root.children:
             if node.latency_s is not None:

@@ -22,6 +22,7 @@ class Node:
     `latency_s` is its measured latency (None until measured), `predicted` the cost model's score
     (normalized throughput, higher is better). `edits` are the decision changes from the parent,
     `proposer` the model (or "mutator") that proposed them, `next_model` the model it suggested next.
+    `schedule` is the trace applied and postprocessed (what gets built); `issued` marks it sent to measure.
     """
 
     trace: object
@@ -36,6 +37,8 @@ class Node:
     predicted: float = 0.0
     latency_s: float | None = None
     failed: bool = False
+    schedule: object = None
+    issued: bool = False
 
     def add_child(self, child: Node) -> Node:
         child.parent = self

@@ -191,8 +191,9 @@ def run_vm(executable, inputs: list[np.ndarray], device=None):
     return out.numpy(), vm
 
 
-def latency_s(executable, inputs: list[np.ndarray], repeat: int = 10) -> tuple[float, np.ndarray]:
-    """Median latency in seconds of one call of `main`, and its output (first tensor)."""
+def latency_samples(executable, inputs: list[np.ndarray], repeat: int = 10) -> tuple[list[float], np.ndarray]:
+    """`repeat` timings in seconds of one call of `main` (each the mean of enough calls to last ~50 ms;
+    at least 3), and the output (first tensor)."""
     out, vm = run_vm(executable, inputs)
     args = [tvm.runtime.tensor(x) for x in inputs]
     start = time.perf_counter()
@@ -200,7 +201,7 @@ def latency_s(executable, inputs: list[np.ndarray], repeat: int = 10) -> tuple[f
     once = time.perf_counter() - start
     number = max(1, int(0.05 / max(once, 1e-6)))
     timer = vm.time_evaluator("main", tvm.cpu(), number=number, repeat=repeat if once < 0.5 else 3)
-    return float(np.median(timer(*args).results)), out
+    return [float(t) for t in timer(*args).results], out
 
 
 def untuned_executable(workload: Workload, target):

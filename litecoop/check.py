@@ -1,0 +1,87 @@
+"""`litecoop check` and `litecoop build`: rebuild tuned workloads from their TVM databases, no search.
+
+`check` compares fresh measurements with a baseline (`litecoop tune --json` output, or a list of them):
+a workload fails when its median is slower than the baseline's by more than the tolerance AND a one-sided
+Mann-Whitney U test (scipy.stats) on the repeated timings gives p < 0.05 (the SWE-Perf practice).
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from scipy.stats import mannwhitneyu
+from tvm.s_tir import meta_schedule as ms
+
+from . import tuner, workloads
+from .errors import UserError
+from .targets import load_target
+
+ALPHA = 0.05
+
+
+def build_from_database(workload_spec: str, db_dir: Path, target_name: str = "host", seed: int = 0):
+    """Compile a workload with the schedules of the database in `db_dir`; returns (workload, executable).
+    Raises UserError if the directory holds no database."""
+    if not (db_dir / "database_tuning_record.json").is_file():
+        raise UserError(f"no tuning database in {db_dir}")
+    work = workloads.load(workload_spec, seed)
+    database = ms.database.JSONDatabase(work_dir=str(db_dir), allow_missing=False)
+    return work, ms.relax_integration.compile_relax(database, work.mod, load_target(target_name), None)
+
+
+def load_baselines(path: Path) -> list[dict]:
+    """One or more `litecoop tune --json` reports. Raises UserError for a missing or malformed file."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise UserError(f"cannot read baseline {path}: {err}") from None
+    reports = data if isinstance(data, list) else [data]
+    needed = {"workload_spec", "work_dir", "tuned_samples_s"}
+    for report in reports:
+        if not isinstance(report, dict) or not needed <= report.keys():
+            raise UserError(f"{path}: not a `litecoop tune --json` report (needs {', '.join(sorted(needed))})")
+    return reports
+
+
+def compare(current: list[float], baseline: list[float], tolerance: float) -> tuple[bool, float, float]:
+    """(regressed, ratio of medians current/baseline, one-sided p-value that current is slower)."""
+    ratio = float(np.median(current) / np.median(baseline))
+    p_value = float(mannwhitneyu(current, baseline, alternative="greater").pvalue)
+    return ratio > 1 + tolerance and p_value < ALPHA, ratio, p_value
+
+
+def run_check(baseline: Path, tolerance: float, junit: Path | None, repeat: int = 10,
+              console: Console | None = None) -> int:
+    """Measure every baseline workload again; print a table, write JUnit XML; return 1 on a regression."""
+    console = console or Console(stderr=True)
+    rows = []
+    for report in load_baselines(baseline):
+        work, executable = build_from_database(report["workload_spec"], Path(report["work_dir"]),
+                                               report.get("target_preset", "host"), report.get("seed", 0))
+        samples, output = tuner.latency_samples(executable, work.inputs, repeat=repeat)
+        regressed, ratio, p_value = compare(samples, report["tuned_samples_s"], tolerance)
+        correct = bool(np.max(np.abs(output - work.reference)) <= 1e-4 * max(1.0, float(np.max(np.abs(work.reference)))))
+        rows.append((work.name, float(np.median(report["tuned_samples_s"])), float(np.median(samples)), ratio, p_value,
+                     regressed or not correct, correct))
+    table = Table(title=f"latency check against {baseline} (tolerance {tolerance:.0%}, alpha {ALPHA})")
+    for column in ("workload", "baseline ms", "now ms", "now/baseline", "p (slower)", "correct", "verdict"):
+        table.add_column(column)
+    for name, base, now, ratio, p_value, failed, correct in rows:
+        table.add_row(name, f"{base * 1e3:.3f}", f"{now * 1e3:.3f}", f"{ratio:.3f}", f"{p_value:.3g}", str(correct),
+                      "[red]FAIL[/red]" if failed else "[green]pass[/green]")
+    console.print(table)
+    if junit:
+        suite = ET.Element("testsuite", name="litecoop.check", tests=str(len(rows)),
+                           failures=str(sum(r[5] for r in rows)))
+        for name, base, now, ratio, p_value, failed, correct in rows:
+            case = ET.SubElement(suite, "testcase", classname="latency", name=name, time=f"{now:.6f}")
+            if failed:
+                ET.SubElement(case, "failure", message=f"{ratio:.3f}x baseline latency (p={p_value:.3g}), correct={correct}")
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        ET.ElementTree(suite).write(junit, encoding="unicode", xml_declaration=True)
+    return 1 if any(r[5] for r in rows) else 0
