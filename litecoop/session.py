@@ -76,7 +76,7 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
         "wall_s": wall, "llm_s": usage["llm_s"], **split,
         "other_s": wall - usage["llm_s"] - sum(split.values()),
         "llm": usage["llm"], "large_model_call_share": usage["large_model_call_share"],
-        "history": outcome.history, "flops": work.flops, "bytes": work.bytes, "work_dir": str(work_dir.resolve()),
+        "history": outcome.history, "flops": work.flops, "bytes": work.bytes, "work_dir": str(work_dir),
     }
     if measure_peers and work.torch_module is not None and workload in workloads.SERVED_MODELS:
         report["torch_latency_s"] = peers.torch_latency_s(work.torch_module, work.inputs, threads=2)
