@@ -4,10 +4,10 @@ One round (`generate_measure_candidates`):
   1. selection: descend the tree by the model-aware UCT (tree.select);
   2. expansion: a proposer (LLM team, one LLM, or random mutators) proposes children; illegal or
      duplicate proposals are counted and replaced by a mutator's;
-  3. rollout: from each new child, random mutations are scored by TVM's XGBoost cost model, and the
-     best rollout joins the tree under the child;
-  4. the unmeasured nodes with the best predicted score, plus a few random ones for exploration, are
-     returned to MetaSchedule to build and measure.
+  3. rollout: from each new child, and from the best measured nodes (elites), random mutations are
+     scored by TVM's XGBoost cost model and the best join the tree;
+  4. every unmeasured node is re-scored by the (retrained) cost model; the best predicted ones, plus a
+     few random ones for exploration, are returned to MetaSchedule to build and measure.
 `notify_runner_results` backs measured rewards (best latency / latency, in (0, 1]) up the tree.
 This is the Reasoning Compiler / LiteCoOp search, plugged into TVM so that the task scheduler,
 databases, builders and runners work unchanged.
