@@ -86,9 +86,8 @@ class ProgressCallback(PyMeasureCallback):
     """After each measured batch: advance the progress bar, record best-so-far per task, and end
     every task once `stop` is set (Ctrl-C), after the batch's records are in the database.
 
-    `history` gets one (trials so far, estimated total latency in s, seconds since start) per batch, where the
-    estimate is the weighted sum of each task's best measured latency (tasks not yet measured count
-    with their first measurement)."""
+    `history` gets one (trials so far, estimated total latency in s, seconds since start) per batch once
+    every task has a measurement; the estimate is the weighted sum of each task's best measured latency."""
 
     def __init__(self, weights: list[float], on_batch, stop: threading.Event):
         self.weights = weights
@@ -107,7 +106,8 @@ class ProgressCallback(PyMeasureCallback):
                 self.best[task_id] = min(self.best.get(task_id, latency), latency)
         self.trials += len(measure_candidates)
         total = sum(self.weights[i] * t for i, t in self.best.items())
-        self.history.append((self.trials, total, time.perf_counter() - self.start))
+        if len(self.best) == len(self.weights):
+            self.history.append((self.trials, total, time.perf_counter() - self.start))
         self.on_batch(len(measure_candidates), total)
         if self.stop.is_set():
             for task in range(len(self.weights)):
