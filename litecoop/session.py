@@ -46,10 +46,10 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
         if not tvm.cuda().exist:
             raise UserError(f"target '{target_name}' needs a {target.kind.name} device to measure on; none found here")
     settings, per_iter, run_timeout_s = search_settings(search_preset)
-    team = tuner.make_team(strategy, models_preset, seed)
     timing.reset()
     start = time.perf_counter()
     work = workloads.load(workload, seed)
+    team = tuner.make_team(strategy, models_preset, seed)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task(f"{work.name} {strategy}", total=trials, best="-")
