@@ -7,7 +7,7 @@ The LLM proposer is where LiteCoOp's routing lives: the acting model may name th
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import prompts
 from .llm.team import LocalModel, Team
@@ -41,7 +41,8 @@ class MutatorProposer:
         mutator = self.rng.choices(self.mutators, weights=self.weights)[0]
         return mutator.apply(trace)
 
-    def propose(self, node: Node, count: int, **_) -> list[Proposal]:
+    def propose(self, node: Node, count: int) -> list[Proposal]:
+        """Up to `count` random mutations of the node's trace."""
         proposals = []
         for _ in range(count * 3):
             if len(proposals) == count:
@@ -75,7 +76,6 @@ class LLMProposer:
     rng: random.Random
     small_regressions: int = 0
     turn: int = 0
-    calls_by_role: dict = field(default_factory=lambda: {"small": 0, "large": 0})
 
     @property
     def model_names(self) -> list[str]:
@@ -93,7 +93,8 @@ class LLMProposer:
         self.turn += 1
         return small[self.turn % len(small)]
 
-    def propose(self, node: Node, count: int, program: str, tried: set, best_latency_s, target) -> list[Proposal]:
+    def propose(self, node: Node, program: str, tried: set, best_latency_s, target) -> list[Proposal]:
+        """One LLM call: each legal edit of the answer is a child, and all of them together one more."""
         model = self.choose_model(node)
         sites = decision_sites(node.trace, rng=self.rng)
         schema = prompts.answer_schema(sites, tried, self.model_names, self.max_edits)

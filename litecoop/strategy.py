@@ -148,7 +148,7 @@ class TreeSearch(PySearchStrategy):
         want = self.settings.children_per_expansion
         proposals = []
         if self.llm is not None and use_llm:
-            proposals = self.llm.propose(node, want, program=self.program, tried=sites_tried(node),
+            proposals = self.llm.propose(node, program=self.program, tried=sites_tried(node),
                                          best_latency_s=self.best_latency_s, target=self.context.target)
         children = [child for p in proposals if (child := self._add(node, p)) is not None]
         for _ in range(max(want - len(children), 0) * 3):

@@ -115,7 +115,6 @@ def load(spec: str, seed: int = 0) -> Workload:
 
 
 def _kernel(name: str, seed: int) -> Workload:
-    torch = _torch()
     index, shapes, flops = kernel_specs()[name]
     module = _kernel_modules()[index]()
     rng = np.random.default_rng(seed)
