@@ -77,7 +77,7 @@ def _kernel_modules():
 def kernel_specs() -> dict:
     """name -> (module class index, input shapes, FLOPs). Sequence/token counts keep the untuned build
     under ~2 s and the tuned one over 0.2 ms on 2 cores."""
-    seq_llama, seq_flux, tokens_mlp, hw = 128, 256, 4, 32
+    seq_llama, seq_flux, tokens_mlp, hw = 128, 256, 1, 32
     return {
         # Llama-3-8B: 32 query heads, 8 KV heads (GQA), head_dim 128
         "llama3_attention": (0, [(1, 32, seq_llama, 128), (1, 8, seq_llama, 128), (1, 8, seq_llama, 128)],
