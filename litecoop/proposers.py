@@ -76,6 +76,7 @@ class LLMProposer:
     rng: random.Random
     small_regressions: int = 0
     turn: int = 0
+    last_model: str | None = None
 
     @property
     def model_names(self) -> list[str]:
@@ -96,6 +97,7 @@ class LLMProposer:
     def propose(self, node: Node, program: str, tried: set, best_latency_s, target) -> list[Proposal]:
         """One LLM call: each legal edit of the answer is a child, and all of them together one more."""
         model = self.choose_model(node)
+        self.last_model = model.name
         sites = decision_sites(node.trace, rng=self.rng)
         schema = prompts.answer_schema(sites, tried, self.model_names, self.max_edits)
         if schema is None:

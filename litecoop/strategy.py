@@ -125,9 +125,6 @@ class TreeSearch(PySearchStrategy):
             node.latency_s = sum(times) / len(times)
             if self.best_latency_s is None or node.latency_s < self.best_latency_s:
                 self.best_latency_s = node.latency_s
-            reference = self._measured_ancestor(node)
-            if self.llm is not None:
-                self.llm.record(node.proposer, reference is None or node.latency_s < reference)
             backpropagate(node, self.best_latency_s / node.latency_s)
         self.pending = []
 
@@ -146,11 +143,12 @@ class TreeSearch(PySearchStrategy):
         if node is self.root:
             return
         want = self.settings.children_per_expansion
-        proposals = []
+        children = []
         if self.llm is not None and use_llm:
             proposals = self.llm.propose(node, program=self.program, tried=sites_tried(node),
                                          best_latency_s=self.best_latency_s, target=self.context.target)
-        children = [child for p in proposals if (child := self._add(node, p)) is not None]
+            children = [child for p in proposals if (child := self._add(node, p)) is not None]
+            self._record_regression(node, self.llm.last_model, children)
         for _ in range(max(want - len(children), 0) * 3):
             if len(children) >= want:
                 break
@@ -218,11 +216,11 @@ class TreeSearch(PySearchStrategy):
             node.issued = True
         return [(node, node.schedule) for node in chosen]
 
-    def _measured_ancestor(self, node: Node) -> float | None:
-        node = node.parent
-        while node is not None and node.latency_s is None:
-            node = node.parent
-        return node.latency_s if node is not None else None
+    def _record_regression(self, parent: Node, model: str, children: list[Node]) -> None:
+        """Tell the router whether `model`'s call improved on `parent`, judged by the cost model (most
+        proposals are never measured); no legal new child counts as a regression."""
+        scores = self._predict([parent.schedule] + [c.schedule for c in children])
+        self.llm.record(model, len(scores) > 1 and max(scores[1:]) > scores[0])
 
     def _seed_from(self, database) -> None:
         """Put the task's measured records (a resumed run) under the root as measured nodes."""
