@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import math
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +129,8 @@ def _from_torch(name: str, module, inputs: list[np.ndarray], flops: float | None
 
     module = module.eval()
     tensors = tuple(torch.from_numpy(x) for x in inputs)
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.export's own deprecation notices
         reference = module(*tensors)
         try:
             program = torch.export.export(module, tensors)
