@@ -51,6 +51,33 @@ def _build(args) -> None:
     console.print(f"wrote {args.out}")
 
 
+def _optimize_code(args) -> None:
+    from .code.session import optimize, summary_table, write_outputs
+    from .code.task import load_task
+    from .llm.team import Team
+
+    task = load_task(args.path, args.lang, args.tests, args.entry, args.inputs)
+    if args.budget <= 0:
+        raise UserError("--budget must be positive")
+    report = optimize(task, args.strategy, Team(args.models, seed=args.seed), args.budget, args.seed,
+                      meta_prompting=not args.no_meta_prompting, single_model=args.model, console=console)
+    console.print(summary_table(report))
+    if args.json:
+        write_outputs(report, args.json)
+        console.print(f"wrote {args.json} and its .md and .diff")
+    else:
+        print(report["best"]["diff"], end="")
+
+
+def _bench_code(args) -> None:
+    from .code.bench import run_bench_code
+
+    run_bench_code(args.examples, args.strategies.split(","), args.budget, args.out, args.seed, args.models,
+                   meta_prompting=not args.no_meta_prompting,
+                   names=args.only.split(",") if args.only else None, console=console)
+    console.print(f"wrote {args.out}/bench.json, bench.md and cost.png")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="litecoop", description=(
         "LiteCoOp: LLM-guided Monte-Carlo tree search over TVM schedules, with a team of local models."))
@@ -88,6 +115,30 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--target", default="host")
     build.add_argument("--out", type=Path, default=Path("tuned.so"))
     build.set_defaults(run=_build)
+    code = commands.add_parser("optimize-code", help="make a Python or C++ file faster with the LLM team, proven by tests and timing")
+    code.add_argument("path", type=Path, help="the file to optimize")
+    code.add_argument("--lang", required=True, help="python | cpp")
+    code.add_argument("--tests", required=True, help="Python: pytest file or shell command; C++: directory of *.in inputs")
+    code.add_argument("--entry", help="Python: the function to time and compare on generated inputs")
+    code.add_argument("--inputs", type=Path, help="Python: file defining make_inputs(size, seed) -> tuple of arguments")
+    code.add_argument("--strategy", default="moa", help="moa | ga | single (default moa)")
+    code.add_argument("--budget", type=int, default=8, help="LLM code answers to spend (default 8)")
+    code.add_argument("--seed", type=int, default=0)
+    code.add_argument("--models", default="local-cpu", help="LLM team: preset in models/ or a .toml path")
+    code.add_argument("--model", help="single: which model samples (default: the team's larger model)")
+    code.add_argument("--no-meta-prompting", action="store_true", help="ablation: fixed prompt instead of MPCO")
+    code.add_argument("--json", type=Path, help="write the report here (and .md, .diff beside it)")
+    code.set_defaults(run=_optimize_code)
+    bench_code = commands.add_parser("bench-code", help="compare code strategies on a set of examples; write results/")
+    bench_code.add_argument("--examples", type=Path, default=Path("examples/code"))
+    bench_code.add_argument("--only", help="comma-separated example names")
+    bench_code.add_argument("--strategies", default="single,moa,ga")
+    bench_code.add_argument("--budget", type=int, default=6)
+    bench_code.add_argument("--seed", type=int, default=0)
+    bench_code.add_argument("--models", default="local-cpu")
+    bench_code.add_argument("--no-meta-prompting", action="store_true")
+    bench_code.add_argument("--out", type=Path, default=Path("results/code"))
+    bench_code.set_defaults(run=_bench_code)
     return root
 
 

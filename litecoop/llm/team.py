@@ -12,6 +12,11 @@ from ..presets import load_preset
 from . import weights
 
 
+# One fenced code block: opening fence with the language, lines without backticks, closing fence.
+CODE_BLOCK_GRAMMAR = r'''root ::= "```LANG\n" line+ "```"
+line ::= [^`\n]* "\n"'''
+
+
 @dataclass
 class Usage:
     """What one model cost during a run. `seconds` is wall time inside the model; compute = tokens x parameters."""
@@ -63,27 +68,53 @@ class LocalModel:
                                 seed=self.seed, verbose=False, **extra)
         return self._llama
 
+    def _chat(self, system: str, user: str, max_tokens: int, temperature: float, seed: int | None = None,
+              **constraint) -> str:
+        """One chat completion with its cost added to `usage`; `constraint` is response_format or grammar."""
+        llama = self._load()
+        start = time.perf_counter()
+        reply = llama.create_chat_completion(
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            max_tokens=max_tokens, temperature=temperature, seed=seed, **constraint)
+        self.usage.seconds += time.perf_counter() - start
+        self.usage.calls += 1
+        self.usage.prompt_tokens += reply["usage"]["prompt_tokens"]
+        self.usage.completion_tokens += reply["usage"]["completion_tokens"]
+        return reply["choices"][0]["message"]["content"] or ""
+
     def ask_json(self, system: str, user: str, schema: dict, max_tokens: int = 160,
                  temperature: float = 0.7) -> dict | None:
         """Ask for one JSON object that the grammar built from `schema` admits.
 
         Returns the parsed object, or None if the answer is not valid JSON (counted as invalid).
         """
-        llama = self._load()
-        start = time.perf_counter()
-        reply = llama.create_chat_completion(
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-            response_format={"type": "json_object", "schema": schema},
-            max_tokens=max_tokens, temperature=temperature)
-        self.usage.seconds += time.perf_counter() - start
-        self.usage.calls += 1
-        self.usage.prompt_tokens += reply["usage"]["prompt_tokens"]
-        self.usage.completion_tokens += reply["usage"]["completion_tokens"]
+        content = self._chat(system, user, max_tokens, temperature,
+                             response_format={"type": "json_object", "schema": schema})
         try:
-            return json.loads(reply["choices"][0]["message"]["content"])
+            return json.loads(content)
         except (json.JSONDecodeError, TypeError):
             self.usage.invalid += 1
             return None
+
+    def ask_code(self, system: str, user: str, lang: str, max_tokens: int, temperature: float = 0.8,
+                 seed: int | None = None) -> str | None:
+        """Ask for one complete source file; a GBNF grammar (llama.cpp) admits exactly one fenced code block.
+
+        Returns the code, or None if the answer was cut off by `max_tokens` (counted as invalid).
+        """
+        from llama_cpp import LlamaGrammar
+
+        grammar = LlamaGrammar.from_string(CODE_BLOCK_GRAMMAR.replace("LANG", lang), verbose=False)
+        content = self._chat(system, user, max_tokens, temperature, seed=seed, grammar=grammar)
+        body = content.partition("\n")[2]
+        if not content.rstrip().endswith("```") or not body.strip():
+            self.usage.invalid += 1
+            return None
+        return body.rstrip().removesuffix("```")
+
+    def ask_text(self, system: str, user: str, max_tokens: int, temperature: float = 0.3) -> str:
+        """Free text (used by the meta-prompter)."""
+        return self._chat(system, user, max_tokens, temperature).strip()
 
 
 class Team:
@@ -109,6 +140,10 @@ class Team:
     @property
     def large(self) -> LocalModel:
         return self.models[-1]
+
+    def reset_usage(self) -> None:
+        for model in self.models:
+            model.usage = Usage()
 
     def by_name(self, name: str) -> LocalModel:
         return next(m for m in self.models if m.name == name)

@@ -1,0 +1,135 @@
+"""`litecoop bench-code`: every strategy on every example of `examples/code`, one team, one invocation.
+
+Each example directory holds `example.toml` (lang, file, tests, optional entry and inputs). Per strategy:
+success rate (a significant confirmed speedup with tests passing), geometric-mean speedup (1.0 where none
+was proven), LLM calls, tokens, compute (tokens x parameters), LLM seconds and wall seconds. Finished runs
+are appended to `runs.jsonl`, so an interrupted bench resumes. Each strategy has its own meta-prompt
+cache, so each pays for its own meta-prompts.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from ..bench import geomean  # noqa: E402
+from ..errors import UserError  # noqa: E402
+from ..llm.team import Team  # noqa: E402
+from .search import STRATEGIES  # noqa: E402
+from .session import optimize, write_outputs  # noqa: E402
+from .task import load_task  # noqa: E402
+
+
+def load_examples(root: Path, names: list[str] | None = None) -> dict[str, object]:
+    """{example name: CodeTask} for every `example.toml` under `root`. Raises UserError if there is none."""
+    tasks = {}
+    for config_path in sorted(root.glob("**/example.toml")):
+        name = config_path.parent.name
+        if names and name not in names:
+            continue
+        config = tomllib.loads(config_path.read_text())
+        directory = config_path.parent
+        tasks[name] = load_task(directory / config["file"], config["lang"], config["tests"], config.get("entry"),
+                                directory / config["inputs"] if "inputs" in config else None)
+    if not tasks:
+        raise UserError(f"no example.toml under {root}")
+    return tasks
+
+
+def run_bench_code(root: Path, strategies: list[str], budget: int, out: Path, seed: int = 0,
+                   models_preset: str = "local-cpu", meta_prompting: bool = True, names: list[str] | None = None,
+                   console: Console | None = None) -> dict:
+    """Run (or resume) the comparison; write runs.jsonl, per-run reports, bench.json, bench.md, cost plot."""
+    console = console or Console(stderr=True)
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown:
+        raise UserError(f"unknown strategy {unknown[0]!r} (choose from {', '.join(STRATEGIES)})")
+    tasks = load_examples(root, names)
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "runs.jsonl"
+    runs = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    done = {(r["example"], r["strategy"]) for r in runs}
+    team = Team(models_preset, seed=seed)
+    for name, task in tasks.items():
+        for strategy in strategies:
+            if (name, strategy) in done:
+                continue
+            report = optimize(task, strategy, team, budget, seed, meta_prompting, console=console,
+                              prompt_cache=out / "prompts" / strategy)
+            report["example"] = name
+            write_outputs(report, out / "runs" / f"{name}-{strategy}.json")
+            runs.append(report)
+            with log.open("a") as stream:
+                stream.write(json.dumps(report) + "\n")
+    summary = summarize(runs, strategies)
+    (out / "bench.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "bench.md").write_text(markdown(summary, runs, strategies))
+    plot(summary, strategies, out / "cost.png")
+    return summary
+
+
+def summarize(runs: list[dict], strategies: list[str]) -> dict:
+    """Per strategy totals and rates over the examples it ran on."""
+    summary = {}
+    for strategy in strategies:
+        mine = [r for r in runs if r["strategy"] == strategy]
+        if not mine:
+            continue
+        usage = [u for r in mine for u in r["llm"].values()]
+        summary[strategy] = {
+            "examples": len(mine),
+            "success_rate": sum(r["significant"] for r in mine) / len(mine),
+            "geomean_speedup": geomean([r["speedup"] if r["significant"] else 1.0 for r in mine]),
+            "llm_calls": sum(u["calls"] for u in usage),
+            "tokens": sum(u["prompt_tokens"] + u["completion_tokens"] for u in usage),
+            "compute_token_params": sum(u["compute_token_params"] for u in usage),
+            "llm_s": sum(r["llm_s"] for r in mine),
+            "wall_s": sum(r["wall_s"] for r in mine),
+            "candidates": sum(r["candidates_tried"] for r in mine),
+        }
+    return summary
+
+
+def markdown(summary: dict, runs: list[dict], strategies: list[str]) -> str:
+    lines = ["| strategy | examples | success rate | geomean speedup | LLM calls | tokens | compute (tok x params) "
+             "| LLM s | wall s | candidates |", "|---" * 10 + "|"]
+    for strategy, s in summary.items():
+        lines.append(f"| {strategy} | {s['examples']} | {s['success_rate']:.0%} | {s['geomean_speedup']:.2f}x | "
+                     f"{s['llm_calls']} | {s['tokens']} | {s['compute_token_params']:.3g} | {s['llm_s']:.0f} | "
+                     f"{s['wall_s']:.0f} | {s['candidates']} |")
+    if "moa" in summary and "ga" in summary:
+        moa, ga = summary["moa"], summary["ga"]
+        lines += ["", f"MoA vs GA: LLM compute {moa['compute_token_params'] / ga['compute_token_params']:.2f}x, "
+                      f"wall time {moa['wall_s'] / ga['wall_s']:.2f}x, success {moa['success_rate']:.0%} vs "
+                      f"{ga['success_rate']:.0%}."]
+    lines += ["", "| example | " + " | ".join(strategies) + " |", "|---" * (len(strategies) + 1) + "|"]
+    for example in dict.fromkeys(r["example"] for r in runs):
+        cells = []
+        for strategy in strategies:
+            r = next((r for r in runs if r["example"] == example and r["strategy"] == strategy), None)
+            cells.append("-" if r is None else f"{r['speedup']:.2f}x{'' if r['significant'] else ' (n.s.)'}")
+        lines.append(f"| {example} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(summary: dict, strategies: list[str], path: Path) -> None:
+    """Success rate against LLM compute, one point per strategy."""
+    figure, axis = plt.subplots(figsize=(5, 3.5))
+    for strategy in strategies:
+        if strategy in summary:
+            s = summary[strategy]
+            axis.scatter(s["compute_token_params"], s["success_rate"], s=60)
+            axis.annotate(f"{strategy} ({s['geomean_speedup']:.1f}x)", (s["compute_token_params"], s["success_rate"]))
+    axis.set_xlabel("LLM compute (tokens x parameters)")
+    axis.set_ylabel("success rate")
+    axis.set_ylim(-0.05, 1.1)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

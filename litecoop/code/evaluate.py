@@ -1,0 +1,258 @@
+"""Validate and time candidate rewrites against the original, every step in the sandbox.
+
+A candidate passes when it parses (Python) or compiles at -O2 (C++), the user's tests pass, and its
+outputs equal the original's (generated inputs for a Python entry point, the given input files for C++).
+It is then timed against the original, interleaved, at least 10 runs each; it counts as faster only if
+the median speedup is >= 5% and a one-sided Mann-Whitney U test gives p < 0.05 (the SWE-Perf practice,
+scipy.stats). The speedup's 95% confidence interval is a percentile bootstrap of the ratio of medians.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import bootstrap, mannwhitneyu
+
+from ..errors import UserError
+from . import sandbox
+from .task import CodeTask, compiler, defines, syntax_error
+
+HARNESS = Path(__file__).with_name("harness.py")
+MIN_SPEEDUP = 1.05
+ALPHA = 0.05
+CHECK_SIZES = [0, 1, 2, 3, 5, 8, 13, 21, 34, 55]
+IGNORED = shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", "*.pyc", ".venv", "node_modules")
+
+
+@dataclass
+class Evaluation:
+    """The verdict on one candidate. Times are seconds per run; speedup = median original / median candidate."""
+
+    passed: bool
+    failure: str | None = None
+    original_s: list[float] = field(default_factory=list)
+    candidate_s: list[float] = field(default_factory=list)
+    speedup: float = 0.0
+    p_value: float = 1.0
+    ci: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def significant(self) -> bool:
+        return self.passed and self.speedup >= MIN_SPEEDUP and self.p_value < ALPHA
+
+    def as_dict(self) -> dict:
+        return {"passed": self.passed, "failure": self.failure, "speedup": self.speedup, "p_value": self.p_value,
+                "ci": list(self.ci), "significant": self.significant, "original_s": self.original_s,
+                "candidate_s": self.candidate_s}
+
+
+def compare(original_s: list[float], candidate_s: list[float]) -> tuple[float, float, tuple[float, float]]:
+    """(speedup of medians, one-sided Mann-Whitney p that the candidate is faster, 95% bootstrap CI)."""
+    original, candidate = np.asarray(original_s), np.asarray(candidate_s)
+    speedup = float(np.median(original) / np.median(candidate))
+    p_value = float(mannwhitneyu(candidate, original, alternative="less").pvalue)
+    interval = bootstrap((original, candidate), lambda o, c, axis: np.median(o, axis) / np.median(c, axis),
+                         n_resamples=2000, method="percentile", random_state=0).confidence_interval
+    return speedup, p_value, (float(interval.low), float(interval.high))
+
+
+class Evaluator:
+    """Runs one task's original once (baseline) and then any number of candidates, in a private temp dir.
+
+    Raises UserError from `prepare()` when the original itself fails (tests, compile, entry inputs).
+    """
+
+    def __init__(self, task: CodeTask, repeat: int = 10, limits: sandbox.Limits = sandbox.Limits()):
+        self.task, self.repeat, self.limits = task, repeat, limits
+        self.root = Path(tempfile.mkdtemp(prefix="litecoop-code-"))
+        shutil.copy(HARNESS, self.root / "harness.py")
+        if task.inputs:
+            shutil.copy(task.inputs, self.root / "litecoop_inputs.py")
+        self.size: int | None = None
+        self.reference: list[str] = []
+        self.original_run_s = 0.0
+        self.tests_s = 0.0
+
+    # layout: root/original and root/candidate are copies of the file's directory
+    def _stage(self, side: str, source: str) -> Path:
+        directory = self.root / side
+        shutil.rmtree(directory, ignore_errors=True)
+        shutil.copytree(self.task.path.parent, directory, ignore=IGNORED)
+        (directory / self.task.path.name).write_text(source)
+        tests = self.task.tests_path
+        if tests and tests.is_file() and not tests.is_relative_to(self.task.path.parent):
+            shutil.copy(tests, directory / tests.name)
+        return directory
+
+    def _harness(self, mode: str, arguments: dict, wall_s: float | None = None) -> tuple[dict | None, str | None]:
+        limits = sandbox.Limits(wall_s=wall_s or self.limits.wall_s, cpu_s=int(wall_s or self.limits.cpu_s),
+                                memory_bytes=self.limits.memory_bytes)
+        if self.task.inputs:
+            arguments = arguments | {"inputs": str(self.root / "litecoop_inputs.py")}
+        outcome = sandbox.run([sys.executable, str(self.root / "harness.py"), mode, json.dumps(arguments)],
+                              self.root, limits)
+        if outcome.failure:
+            return None, outcome.failure
+        return json.loads(outcome.stdout.strip().splitlines()[-1]), None
+
+    def _module(self, side: str) -> str:
+        return str(self.root / side / self.task.path.name)
+
+    def _test_argv(self) -> list[str]:
+        """pytest on the staged copy of the tests file, or the user's shell command."""
+        tests = self.task.tests_path
+        if tests is None:
+            return ["/bin/sh", "-c", self.task.tests]
+        staged = tests.relative_to(self.task.path.parent) if tests.is_relative_to(self.task.path.parent) else tests.name
+        return [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", str(staged)]
+
+    def _timed_argv(self, side: str) -> list[str]:
+        """What is timed without an entry point: the C++ program, or the Python tests."""
+        return [str(self.root / side / "program")] if self.task.lang == "cpp" else self._test_argv()
+
+    def _run_tests(self, directory: Path) -> str | None:
+        limits = self.limits if not self.tests_s else sandbox.Limits(
+            wall_s=max(10.0, 10 * self.tests_s), cpu_s=int(max(10.0, 10 * self.tests_s)),
+            memory_bytes=self.limits.memory_bytes)
+        outcome = sandbox.run(self._test_argv(), directory, limits)
+        if outcome.failure:
+            last = (outcome.stdout + outcome.stderr).strip().splitlines()[-1:] or [outcome.failure]
+            return f"tests failed: {outcome.failure if 'terminated' in outcome.failure else last[0][:200]}"
+        return None
+
+    def _compile(self, directory: Path) -> str | None:
+        outcome = sandbox.run([compiler(), "-O2", "-std=c++17", "-o", "program", self.task.path.name], directory,
+                              sandbox.Limits(wall_s=120, cpu_s=120))
+        return f"does not compile: {outcome.stderr.strip().splitlines()[0][:200] if outcome.stderr.strip() else outcome.failure}" \
+            if outcome.failure else None
+
+    def _outputs(self, directory: Path) -> tuple[list[str], str | None]:
+        outputs = []
+        for path in self.task.test_inputs():
+            outcome = sandbox.run([str(directory / "program")], directory, self.limits, stdin=path)
+            if outcome.failure:
+                return outputs, f"{path.name}: {outcome.failure}"
+            outputs.append(outcome.stdout)
+        return outputs, None
+
+    def _bench_input(self) -> Path:
+        inputs = self.task.test_inputs()
+        named = [p for p in inputs if p.stem == "bench"]
+        return named[0] if named else max(inputs, key=lambda p: p.stat().st_size)
+
+    def prepare(self) -> None:
+        """Check the original and fix the timing input. Raises UserError if the original fails its own tests."""
+        directory = self._stage("original", self.task.source)
+        if self.task.lang == "cpp":
+            failure = self._compile(directory)
+            if failure:
+                raise UserError(f"the original {failure}")
+            self.reference, failure = self._outputs(directory)
+            if failure:
+                raise UserError(f"the original fails on {failure}")
+        else:
+            start = time.perf_counter()
+            failure = self._run_tests(directory)
+            if failure:
+                raise UserError(f"{failure.replace('tests failed', 'tests fail on the original')}")
+            self.tests_s = time.perf_counter() - start
+            if self.task.entry:
+                result, failure = self._harness("calibrate", {"original": self._module("original"),
+                                                              "entry": self.task.entry, "target_s": 0.05})
+                if failure:
+                    raise UserError(f"cannot call '{self.task.entry}' on generated inputs: {failure}")
+                self.size = result["size"]
+        self.original_run_s = float(np.median(self.time(self.task.source, repeat=3)[0]))
+
+    def check(self, source: str) -> str | None:
+        """None if the candidate is correct, else a one-line reason."""
+        problem = syntax_error(source, self.task.lang)
+        if problem:
+            return f"does not parse: {problem}"
+        if self.task.lang == "python" and self.task.entry and not defines(source, self.task.entry):
+            return f"does not define '{self.task.entry}'"
+        directory = self._stage("candidate", source)
+        if self.task.lang == "cpp":
+            failure = self._compile(directory)
+            if failure:
+                return failure
+            outputs, failure = self._outputs(directory)
+            if failure:
+                return f"fails on {failure}"
+            wrong = [p.name for p, a, b in zip(self.task.test_inputs(), outputs, self.reference) if a.split() != b.split()]
+            return f"wrong output on {', '.join(wrong)}" if wrong else None
+        failure = self._run_tests(directory)
+        if failure or not self.task.entry:
+            return failure
+        result, failure = self._harness("check", {"original": self._module("original"),
+                                                  "candidate": self._module("candidate"),
+                                                  "entry": self.task.entry, "sizes": CHECK_SIZES, "seeds": 3})
+        return f"output check: {failure}" if failure else (None if result["ok"] else f"different output: {result['detail']}")
+
+    def time(self, source: str, repeat: int) -> tuple[list[float], list[float]]:
+        """Interleaved seconds per run (original, candidate) of a candidate already staged by `check`.
+        Raises RuntimeError if the timing run fails (a flaky candidate)."""
+        if source == self.task.source:
+            self._stage("candidate", source)
+            if self.task.lang == "cpp":
+                self._compile(self.root / "candidate")
+        wall_s = max(60.0, 40 * self.original_run_s * repeat)
+        if self.task.lang == "python" and self.task.entry:
+            result, failure = self._harness("time", {"original": self._module("original"),
+                                                     "candidate": self._module("candidate"), "entry": self.task.entry,
+                                                     "size": self.size, "repeat": repeat}, wall_s)
+        else:
+            commands = {side: {"argv": self._timed_argv(side), "cwd": str(self.root / side)}
+                        for side in ("original", "candidate")}
+            stdin = str(self._bench_input()) if self.task.lang == "cpp" else None
+            result, failure = self._harness("time-commands", commands | {"stdin": stdin, "repeat": repeat}, wall_s)
+        if failure:
+            raise RuntimeError(f"timing failed: {failure}")
+        return result["original"], result["candidate"]
+
+    def evaluate(self, source: str, repeat: int | None = None) -> Evaluation:
+        """Check, then time. Never raises for a bad candidate: the reason lands in `Evaluation.failure`."""
+        failure = self.check(source)
+        if failure:
+            return Evaluation(passed=False, failure=failure)
+        try:
+            original_s, candidate_s = self.time(source, repeat or self.repeat)
+        except RuntimeError as err:
+            return Evaluation(passed=False, failure=str(err))
+        speedup, p_value, ci = compare(original_s, candidate_s)
+        return Evaluation(True, None, original_s, candidate_s, speedup, p_value, ci)
+
+    def hot_spots(self) -> str:
+        """Profile of the original, as text for prompts: cProfile + line counts (Python), gprof (C++)."""
+        if self.task.lang == "python":
+            if not self.task.entry:
+                return "no profile (no entry point given)"
+            result, failure = self._harness("profile", {"original": self._module("original"),
+                                                        "entry": self.task.entry, "size": self.size})
+            if failure:
+                return f"no profile ({failure})"
+            lines = [f"line {n} ({share:.0%} of the time): {text}" for n, share, text in result["lines"]]
+            return "\n".join(["cProfile, top functions by own time (ncalls tottime percall cumtime percall):",
+                              *result["functions"][:5], "hot lines:", *lines])
+        directory = self._stage("profile", self.task.source)
+        outcome = sandbox.run([compiler(), "-O2", "-pg", "-fno-inline", "-std=c++17", "-o", "program",
+                               self.task.path.name], directory, sandbox.Limits(wall_s=120, cpu_s=120))
+        if not outcome.failure:
+            outcome = sandbox.run([str(directory / "program")], directory, self.limits, stdin=self._bench_input())
+        gprof = shutil.which("gprof")
+        if outcome.failure or not gprof or not (directory / "gmon.out").exists():
+            return f"whole program: {self.original_run_s * 1e3:.1f} ms on {self._bench_input().name}"
+        flat = sandbox.run([gprof, "-b", "-p", "program", "gmon.out"], directory, self.limits).stdout
+        rows = [line[:140] for line in flat.splitlines() if line.strip()[:1].isdigit()][:5]
+        return "\n".join([f"gprof flat profile on {self._bench_input().name} "
+                          "(% time, cumulative s, self s, calls, ..., function):", *rows])
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,114 @@
+"""Prompts of the source-code optimizer: rewrite (mutation), merge (crossover), aggregate (MoA), and the
+contexts a meta-prompter reads (MPCO: project, task, model).
+
+Every answer is one fenced code block (grammar-constrained, see `LocalModel.ask_code`). For Python the
+answer may hold only the functions it changes: `splice` puts them back into the file.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+LANGUAGE_NAMES = {"python": "Python", "cpp": "C++17"}
+
+
+@dataclass(frozen=True)
+class Contexts:
+    """The three MPCO contexts, as text. `project`: language, dependencies, constraints; `task`: what to
+    speed up and the profile of its hot spots; the model context is built per model."""
+
+    project: str
+    task: str
+
+
+def project_context(lang: str, source: str, file_name: str) -> str:
+    """Language, the file's dependencies (imports / includes) and the constraints every candidate must keep."""
+    if lang == "python":
+        deps = sorted({alias.name.split(".")[0] for node in ast.walk(ast.parse(source))
+                       if isinstance(node, (ast.Import, ast.ImportFrom))
+                       for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])})
+        rules = "same function names, signatures, return values and exceptions; standard library only"
+    else:
+        deps = sorted({line.split()[1] for line in source.splitlines() if line.startswith("#include")})
+        rules = "same stdin/stdout behaviour byte for byte; standard library only; compiled with g++ -O2 -std=c++17"
+    return (f"language: {LANGUAGE_NAMES[lang]}; file: {file_name}; dependencies: {', '.join(deps) or 'none'}; "
+            f"constraints: {rules}")
+
+
+def task_context(entry: str | None, hot_spots: str) -> str:
+    goal = f"make the function `{entry}` faster" if entry else "make the program faster"
+    return f"goal: {goal} on large inputs.\nprofile of the original:\n{hot_spots}"
+
+
+def model_context(name: str, family: str, parameters: float, strengths: str) -> str:
+    return f"model: {name} ({family}, {parameters / 1e9:.2g}B parameters); strengths: {strengths or 'unknown'}"
+
+
+def default_system(lang: str) -> str:
+    """The fixed system prompt used when meta-prompting is off (the ablation)."""
+    return (f"You are an expert {LANGUAGE_NAMES[lang]} performance engineer. Make the code faster by fixing the "
+            "algorithm or data structure on its hot lines. Keep behaviour exactly the same. "
+            "Answer with code only, in one code block.")
+
+
+def meta_request(contexts: Contexts, model: str) -> tuple[str, str]:
+    """(system, user) asking the meta-prompter to write a system prompt for `model`."""
+    system = ("You write system prompts for small code models that optimize code for speed. "
+              "Write at most 6 short imperative sentences, plain text, no code.")
+    user = (f"Project context: {contexts.project}\n\nTask context: {contexts.task}\n\nModel context: {model}\n\n"
+            "Write the system prompt for this model: name the likely inefficiency seen in the profile, the kind "
+            "of fix to try, the constraints to keep, and tell it to answer with code only in one code block.")
+    return system, user
+
+
+def _file_block(lang: str, source: str) -> str:
+    return f"```{lang}\n{source.rstrip()}\n```"
+
+
+def _answer_rule(lang: str, entry: str | None) -> str:
+    if lang == "python":
+        return ("Answer with the new versions of the functions you change (and any imports they need), "
+                f"keeping their names and signatures{f'; `{entry}` must stay' if entry else ''}.")
+    return "Answer with the complete new program."
+
+
+def rewrite_request(lang: str, contexts: Contexts, source: str, entry: str | None, note: str = "") -> str:
+    """Mutation / proposal: rewrite one version of the file. `note` says how that version measured."""
+    return (f"{contexts.task}\n\n{note}\nCurrent code:\n{_file_block(lang, source)}\n\n"
+            f"Rewrite it to run faster. {_answer_rule(lang, entry)}")
+
+
+def merge_request(lang: str, contexts: Contexts, parents: list[tuple[str, str]], entry: str | None) -> str:
+    """Crossover (GA) and aggregation (MoA): combine versions, each given with how it measured."""
+    shown = "\n\n".join(f"Version {i + 1} ({note}):\n{_file_block(lang, source)}" for i, (source, note) in enumerate(parents))
+    return (f"{contexts.task}\n\n{shown}\n\nWrite one version that combines the correct speedups of these and "
+            f"avoids their mistakes. {_answer_rule(lang, entry)}")
+
+
+def _top_level(tree: ast.Module) -> dict[str, ast.stmt]:
+    return {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
+
+
+def splice(original: str, answer: str) -> str:
+    """Python: put the answer's functions and classes in place of the original's of the same name, add new
+    ones and new imports or constants. Returns the answer unchanged if either side does not parse."""
+    try:
+        old_tree, new_tree = ast.parse(original), ast.parse(answer)
+    except SyntaxError:
+        return answer
+    lines = original.splitlines()
+    new_defs, old_defs = _top_level(new_tree), _top_level(old_tree)
+    replaced = {name: ast.get_source_segment(answer, node) for name, node in new_defs.items() if name in old_defs}
+    existing = {ast.unparse(node) for node in old_tree.body}
+    additions = [ast.get_source_segment(answer, node) for node in new_tree.body
+                 if getattr(node, "name", None) not in old_defs and ast.unparse(node) not in existing
+                 and not isinstance(node, ast.Expr)]
+    for name, node in sorted(old_defs.items(), key=lambda item: -item[1].lineno):
+        if name in replaced:
+            start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            lines[start - 1:node.end_lineno] = replaced[name].splitlines()
+    first_def = min((n.lineno for n in old_tree.body if not isinstance(n, (ast.Import, ast.ImportFrom, ast.Expr))),
+                    default=len(lines) + 1)
+    lines[first_def - 1:first_def - 1] = [*"\n".join(additions).splitlines(), ""] if additions else []
+    return "\n".join(lines) + "\n"

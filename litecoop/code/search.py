@@ -1,0 +1,168 @@
+"""Search strategies over source variants, all spending the same budget: one LLM code answer = one unit.
+
+- single: one model, repeated sampling of rewrites of the original (the baseline);
+- moa: Mixture-of-Agents (Wang et al. 2024): a proposer layer of heterogeneous small models, then the
+  larger model aggregates their candidates (shown with their measured verdicts) into one; the next layer's
+  proposers start from the best version so far;
+- ga: a genetic algorithm: a population of variants, fitness = measured speedup with tests passing (0 if
+  failing), tournament selection, mutation = an LLM rewrite (small models), crossover = an LLM merge of two
+  parents (larger model), elitism, and de-duplication of identical programs.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from ..llm.team import LocalModel, Team
+from . import prompts
+from .evaluate import Evaluation, Evaluator
+from .meta import Prompter
+
+STRATEGIES = ("single", "moa", "ga")
+
+
+@dataclass
+class Candidate:
+    """One validated variant. `origin`: how it was made (e.g. "ga-crossover"); seconds are LLM + validation."""
+
+    source: str
+    origin: str
+    model: str
+    evaluation: Evaluation
+    llm_s: float
+    validation_s: float
+
+    @property
+    def fitness(self) -> float:
+        return self.evaluation.speedup if self.evaluation.passed else 0.0
+
+    def note(self) -> str:
+        e = self.evaluation
+        return f"passed, {e.speedup:.2f}x faster than the original" if e.passed else f"failed: {e.failure}"
+
+
+def normalized(source: str, lang: str) -> str:
+    """A key equal for programs that differ only in formatting and comments (Python: the AST)."""
+    if lang == "python":
+        try:
+            return ast.dump(ast.parse(source))
+        except SyntaxError:
+            pass
+    return " ".join(line.split("//")[0].strip() for line in source.splitlines() if line.strip())
+
+
+class Pool:
+    """Asks models for code, validates each answer once, and keeps every candidate (the run's history).
+
+    `budget` counts LLM code answers; `on_candidate` is called after each (progress display).
+    """
+
+    def __init__(self, team: Team, evaluator: Evaluator, prompter: Prompter, budget: int, seed: int = 0,
+                 on_candidate: Callable[[Candidate], None] | None = None):
+        self.team, self.evaluator, self.prompter, self.budget = team, evaluator, prompter, budget
+        self.task = evaluator.task
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.spent = 0
+        self.candidates: list[Candidate] = []
+        self._seen: dict[str, Candidate] = {}
+        self.on_candidate = on_candidate or (lambda candidate: None)
+        self.original = Candidate(self.task.source, "original", "-", Evaluation(True, speedup=1.0), 0.0, 0.0)
+
+    @property
+    def left(self) -> int:
+        return self.budget - self.spent
+
+    def ask(self, model: LocalModel, user: str, origin: str) -> Candidate | None:
+        """One LLM answer, spliced into the file (Python), de-duplicated and validated; None if unusable."""
+        self.spent += 1
+        start = time.perf_counter()
+        tokens = 300 + 3 * len(self.task.source) // 3
+        answer = model.ask_code(self.prompter.system_for(model), user, self.task.lang, max_tokens=tokens,
+                                seed=self.seed * 1000 + self.spent)
+        llm_s = time.perf_counter() - start
+        if answer is None:
+            return None
+        source = prompts.splice(self.task.source, answer) if self.task.lang == "python" else answer
+        key = normalized(source, self.task.lang)
+        if key in self._seen or key == normalized(self.task.source, self.task.lang):
+            model.usage.duplicate += 1
+            return self._seen.get(key)
+        start = time.perf_counter()
+        candidate = Candidate(source, origin, model.name, self.evaluator.evaluate(source), llm_s,
+                              time.perf_counter() - start)
+        self._seen[key] = candidate
+        self.candidates.append(candidate)
+        self.on_candidate(candidate)
+        return candidate
+
+    def rewrite(self, model: LocalModel, parent: Candidate, origin: str) -> Candidate | None:
+        note = "" if parent is self.original else f"This version {parent.note()}."
+        return self.ask(model, prompts.rewrite_request(self.task.lang, self.prompter.contexts, parent.source,
+                                                       self.task.entry, note), origin)
+
+    def merge(self, model: LocalModel, parents: list[Candidate], origin: str) -> Candidate | None:
+        shown = [(p.source, "the original" if p is self.original else p.note()) for p in parents]
+        return self.ask(model, prompts.merge_request(self.task.lang, self.prompter.contexts, shown, self.task.entry),
+                        origin)
+
+    def best(self) -> Candidate:
+        passed = [c for c in self.candidates if c.evaluation.passed]
+        return max(passed, key=lambda c: c.evaluation.speedup, default=self.original)
+
+
+def run_single(pool: Pool, model: LocalModel) -> None:
+    """Repeated sampling of one model from the original."""
+    while pool.left > 0:
+        pool.rewrite(model, pool.original, "single")
+
+
+def run_moa(pool: Pool, proposers: list[LocalModel], aggregator: LocalModel) -> None:
+    """Layers of proposers then one aggregation, until the budget is spent."""
+    base = pool.original
+    while pool.left > 0:
+        layer = [c for model in proposers[:pool.left] if (c := pool.rewrite(model, base, "moa-proposer"))]
+        if pool.left <= 0 or not layer:
+            continue
+        aggregate = pool.merge(aggregator, [base, *layer], "moa-aggregate")
+        best = pool.best()
+        base = best if best.fitness > base.fitness else (aggregate if aggregate and aggregate.evaluation.passed else base)
+
+
+def run_ga(pool: Pool, mutators: list[LocalModel], crossover: LocalModel, population_size: int = 4,
+           crossover_rate: float = 0.5) -> None:
+    """Generations of a steady population with elitism (the best variant always survives)."""
+    population = [pool.original]
+    turn = 0
+    while pool.left > 0:
+        fit = [c for c in population if c.fitness > 0]
+
+        def tournament() -> Candidate:
+            return max(pool.rng.sample(fit, min(2, len(fit))), key=lambda c: c.fitness)
+        distinct = len({c.source for c in fit}) >= 2
+        if distinct and pool.rng.random() < crossover_rate:
+            first, second = tournament(), tournament()
+            while second is first:
+                second = pool.rng.choice(fit)
+            child = pool.merge(crossover, [first, second], "ga-crossover")
+        else:
+            child = pool.rewrite(mutators[turn % len(mutators)], tournament(), "ga-mutation")
+            turn += 1
+        if child is not None and child not in population:
+            population.append(child)
+        population.sort(key=lambda c: -c.fitness)
+        population = population[:population_size]
+
+
+def run_strategy(name: str, pool: Pool, team: Team, single_model: str | None = None) -> None:
+    """Dispatch by strategy name (one of STRATEGIES)."""
+    if name == "single":
+        run_single(pool, team.by_name(single_model) if single_model else team.large)
+    elif name == "moa":
+        run_moa(pool, team.small, team.large)
+    else:
+        run_ga(pool, team.small, team.large)
