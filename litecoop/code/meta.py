@@ -32,7 +32,7 @@ class Prompter:
         if model.name in self._memo:
             return self._memo[model.name]
         context = prompts.model_context(model.name, model.family, model.parameters, model.spec.get("strengths", ""))
-        key = hashlib.sha256("\0".join([self.contexts.project, self.contexts.task, context,
+        key = hashlib.sha256("\0".join([self.contexts.project, self.contexts.identity, context,
                                         self.team.large.name]).encode()).hexdigest()[:24]
         path = self.cache / f"{key}.txt"
         if path.is_file():

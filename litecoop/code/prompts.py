@@ -16,10 +16,12 @@ LANGUAGE_NAMES = {"python": "Python", "cpp": "C++17"}
 @dataclass(frozen=True)
 class Contexts:
     """The three MPCO contexts, as text. `project`: language, dependencies, constraints; `task`: what to
-    speed up and the profile of its hot spots; the model context is built per model."""
+    speed up and the profile of its hot spots; the model context is built per model. `identity` names the
+    task for caching (the profile's numbers vary from run to run; the code does not)."""
 
     project: str
     task: str
+    identity: str
 
 
 def project_context(lang: str, source: str, file_name: str) -> str:

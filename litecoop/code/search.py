@@ -81,8 +81,7 @@ class Pool:
         """One LLM answer, spliced into the file (Python), de-duplicated and validated; None if unusable."""
         self.spent += 1
         start = time.perf_counter()
-        tokens = 300 + 3 * len(self.task.source) // 3
-        answer = model.ask_code(self.prompter.system_for(model), user, self.task.lang, max_tokens=tokens,
+        answer = model.ask_code(self.prompter.system_for(model), user, max_tokens=100 + len(self.task.source) // 2,
                                 seed=self.seed * 1000 + self.spent)
         llm_s = time.perf_counter() - start
         if answer is None:

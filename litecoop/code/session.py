@@ -46,7 +46,8 @@ def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: i
     try:
         evaluator.prepare()
         contexts = prompts.Contexts(prompts.project_context(task.lang, task.source, task.path.name),
-                                    prompts.task_context(task.entry, evaluator.hot_spots()))
+                                    prompts.task_context(task.entry, evaluator.hot_spots()),
+                                    identity=f"{task.source}\0{task.entry}")
         prompter = Prompter(team, task.lang, contexts, enabled=meta_prompting, cache=prompt_cache)
 
         def show(candidate: Candidate) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from dataclasses import asdict, dataclass, field
@@ -12,9 +13,7 @@ from ..presets import load_preset
 from . import weights
 
 
-# One fenced code block: opening fence with the language, lines without backticks, closing fence.
-CODE_BLOCK_GRAMMAR = r'''root ::= "```LANG\n" line+ "```"
-line ::= [^`\n]* "\n"'''
+FENCED_BLOCK = re.compile(r"```[\w+-]*\n(.*?)\n```", re.DOTALL)
 
 
 @dataclass
@@ -68,14 +67,13 @@ class LocalModel:
                                 seed=self.seed, verbose=False, **extra)
         return self._llama
 
-    def _chat(self, system: str, user: str, max_tokens: int, temperature: float, seed: int | None = None,
-              **constraint) -> str:
-        """One chat completion with its cost added to `usage`; `constraint` is response_format or grammar."""
+    def _chat(self, system: str, user: str, max_tokens: int, temperature: float, **constraint) -> str:
+        """One chat completion with its cost added to `usage`; `constraint`: e.g. a response_format."""
         llama = self._load()
         start = time.perf_counter()
         reply = llama.create_chat_completion(
             messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-            max_tokens=max_tokens, temperature=temperature, seed=seed, **constraint)
+            max_tokens=max_tokens, temperature=temperature, **constraint)
         self.usage.seconds += time.perf_counter() - start
         self.usage.calls += 1
         self.usage.prompt_tokens += reply["usage"]["prompt_tokens"]
@@ -96,21 +94,31 @@ class LocalModel:
             self.usage.invalid += 1
             return None
 
-    def ask_code(self, system: str, user: str, lang: str, max_tokens: int, temperature: float = 0.8,
+    def ask_code(self, system: str, user: str, max_tokens: int, temperature: float = 0.8,
                  seed: int | None = None) -> str | None:
-        """Ask for one complete source file; a GBNF grammar (llama.cpp) admits exactly one fenced code block.
-
-        Returns the code, or None if the answer was cut off by `max_tokens` (counted as invalid).
+        """Ask for source code; returns the first fenced code block of the answer, or None if there is none
+        (counted as invalid). Generation stops at the block's closing fence, so trailing prose costs nothing.
+        (A GBNF grammar would force the block, but costs 2-6x the time per token on these vocabularies.)
         """
-        from llama_cpp import LlamaGrammar
-
-        grammar = LlamaGrammar.from_string(CODE_BLOCK_GRAMMAR.replace("LANG", lang), verbose=False)
-        content = self._chat(system, user, max_tokens, temperature, seed=seed, grammar=grammar)
-        body = content.partition("\n")[2]
-        if not content.rstrip().endswith("```") or not body.strip():
+        llama = self._load()
+        start = time.perf_counter()
+        text, tokens = "", 0
+        for chunk in llama.create_chat_completion(
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                max_tokens=max_tokens, temperature=temperature, seed=seed, stream=True):
+            text += chunk["choices"][0]["delta"].get("content", "")
+            tokens += 1
+            if FENCED_BLOCK.search(text):
+                break
+        self.usage.seconds += time.perf_counter() - start
+        self.usage.calls += 1
+        self.usage.prompt_tokens += len(llama.tokenize((system + user).encode(), add_bos=True))
+        self.usage.completion_tokens += tokens
+        match = FENCED_BLOCK.search(text)
+        if match is None or not match.group(1).strip():
             self.usage.invalid += 1
             return None
-        return body.rstrip().removesuffix("```")
+        return match.group(1)
 
     def ask_text(self, system: str, user: str, max_tokens: int, temperature: float = 0.3) -> str:
         """Free text (used by the meta-prompter)."""
