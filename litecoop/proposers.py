@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 
 from . import prompts
-from .llm.team import LocalModel, Team
+from .llm.team import ChatModel, Team
 from .space import apply_edits, decision_sites
 from .tree import Node
 
@@ -82,7 +82,7 @@ class LLMProposer:
     def model_names(self) -> list[str]:
         return [m.name for m in self.team.models]
 
-    def choose_model(self, node: Node) -> LocalModel:
+    def choose_model(self, node: Node) -> ChatModel:
         """The larger model after k straight small-model regressions; else the model the node's
         proposer named; else the small models in turn."""
         if len(self.team.models) > 1 and self.small_regressions >= self.regressions_before_large:

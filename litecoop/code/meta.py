@@ -8,7 +8,7 @@ import hashlib
 import time
 from pathlib import Path
 
-from ..llm.team import LocalModel, Team
+from ..llm.team import ChatModel, Team
 from ..llm.weights import cache_dir
 from . import prompts
 
@@ -26,7 +26,7 @@ class Prompter:
         self.calls, self.seconds, self.cache_hits = 0, 0.0, 0
         self._memo: dict[str, str] = {}
 
-    def system_for(self, model: LocalModel) -> str:
+    def system_for(self, model: ChatModel) -> str:
         if not self.enabled:
             return prompts.default_system(self.lang)
         if model.name in self._memo:

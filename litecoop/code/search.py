@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from ..llm.team import LocalModel, Team
+from ..llm.team import ChatModel, Team
 from . import prompts
 from .evaluate import Evaluation, Evaluator
 from .meta import Prompter
@@ -77,7 +77,7 @@ class Pool:
     def left(self) -> int:
         return self.budget - self.spent
 
-    def ask(self, model: LocalModel, user: str, origin: str) -> Candidate | None:
+    def ask(self, model: ChatModel, user: str, origin: str) -> Candidate | None:
         """One LLM answer, spliced into the file (Python), de-duplicated and validated; None if unusable."""
         self.spent += 1
         start = time.perf_counter()
@@ -99,12 +99,12 @@ class Pool:
         self.on_candidate(candidate)
         return candidate
 
-    def rewrite(self, model: LocalModel, parent: Candidate, origin: str) -> Candidate | None:
+    def rewrite(self, model: ChatModel, parent: Candidate, origin: str) -> Candidate | None:
         note = "" if parent is self.original else f"This version {parent.note()}."
         return self.ask(model, prompts.rewrite_request(self.task.lang, self.prompter.contexts, parent.source,
                                                        self.task.entry, note), origin)
 
-    def merge(self, model: LocalModel, parents: list[Candidate], origin: str) -> Candidate | None:
+    def merge(self, model: ChatModel, parents: list[Candidate], origin: str) -> Candidate | None:
         shown = [(p.source, "the original" if p is self.original else p.note()) for p in parents]
         return self.ask(model, prompts.merge_request(self.task.lang, self.prompter.contexts, shown, self.task.entry),
                         origin)
@@ -114,13 +114,13 @@ class Pool:
         return max(passed, key=lambda c: c.evaluation.speedup, default=self.original)
 
 
-def run_single(pool: Pool, model: LocalModel) -> None:
+def run_single(pool: Pool, model: ChatModel) -> None:
     """Repeated sampling of one model from the original."""
     while pool.left > 0:
         pool.rewrite(model, pool.original, "single")
 
 
-def run_moa(pool: Pool, proposers: list[LocalModel], aggregator: LocalModel) -> None:
+def run_moa(pool: Pool, proposers: list[ChatModel], aggregator: ChatModel) -> None:
     """Layers of proposers then one aggregation, until the budget is spent."""
     base = pool.original
     while pool.left > 0:
@@ -132,7 +132,7 @@ def run_moa(pool: Pool, proposers: list[LocalModel], aggregator: LocalModel) -> 
         base = best if best.fitness > base.fitness else (aggregate if aggregate and aggregate.evaluation.passed else base)
 
 
-def run_ga(pool: Pool, mutators: list[LocalModel], crossover: LocalModel, population_size: int = 4,
+def run_ga(pool: Pool, mutators: list[ChatModel], crossover: ChatModel, population_size: int = 4,
            crossover_rate: float = 0.5) -> None:
     """Generations of a steady population with elitism (the best variant always survives)."""
     population = [pool.original]

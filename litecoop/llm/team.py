@@ -1,10 +1,13 @@
-"""The LLM team: local llama.cpp models with grammar-constrained JSON answers and per-model accounting."""
+"""The LLM team: local llama.cpp models and OpenAI-compatible servers, grammar-constrained JSON answers,
+fenced code answers, and per-model accounting."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from dataclasses import asdict, dataclass, field
 
@@ -33,13 +36,9 @@ class Usage:
 
 
 @dataclass
-class LocalModel:
-    """One GGUF model run by llama-cpp-python (llama.cpp) on the CPU.
-
-    `parameters` is the parameter count; `role` is "small" or "large" (LiteCoOp's heterogeneous team).
-    The llama.cpp context is created on first use; it keeps the previous prompt's KV cache, so prompts
-    that share a prefix (system text, program) are only partly re-evaluated.
-    """
+class ChatModel:
+    """One member of the team. `parameters` is the parameter count; `role` is "small" or "large"
+    (LiteCoOp's heterogeneous team). Subclasses stream a chat completion (`_stream`) and count tokens."""
 
     name: str
     role: str
@@ -48,6 +47,72 @@ class LocalModel:
     spec: dict
     seed: int = 0
     usage: Usage = field(default_factory=Usage)
+
+    def _stream(self, messages: list[dict], max_tokens: int, temperature: float, seed: int | None,
+                response_format: dict | None) -> Iterator[str]:
+        raise NotImplementedError
+
+    def _count_tokens(self, text: str) -> int:
+        raise NotImplementedError
+
+    def _generate(self, system: str, user: str, max_tokens: int, temperature: float, seed: int | None = None,
+                  response_format: dict | None = None, done: Callable[[str], bool] | None = None) -> str:
+        """Stream one answer, stop early once `done(text)`, and add its cost to `usage`."""
+        start = time.perf_counter()
+        text, tokens = "", 0
+        stream = self._stream([{"role": "system", "content": system}, {"role": "user", "content": user}],
+                              max_tokens, temperature, seed, response_format)
+        for piece in stream:
+            text += piece
+            tokens += bool(piece)
+            if done and done(text):
+                break
+        stream.close()
+        self.usage.seconds += time.perf_counter() - start
+        self.usage.calls += 1
+        self.usage.prompt_tokens += self._count_tokens(system + user)
+        self.usage.completion_tokens += tokens
+        return text
+
+    def ask_json(self, system: str, user: str, schema: dict, max_tokens: int = 160,
+                 temperature: float = 0.7) -> dict | None:
+        """Ask for one JSON object that the grammar built from `schema` admits (llama.cpp's JSON-schema
+        grammar, locally or on a llama.cpp server). Returns the object, or None if the answer is not valid
+        JSON (counted as invalid)."""
+        content = self._generate(system, user, max_tokens, temperature,
+                                 response_format={"type": "json_object", "schema": schema})
+        try:
+            return json.loads(content)
+        except (json.JSONDecodeError, TypeError):
+            self.usage.invalid += 1
+            return None
+
+    def ask_code(self, system: str, user: str, max_tokens: int, temperature: float = 0.8,
+                 seed: int | None = None) -> str | None:
+        """Ask for source code; returns the first fenced code block of the answer, or None if there is none
+        (counted as invalid). Generation stops at the block's closing fence, so trailing prose costs nothing.
+        (A GBNF grammar would force the block, but costs 2-6x the time per token on these vocabularies.)
+        """
+        text = self._generate(system, user, max_tokens, temperature, seed, done=FENCED_BLOCK.search)
+        match = FENCED_BLOCK.search(text)
+        if match is None or not match.group(1).strip():
+            self.usage.invalid += 1
+            return None
+        return match.group(1)
+
+    def ask_text(self, system: str, user: str, max_tokens: int, temperature: float = 0.3) -> str:
+        """Free text (used by the meta-prompter)."""
+        return self._generate(system, user, max_tokens, temperature).strip()
+
+
+@dataclass
+class LocalModel(ChatModel):
+    """A GGUF model run in-process by llama-cpp-python (llama.cpp) on the CPU.
+
+    The llama.cpp context is created on first use; it keeps the previous prompt's KV cache, so prompts
+    that share a prefix (system text, program) are only partly re-evaluated.
+    """
+
     _llama: object = None
 
     def weights_path(self) -> Path:
@@ -67,62 +132,56 @@ class LocalModel:
                                 seed=self.seed, verbose=False, **extra)
         return self._llama
 
-    def _chat(self, system: str, user: str, max_tokens: int, temperature: float, **constraint) -> str:
-        """One chat completion with its cost added to `usage`; `constraint`: e.g. a response_format."""
-        llama = self._load()
-        start = time.perf_counter()
-        reply = llama.create_chat_completion(
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-            max_tokens=max_tokens, temperature=temperature, **constraint)
-        self.usage.seconds += time.perf_counter() - start
-        self.usage.calls += 1
-        self.usage.prompt_tokens += reply["usage"]["prompt_tokens"]
-        self.usage.completion_tokens += reply["usage"]["completion_tokens"]
-        return reply["choices"][0]["message"]["content"] or ""
+    def _stream(self, messages, max_tokens, temperature, seed, response_format):
+        for chunk in self._load().create_chat_completion(messages=messages, max_tokens=max_tokens,
+                                                         temperature=temperature, seed=seed, stream=True,
+                                                         response_format=response_format):
+            yield chunk["choices"][0]["delta"].get("content") or ""
 
-    def ask_json(self, system: str, user: str, schema: dict, max_tokens: int = 160,
-                 temperature: float = 0.7) -> dict | None:
-        """Ask for one JSON object that the grammar built from `schema` admits.
+    def _count_tokens(self, text: str) -> int:
+        return len(self._load().tokenize(text.encode(), add_bos=True))
 
-        Returns the parsed object, or None if the answer is not valid JSON (counted as invalid).
-        """
-        content = self._chat(system, user, max_tokens, temperature,
-                             response_format={"type": "json_object", "schema": schema})
+
+@dataclass
+class RemoteModel(ChatModel):
+    """A model behind an OpenAI-compatible chat endpoint (vLLM, llama.cpp's server, Ollama), via the
+    `openai` client: `endpoint` (base URL), `model` (its name there), `timeout_s`, `retries` (the client
+    retries connection errors, 408/429/5xx with exponential backoff), `api_key_env` (the environment
+    variable holding the key; the key itself never enters presets, logs or reports). Prompt tokens are
+    estimated at 4 characters per token (servers expose no common tokenizer).
+    """
+
+    _client: object = None
+
+    def _connect(self):
+        if self._client is None:
+            from openai import OpenAI
+
+            variable = self.spec.get("api_key_env")
+            if variable and not os.environ.get(variable):
+                raise UserError(f"environment variable {variable} (API key of model '{self.name}') is not set")
+            self._client = OpenAI(base_url=self.spec["endpoint"], api_key=os.environ.get(variable or "", "none"),
+                                  timeout=float(self.spec.get("timeout_s", 120)),
+                                  max_retries=int(self.spec.get("retries", 3)))
+        return self._client
+
+    def _stream(self, messages, max_tokens, temperature, seed, response_format):
+        import openai
+
+        extra = {"response_format": response_format} if response_format else {}
         try:
-            return json.loads(content)
-        except (json.JSONDecodeError, TypeError):
-            self.usage.invalid += 1
-            return None
+            stream = self._connect().chat.completions.create(
+                model=self.spec.get("model", self.name), messages=messages, max_tokens=max_tokens,
+                temperature=temperature, seed=seed, stream=True, **extra)
+            for chunk in stream:
+                if chunk.choices:
+                    yield chunk.choices[0].delta.content or ""
+        except openai.APIError as err:
+            raise UserError(f"LLM server of '{self.name}' at {self.spec['endpoint']} failed: "
+                            f"{type(err).__name__}: {str(err).splitlines()[0][:200]}") from None
 
-    def ask_code(self, system: str, user: str, max_tokens: int, temperature: float = 0.8,
-                 seed: int | None = None) -> str | None:
-        """Ask for source code; returns the first fenced code block of the answer, or None if there is none
-        (counted as invalid). Generation stops at the block's closing fence, so trailing prose costs nothing.
-        (A GBNF grammar would force the block, but costs 2-6x the time per token on these vocabularies.)
-        """
-        llama = self._load()
-        start = time.perf_counter()
-        text, tokens = "", 0
-        for chunk in llama.create_chat_completion(
-                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-                max_tokens=max_tokens, temperature=temperature, seed=seed, stream=True):
-            text += chunk["choices"][0]["delta"].get("content", "")
-            tokens += 1
-            if FENCED_BLOCK.search(text):
-                break
-        self.usage.seconds += time.perf_counter() - start
-        self.usage.calls += 1
-        self.usage.prompt_tokens += len(llama.tokenize((system + user).encode(), add_bos=True))
-        self.usage.completion_tokens += tokens
-        match = FENCED_BLOCK.search(text)
-        if match is None or not match.group(1).strip():
-            self.usage.invalid += 1
-            return None
-        return match.group(1)
-
-    def ask_text(self, system: str, user: str, max_tokens: int, temperature: float = 0.3) -> str:
-        """Free text (used by the meta-prompter)."""
-        return self._chat(system, user, max_tokens, temperature).strip()
+    def _count_tokens(self, text: str) -> int:
+        return len(text) // 4
 
 
 class Team:
@@ -137,8 +196,9 @@ class Team:
             specs = [s for s in specs if s["name"] in only]
         if not specs:
             raise UserError(f"model preset '{preset}' lists no models")
-        self.models = [LocalModel(name=s["name"], role=s["role"], parameters=float(s["parameters"]),
-                                  family=s.get("family", ""), spec=s, seed=seed) for s in specs]
+        self.models = [(RemoteModel if "endpoint" in s else LocalModel)(
+            name=s["name"], role=s["role"], parameters=float(s["parameters"]), family=s.get("family", ""),
+            spec=s, seed=seed) for s in specs]
         self.models.sort(key=lambda m: m.parameters)
 
     @property
