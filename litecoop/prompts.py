@@ -13,21 +13,31 @@ from .tree import Node
 SYSTEM = ("You are a compiler engineer tuning the loop schedule of one tensor program on {target}. "
           "You change schedule decisions (tile factors, unroll steps) to make it faster. Answer in JSON.")
 
-HINTS = ("Hints: the innermost factor of the last (contiguous) loop is the vector width; for float32 prefer "
-         "a multiple of {lanes}. Outer factors become parallel work for {cores} cores. Middle factors set the "
-         "block that must fit in cache.")
+CPU_HINTS = ("Hints: the innermost factor of the last (contiguous) loop is the vector width; for float32 prefer "
+             "a multiple of {lanes}. Outer factors become parallel work for {cores} cores. Middle factors set the "
+             "block that must fit in cache.")
+GPU_HINTS = ("Hints: the outer tile factors become thread blocks (blockIdx) spread over {sms} SMs: make at least "
+             "{sms} blocks. The next factors become threads (threadIdx): keep their product a multiple of the warp "
+             "size {warp} and at most {threads}. Reduction tiles stage operands in shared memory ({smem} B per block).")
+# Streaming multiprocessors per architecture (data-center parts: A100; H100/H200 SXM).
+SM_COUNT = {"sm_80": 108, "sm_90": 132}
 
 
-def target_summary(target) -> tuple[str, int, int]:
-    """(description, float32 vector lanes, cores) of a TVM target, for prompts."""
-    kind = target.kind.name
-    if kind == "cuda":
-        return (f"an NVIDIA GPU ({target.attrs.get('arch', 'cuda')}, warp 32, "
-                f"{target.attrs.get('max_shared_memory_per_block', 49152)} B shared memory per block)", 32, 1)
-    mcpu = str(target.attrs.get("mcpu", "cpu"))
-    cores = int(target.attrs.get("num-cores", 1))
-    lanes = 16 if ("avx512" in str(target.attrs.get("mattr", "")) or mcpu.startswith(("znver4", "znver5", "skylake-avx512", "sapphirerapids", "icelake"))) else 8
-    return f"a {cores}-core x86-64 CPU ({mcpu})", lanes, cores
+def target_summary(target) -> tuple[str, str]:
+    """(description, tuning hints) of a TVM target, for prompts: vector lanes and cores of a CPU; SM count,
+    warp size, threads per block and shared memory of a GPU."""
+    attrs = target.attrs
+    if target.kind.name == "cuda":
+        arch = str(attrs.get("arch", "sm_90"))
+        facts = {"sms": SM_COUNT.get(arch, "many"), "warp": int(attrs.get("thread_warp_size", 32)),
+                 "threads": int(attrs.get("max_threads_per_block", 1024)),
+                 "smem": int(attrs.get("max_shared_memory_per_block", 49152))}
+        return (f"an NVIDIA GPU ({arch}, {facts['sms']} SMs, warp {facts['warp']}, {facts['smem']} B shared memory "
+                f"per block)", GPU_HINTS.format(**facts))
+    mcpu = str(attrs.get("mcpu", "cpu"))
+    cores = int(attrs.get("num-cores", 1))
+    lanes = 16 if ("avx512" in str(attrs.get("mattr", "")) or mcpu.startswith(("znver4", "znver5", "skylake-avx512", "sapphirerapids", "icelake"))) else 8
+    return f"a {cores}-core x86-64 CPU ({mcpu})", CPU_HINTS.format(lanes=lanes, cores=cores)
 
 
 def _describe(node: Node) -> str:
@@ -46,8 +56,8 @@ def build_prompt(program: str, sites: list[DecisionSite], node: Node, tried: set
     The system text and the program come first and do not change within a task, so llama.cpp's KV cache
     reuses them from one call to the next; the per-node part follows.
     """
-    description, lanes, cores = target_summary(target)
-    lines = ["Program (TVMScript, abridged):", program[:program_chars], "", HINTS.format(lanes=lanes, cores=cores), "",
+    description, hints = target_summary(target)
+    lines = ["Program (TVMScript, abridged):", program[:program_chars], "", hints, "",
              "Current decisions:"]
     lines += [f"{s.key} {s.label}: {s.current}" for s in sites]
     lines += ["", "Path to this schedule:"]
