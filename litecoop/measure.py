@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tvm.ir.utils import derived_object
 from tvm.s_tir.meta_schedule.builder import LocalBuilder, PyBuilder
-from tvm.s_tir.meta_schedule.runner import EvaluatorConfig, LocalRunner, PyRunner, RunnerFuture
+from tvm.s_tir.meta_schedule.runner import EvaluatorConfig, LocalRunner, PyRunner, RPCConfig, RPCRunner, RunnerFuture
 
 from . import timing
 
@@ -41,12 +41,15 @@ class TimedBuilder(PyBuilder):
 
 @derived_object
 class TimedRunner(PyRunner):
-    """A runner that waits for its inner runner's results and adds the wait to `timing.seconds["run"]`.
-    A candidate slower than `timeout_s` seconds (or crashing) comes back as an error, not a hang."""
+    """MetaSchedule's LocalRunner, or its RPCRunner when `rpc_config` names a tracker (each trial asks the
+    tracker for a free server with the device key, so a server that dies only fails its trials in flight);
+    waits for the results and adds the wait to `timing.seconds["run"]`. A candidate slower than `timeout_s`
+    seconds (or crashing) comes back as an error, not a hang."""
 
-    def __init__(self, inner=None, timeout_s: float = 30):
-        self.inner = inner or LocalRunner(timeout_sec=timeout_s, evaluator_config=EvaluatorConfig(
-            number=3, repeat=3, min_repeat_ms=40, enable_cpu_cache_flush=False))
+    def __init__(self, rpc_config: RPCConfig | None = None, timeout_s: float = 30):
+        config = EvaluatorConfig(number=3, repeat=3, min_repeat_ms=40, enable_cpu_cache_flush=False)
+        self.inner = (RPCRunner(rpc_config, config, max_workers=1) if rpc_config
+                      else LocalRunner(timeout_sec=timeout_s, evaluator_config=config))
 
     def run(self, runner_inputs):
         with timing.phase("run"):

@@ -14,7 +14,7 @@ from .errors import UserError
 from .presets import load_preset
 from .report import print_summary
 from .strategy import SearchSettings
-from .targets import describe, load_target
+from .targets import describe, load_rpc_config, load_target
 
 TOLERANCE = 1e-4
 
@@ -40,7 +40,8 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
     if strategy not in tuner.STRATEGIES:
         raise UserError(f"unknown strategy '{strategy}' (choose from {', '.join(tuner.STRATEGIES)})")
     target = load_target(target_name)
-    if target.kind.name != "llvm":
+    rpc_config = load_rpc_config(target_name)
+    if target.kind.name != "llvm" and rpc_config is None:
         import tvm
 
         if not tvm.cuda().exist:
@@ -58,7 +59,7 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
             bar.update(task, advance=count, best=f"{best_s * 1e3:.3f} ms")
 
         outcome = tuner.tune(work, target, strategy, trials, seed, work_dir, resume, settings, per_iter,
-                             run_timeout_s, on_batch, team)
+                             run_timeout_s, on_batch, team, rpc_config)
     tuned_samples, output = tuner.latency_samples(outcome.executable, work.inputs)
     tuned_s = float(np.median(tuned_samples))
     outcome.executable.export_library(str(work_dir / "tuned.so"))

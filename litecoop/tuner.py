@@ -145,11 +145,12 @@ class TuneOutcome:
 
 def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work_dir: Path, resume: bool,
          settings: SearchSettings, per_iter: int, run_timeout_s: float, on_batch=lambda n, best: None,
-         team: Team | None = None) -> TuneOutcome:
+         team: Team | None = None, rpc_config=None) -> TuneOutcome:
     """Tune every task of `workload` for `trials` measured trials in total (global budget).
 
     Records go to `work_dir/database_*.json` as they are measured; with `resume` the existing records
-    count against the budget and seed the search. Raises UserError if the work dir already holds
+    count against the budget and seed the search. Trials run in-process, or on RPC servers when
+    `rpc_config` (MetaSchedule's RPCConfig) is given. Raises UserError if the work dir already holds
     records and `resume` is False.
     """
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -170,7 +171,7 @@ def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work
         with stop_on_interrupt(stop):
             ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
                       max_trials_global=remaining, num_trials_per_iter=per_iter,
-                          builder=TimedBuilder(), runner=TimedRunner(timeout_s=run_timeout_s),
+                          builder=TimedBuilder(), runner=TimedRunner(rpc_config, run_timeout_s),
                           database=database, cost_model=TimedXGBModel(),
                           measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), progress],
                           task_scheduler="gradient")

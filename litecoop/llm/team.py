@@ -16,7 +16,7 @@ from ..presets import load_preset
 from . import weights
 
 
-FENCED_BLOCK = re.compile(r"```[\w+-]*\n(.*?)\n```", re.DOTALL)
+FENCED_BLOCK = re.compile(r"```[\w+-]*\n(?:```[\w+-]*\n)*(.*?)\n```", re.DOTALL)  # tolerates a doubled opening fence
 
 
 @dataclass
