@@ -65,7 +65,7 @@ def test_tune_through_rpc_survives_a_dead_server(tmp_path, rpc_pool):
     preset = tmp_path / "rpc-host.toml"
     preset.write_text(HOST_PRESET.format(port=port))
     work_dir = tmp_path / "w"
-    proc = litecoop("--strategy", "mcts", "--trials", "24", "--target", str(preset), "--work-dir", str(work_dir))
+    proc = litecoop("--strategy", "mcts", "--trials", "16", "--target", str(preset), "--work-dir", str(work_dir))
     deadline = time.time() + 600
     while len(records(work_dir)) < 8 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
@@ -75,7 +75,7 @@ def test_tune_through_rpc_survives_a_dead_server(tmp_path, rpc_pool):
     _, err = proc.communicate(timeout=900)
     assert proc.returncode == 0, err[-3000:]
     final = records(work_dir)
-    assert final[: len(kept)] == kept and len(final) >= 24
+    assert final[: len(kept)] == kept and len(final) >= 16
     assert sessions(logs[1]) > served_by_survivor  # the rest of the run was measured on the other server
 
 
