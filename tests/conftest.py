@@ -14,11 +14,10 @@ def target():
     return load_target("host")
 
 
-@pytest.fixture(scope="session")
-def matmul_context(target):
-    """TuneContext of a (1,16,256) x (256,128) float32 matmul, the deepseek_moe shape scaled down."""
+def build_matmul_context(target, rows: int):
+    """TuneContext of a (1,rows,256) x (256,128) float32 matmul: the deepseek_moe shape scaled down."""
     bb = relax.BlockBuilder()
-    a = relax.Var("a", R.Tensor((1, 16, 256), "float32"))
+    a = relax.Var("a", R.Tensor((1, rows, 256), "float32"))
     b = relax.Var("b", R.Tensor((256, 128), "float32"))
     with bb.function("main", [a, b]):
         with bb.dataflow():
@@ -26,6 +25,19 @@ def matmul_context(target):
         bb.emit_func_output(out)
     tasks = ms.relax_integration.extract_tasks(fuse(bb.get(), target), target)
     task = next(t for t in tasks if "matmul" in t.task_name)
-    context = ms.TuneContext(mod=task.dispatched[0], target=target, space_generator="post-order-apply",
-                             search_strategy="replay-trace", num_threads=2)
+    return ms.TuneContext(mod=task.dispatched[0], target=target, space_generator="post-order-apply",
+                          search_strategy="replay-trace", num_threads=2)
+
+
+@pytest.fixture(scope="session")
+def matmul_context(target):
+    """The CPU context of a 16-row matmul and its design space."""
+    context = build_matmul_context(target, 16)
+    return context, context.generate_design_space()
+
+
+@pytest.fixture(scope="session")
+def cuda_matmul_context():
+    """The CUDA (sm_90) context of a 64-row matmul and its design space (no GPU needed)."""
+    context = build_matmul_context(load_target("cuda-sm90"), 64)
     return context, context.generate_design_space()
