@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from tvm import rpc
 
 from test_tune import litecoop, records
 
@@ -31,6 +32,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def registered(port: int) -> int | None:
+    """How many servers the tracker lists, or None while it does not answer."""
+    try:
+        return len(rpc.connect_tracker("127.0.0.1", port).summary()["server_info"])
+    except (RuntimeError, OSError):
+        return None
+
+
+def wait_for(condition, timeout_s: float = 180) -> None:
+    deadline = time.time() + timeout_s
+    while not condition():
+        assert time.time() < deadline, "RPC tracker or servers did not come up"
+        time.sleep(0.5)
+
+
 def start(*args, log):
     return subprocess.Popen([sys.executable, "-m", *args], stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -42,14 +58,14 @@ def rpc_pool(tmp_path):
     port = free_port()
     procs = [start("tvm.exec.rpc_tracker", "--host", "127.0.0.1", "--port", str(port), "--port-end", str(port + 1),
                    log=(tmp_path / "tracker.log").open("w"))]
-    time.sleep(3)
+    wait_for(lambda: registered(port) is not None)
     logs = [tmp_path / f"server{i}.log" for i in range(2)]
     server_ports = [free_port() for _ in logs]
     servers = [start("tvm.exec.rpc_server", "--tracker", f"127.0.0.1:{port}", "--key", "litecoop-test", "--host",
                      "127.0.0.1", "--port", str(p), "--port-end", str(p + 1), log=path.open("w"))
                for p, path in zip(server_ports, logs)]
     procs += servers
-    time.sleep(4)
+    wait_for(lambda: registered(port) == 2)
     yield port, servers, logs
     for proc in procs:
         if proc.poll() is None:
