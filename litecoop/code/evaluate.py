@@ -169,7 +169,10 @@ class Evaluator:
                 if failure:
                     raise UserError(f"cannot call '{self.task.entry}' on generated inputs: {failure}")
                 self.size = result["size"]
-        self.original_run_s = float(np.median(self.time(self.task.source, repeat=3)[0]))
+        candidate = self._stage("candidate", self.task.source)  # the original timed against itself
+        if self.task.lang == "cpp":
+            self._compile(candidate)
+        self.original_run_s = float(np.median(self.time(repeat=3)[0]))
 
     def check(self, source: str) -> str | None:
         """None if the candidate is correct, else a one-line reason."""
@@ -196,13 +199,9 @@ class Evaluator:
                                                   "entry": self.task.entry, "sizes": CHECK_SIZES, "seeds": 3})
         return f"output check: {failure}" if failure else (None if result["ok"] else f"different output: {result['detail']}")
 
-    def time(self, source: str, repeat: int) -> tuple[list[float], list[float]]:
-        """Interleaved seconds per run (original, candidate) of a candidate already staged by `check`.
+    def time(self, repeat: int) -> tuple[list[float], list[float]]:
+        """Interleaved seconds per run (original, candidate) of the candidate staged by `check`.
         Raises RuntimeError if the timing run fails (a flaky candidate)."""
-        if source == self.task.source:
-            self._stage("candidate", source)
-            if self.task.lang == "cpp":
-                self._compile(self.root / "candidate")
         wall_s = 20 + 6 * self.original_run_s * repeat  # a candidate over ~5x slower fails
         if self.task.lang == "python" and self.task.entry:
             result, failure = self._harness("time", {"original": self._module("original"),
@@ -223,7 +222,7 @@ class Evaluator:
         if failure:
             return Evaluation(passed=False, failure=failure)
         try:
-            original_s, candidate_s = self.time(source, repeat or self.repeat)
+            original_s, candidate_s = self.time(repeat or self.repeat)
         except RuntimeError as err:
             return Evaluation(passed=False, failure=str(err))
         speedup, p_value, ci = compare(original_s, candidate_s)

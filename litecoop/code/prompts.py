@@ -1,7 +1,7 @@
 """Prompts of the source-code optimizer: rewrite (mutation), merge (crossover), aggregate (MoA), and the
 contexts a meta-prompter reads (MPCO: project, task, model).
 
-Every answer is one fenced code block (grammar-constrained, see `LocalModel.ask_code`). For Python the
+Every answer is one fenced code block (see `ChatModel.ask_code`). For Python the
 answer may hold only the functions it changes: `splice` puts them back into the file.
 """
 

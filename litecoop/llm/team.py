@@ -202,18 +202,18 @@ class Team:
         self.models.sort(key=lambda m: m.parameters)
 
     @property
-    def small(self) -> list[LocalModel]:
+    def small(self) -> list[ChatModel]:
         return [m for m in self.models if m.role == "small"] or self.models[:1]
 
     @property
-    def large(self) -> LocalModel:
+    def large(self) -> ChatModel:
         return self.models[-1]
 
     def reset_usage(self) -> None:
         for model in self.models:
             model.usage = Usage()
 
-    def by_name(self, name: str) -> LocalModel:
+    def by_name(self, name: str) -> ChatModel:
         return next(m for m in self.models if m.name == name)
 
     def usage_report(self) -> dict:
