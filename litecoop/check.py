@@ -3,10 +3,14 @@
 `check` compares fresh measurements with a baseline (`litecoop tune --json` output, or a list of them):
 a workload fails when its median is slower than the baseline's by more than the tolerance AND a one-sided
 Mann-Whitney U test (scipy.stats) on the repeated timings gives p < 0.05 (the SWE-Perf practice).
+When the baseline's compiled library is still there unchanged (same SHA-256), both builds are timed in
+alternation in this run, so machine drift between the tune and the check cannot fail it; otherwise the
+fresh timings are compared with the samples stored in the report.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -15,6 +19,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 from scipy.stats import mannwhitneyu
+import tvm
 from tvm.s_tir import meta_schedule as ms
 
 from . import tuner, workloads
@@ -55,33 +60,52 @@ def compare(current: list[float], baseline: list[float], tolerance: float) -> tu
     return ratio > 1 + tolerance and p_value < ALPHA, ratio, p_value
 
 
+def baseline_library(report: dict):
+    """The baseline's compiled module if its file still has the SHA-256 recorded at tune time, else None."""
+    path = Path(report.get("library", ""))
+    if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != report.get("library_sha256"):
+        return None
+    return tvm.runtime.load_module(str(path))
+
+
+def measure_against_baseline(report: dict, repeat: int) -> tuple[str, list[float], list[float], np.ndarray, object]:
+    """Rebuild the report's workload from its database and time it: (baseline source, baseline samples,
+    current samples in seconds, current output, workload)."""
+    work, executable = build_from_database(report["workload_spec"], Path(report["work_dir"]),
+                                           report.get("target_preset", "host"), report.get("seed", 0))
+    library = baseline_library(report)
+    if library is None:
+        samples, output = tuner.latency_samples(executable, work.inputs, repeat=repeat)
+        return "stored", report["tuned_samples_s"], samples, output, work
+    (base, samples), (_, output) = tuner.interleaved_latency_samples([library, executable], work.inputs, repeat)
+    return "re-measured", base, samples, output, work
+
+
 def run_check(baseline: Path, tolerance: float, junit: Path | None, repeat: int = 10,
               console: Console | None = None) -> int:
     """Measure every baseline workload again; print a table, write JUnit XML; return 1 on a regression."""
     console = console or Console(stderr=True)
     rows = []
     for report in load_baselines(baseline):
-        work, executable = build_from_database(report["workload_spec"], Path(report["work_dir"]),
-                                               report.get("target_preset", "host"), report.get("seed", 0))
-        samples, output = tuner.latency_samples(executable, work.inputs, repeat=repeat)
-        regressed, ratio, p_value = compare(samples, report["tuned_samples_s"], tolerance)
+        source, base, samples, output, work = measure_against_baseline(report, repeat)
+        regressed, ratio, p_value = compare(samples, base, tolerance)
         correct = bool(np.max(np.abs(output - work.reference)) <= 1e-4 * max(1.0, float(np.max(np.abs(work.reference)))))
-        rows.append((work.name, float(np.median(report["tuned_samples_s"])), float(np.median(samples)), ratio, p_value,
+        rows.append((work.name, source, float(np.median(base)), float(np.median(samples)), ratio, p_value,
                      regressed or not correct, correct))
     table = Table(title=f"latency check against {baseline} (tolerance {tolerance:.0%}, alpha {ALPHA})")
-    for column in ("workload", "baseline ms", "now ms", "now/baseline", "p (slower)", "correct", "verdict"):
+    for column in ("workload", "baseline", "baseline ms", "now ms", "now/baseline", "p (slower)", "correct", "verdict"):
         table.add_column(column)
-    for name, base, now, ratio, p_value, failed, correct in rows:
-        table.add_row(name, f"{base * 1e3:.3f}", f"{now * 1e3:.3f}", f"{ratio:.3f}", f"{p_value:.3g}", str(correct),
+    for name, source, base, now, ratio, p_value, failed, correct in rows:
+        table.add_row(name, source, f"{base * 1e3:.3f}", f"{now * 1e3:.3f}", f"{ratio:.3f}", f"{p_value:.3g}", str(correct),
                       "[red]FAIL[/red]" if failed else "[green]pass[/green]")
     console.print(table)
     if junit:
         suite = ET.Element("testsuite", name="litecoop.check", tests=str(len(rows)),
-                           failures=str(sum(r[5] for r in rows)))
-        for name, base, now, ratio, p_value, failed, correct in rows:
+                           failures=str(sum(r[6] for r in rows)))
+        for name, _, base, now, ratio, p_value, failed, correct in rows:
             case = ET.SubElement(suite, "testcase", classname="latency", name=name, time=f"{now:.6f}")
             if failed:
                 ET.SubElement(case, "failure", message=f"{ratio:.3f}x baseline latency (p={p_value:.3g}), correct={correct}")
         junit.parent.mkdir(parents=True, exist_ok=True)
         ET.ElementTree(suite).write(junit, encoding="unicode", xml_declaration=True)
-    return 1 if any(r[5] for r in rows) else 0
+    return 1 if any(r[6] for r in rows) else 0

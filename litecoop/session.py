@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -62,7 +63,8 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
                              run_timeout_s, on_batch, team, rpc_config)
     tuned_samples, output = tuner.latency_samples(outcome.executable, work.inputs)
     tuned_s = float(np.median(tuned_samples))
-    outcome.executable.export_library(str(work_dir / "tuned.so"))
+    library = work_dir / "tuned.so"
+    outcome.executable.export_library(str(library))
     untuned_s = float(np.median(tuner.latency_samples(tuner.untuned_executable(work, target), work.inputs, 3)[0]))
     error = float(np.max(np.abs(output.astype(np.float32) - work.reference)))
     wall = time.perf_counter() - start
@@ -78,6 +80,7 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
         "other_s": wall - usage["llm_s"] - sum(split.values()),
         "llm": usage["llm"], "large_model_call_share": usage["large_model_call_share"],
         "history": outcome.history, "flops": work.flops, "bytes": work.bytes, "work_dir": str(work_dir),
+        "library": str(library), "library_sha256": hashlib.sha256(library.read_bytes()).hexdigest(),
     }
     if measure_peers and work.torch_module is not None and workload in workloads.SERVED_MODELS:
         report["torch_latency_s"] = peers.torch_latency_s(work.torch_module, work.inputs, threads=2)

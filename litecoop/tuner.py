@@ -192,17 +192,35 @@ def run_vm(executable, inputs: list[np.ndarray], device=None):
     return out.numpy(), vm
 
 
-def latency_samples(executable, inputs: list[np.ndarray], repeat: int = 10) -> tuple[list[float], np.ndarray]:
-    """`repeat` timings in seconds of one call of `main` (each the mean of enough calls to last ~50 ms;
-    at least 3), and the output (first tensor)."""
+def _timer(executable, inputs: list[np.ndarray], repeat: int):
+    """A VM time evaluator of `main` whose every result is the mean of enough calls to last ~50 ms
+    (`repeat` results; 3 when one call takes over 0.5 s); returns (timer, args, first output)."""
     out, vm = run_vm(executable, inputs)
     args = [tvm.runtime.tensor(x) for x in inputs]
     start = time.perf_counter()
     vm["main"](*args)
     once = time.perf_counter() - start
     number = max(1, int(0.05 / max(once, 1e-6)))
-    timer = vm.time_evaluator("main", tvm.cpu(), number=number, repeat=repeat if once < 0.5 else 3)
+    timer = vm.time_evaluator("main", tvm.cpu(), number=number, repeat=repeat if once < 0.5 else min(repeat, 3))
+    return timer, args, out
+
+
+def latency_samples(executable, inputs: list[np.ndarray], repeat: int = 10) -> tuple[list[float], np.ndarray]:
+    """`repeat` timings in seconds of one call of `main`, and the output (first tensor)."""
+    timer, args, out = _timer(executable, inputs, repeat)
     return [float(t) for t in timer(*args).results], out
+
+
+def interleaved_latency_samples(executables: list, inputs: list[np.ndarray],
+                                repeat: int = 10) -> tuple[list[list[float]], list[np.ndarray]]:
+    """Timings in seconds of each executable's `main`, taken in alternation (A B A B ...) so that machine
+    drift hits all alike: `repeat` samples per executable, and each one's first output."""
+    timers = [_timer(executable, inputs, 1) for executable in executables]
+    samples: list[list[float]] = [[] for _ in executables]
+    for _ in range(repeat):
+        for (timer, args, _), series in zip(timers, samples):
+            series.append(float(timer(*args).results[0]))
+    return samples, [out for _, _, out in timers]
 
 
 def untuned_executable(workload: Workload, target):
