@@ -36,6 +36,13 @@ def seconds_to_reach(history: list, latency_s: float) -> float | None:
     return next((elapsed for _, total, elapsed in history if 0 < total <= latency_s), None)
 
 
+def append_run(log: Path, runs: list[dict], report: dict) -> None:
+    """Keep a finished run in memory and in the resume log (one JSON line)."""
+    runs.append(report)
+    with log.open("a") as stream:
+        stream.write(json.dumps(report, default=float) + "\n")
+
+
 def geomean(values: list[float]) -> float:
     return float(math.exp(np.mean(np.log(values)))) if values else float("nan")
 
@@ -64,9 +71,7 @@ def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: P
                                   work_dir=out / "runs" / f"{workload}-{strategy}-s{seed}", resume=True,
                                   search_preset=search_preset, models_preset=models_preset, console=console,
                                   measure_peers=suite == "minilm")
-                runs.append(report)
-                with log.open("a") as stream:
-                    stream.write(json.dumps(report, default=float) + "\n")
+                append_run(log, runs, report)
     summary = summarize(runs, strategies, trials)
     (out / "bench.json").write_text(json.dumps({"summary": summary, "runs": runs}, indent=2, default=float))
     (out / "bench.md").write_text(markdown(summary))
@@ -191,4 +196,112 @@ def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> N
     if models:
         ax.legend()
     fig.savefig(out / "llm_compute.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def run_warm_bench(source: str, target: str, strategy: str, trials: int, seeds: int, out: Path,
+                   search_preset: str = "default", models_preset: str = "local-cpu",
+                   console: Console | None = None) -> dict:
+    """Measure what a warm start saves: tune `source` once, then `target` cold and warm-started from the
+    source's records, alternating per seed (same trials, same strategy). Writes warm.json, warm.md and
+    warm_speedup_vs_trials.png into `out`; finished runs are kept in warm_runs.jsonl (resumable)."""
+    console = console or Console(stderr=True)
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "warm_runs.jsonl"
+    runs = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    done = {(r["seed"], r["mode"]) for r in runs}
+    source_dir = out / "runs" / f"source-{strategy}"
+
+    def tune(workload: str, seed: int, work_dir: Path, warm_start: Path | None = None) -> dict:
+        return run_tune(workload=workload, target_name="host", strategy=strategy, trials=trials, seed=seed,
+                        work_dir=work_dir, resume=True, search_preset=search_preset, models_preset=models_preset,
+                        console=console, measure_peers=False, warm_start=warm_start)
+
+    if not any(r["mode"] == "source" for r in runs):
+        console.print(f"[bold]source {source} {strategy}[/bold]")
+        append_run(log, runs, {**tune(source, 0, source_dir), "mode": "source"})
+    for seed in range(seeds):
+        for mode in ("cold", "warm"):
+            if (seed, mode) in done:
+                continue
+            console.print(f"[bold]seed {seed} {target} {mode}[/bold]")
+            report = tune(target, seed, out / "runs" / f"target-{mode}-s{seed}", source_dir if mode == "warm" else None)
+            append_run(log, runs, {**report, "mode": mode})
+    summary = summarize_warm(runs, trials)
+    (out / "warm.json").write_text(json.dumps({"summary": summary, "runs": runs}, indent=2, default=float))
+    (out / "warm.md").write_text(markdown_warm(summary, source, target, strategy))
+    plot_warm(runs, out)
+    return summary
+
+
+def trials_to_reach(history: list, latency_s: float) -> int | None:
+    """Measured trials until the estimate first got to `latency_s` or below; None if it never did."""
+    return next((count for count, total, _ in history if 0 < total <= latency_s), None)
+
+
+def summarize_warm(runs: list[dict], trials: int) -> dict:
+    """Per mode: geomean speedup over seeds at each checkpoint; per seed: trials and seconds cold and warm
+    needed to reach cold's final best latency."""
+    checkpoints = [c for c in CHECKPOINTS if c <= trials] or [trials]
+    result: dict = {"checkpoints": checkpoints, "modes": {}, "seeds": []}
+    for mode in ("cold", "warm"):
+        mine = [r for r in runs if r["mode"] == mode]
+        result["modes"][mode] = {
+            "speedup_at": {c: geomean([r["untuned_latency_s"] / best for r in mine
+                                       if (best := best_latency_at(r["history"], c))]) for c in checkpoints},
+            "final_speedup_geomean": geomean([r["speedup"] for r in mine]),
+            "wall_s": sum(r["wall_s"] for r in mine),
+        }
+    for seed in sorted({r["seed"] for r in runs if r["mode"] == "cold"}):
+        pair = {r["mode"]: r for r in runs if r["seed"] == seed and r["mode"] in ("cold", "warm")}
+        if len(pair) < 2:
+            continue
+        goal = best_latency_at(pair["cold"]["history"], trials)
+        result["seeds"].append({
+            "seed": seed, "cold_best_s": goal,
+            "cold_trials": trials_to_reach(pair["cold"]["history"], goal),
+            "warm_trials": trials_to_reach(pair["warm"]["history"], goal),
+            "cold_seconds": seconds_to_reach(pair["cold"]["history"], goal),
+            "warm_seconds": seconds_to_reach(pair["warm"]["history"], goal),
+        })
+    return result
+
+
+def markdown_warm(summary: dict, source: str, target: str, strategy: str) -> str:
+    """The warm-start summary as Markdown tables."""
+    checkpoints = summary["checkpoints"]
+    lines = [f"Warm start: `{target}` tuned cold and from the records of `{source}` ({strategy}).", "",
+             "Geometric-mean speedup over seeds after N measured trials:", "",
+             "| start | " + " | ".join(str(c) for c in checkpoints) + " | final (measured) | wall s |",
+             "|---" * (len(checkpoints) + 3) + "|"]
+    for mode, s in summary["modes"].items():
+        lines.append(f"| {mode} | " + " | ".join(f"{s['speedup_at'][c]:.2f}" for c in checkpoints)
+                     + f" | {s['final_speedup_geomean']:.2f} | {s['wall_s']:.0f} |")
+    lines += ["", "Trials (and tuning seconds) to reach the cold run's final best latency:", "",
+              "| seed | cold best ms | cold trials | warm trials | cold s | warm s |", "|---" * 6 + "|"]
+    for row in summary["seeds"]:
+        def cell(value, fmt="{}"):
+            return "never" if value is None else fmt.format(value)
+        lines.append(f"| {row['seed']} | {row['cold_best_s'] * 1e3:.3f} | {cell(row['cold_trials'])} | "
+                     f"{cell(row['warm_trials'])} | {cell(row['cold_seconds'], '{:.0f}')} | "
+                     f"{cell(row['warm_seconds'], '{:.0f}')} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_warm(runs: list[dict], out: Path) -> None:
+    """warm_speedup_vs_trials.png: best speedup vs measured trials, cold and warm, one line per seed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for color, mode in enumerate(("cold", "warm")):
+        for i, r in enumerate(r for r in runs if r["mode"] == mode):
+            points = [(count, r["untuned_latency_s"] / best_latency_at(r["history"], count))
+                      for count, total, _ in r["history"] if total > 0]
+            ax.plot(*zip(*points), color=f"C{color}", marker=".", alpha=0.8, label=mode if i == 0 else None)
+    ax.set(xlabel="measured trials", ylabel="speedup over untuned", title="Warm start vs cold start")
+    ax.legend()
+    fig.savefig(out / "warm_speedup_vs_trials.png", dpi=120, bbox_inches="tight")
     plt.close(fig)

@@ -20,8 +20,7 @@ def _tune(args) -> None:
     work_dir = args.work_dir or Path("runs") / f"{Path(args.workload).stem.replace(':', '-')}-{args.strategy}"
     report = run_tune(workload=args.workload, target_name=args.target, strategy=args.strategy, trials=args.trials,
                       seed=args.seed, work_dir=work_dir, resume=args.resume, search_preset=args.search,
-                      models_preset=args.models,
-                      console=console)
+                      models_preset=args.models, warm_start=args.warm_start, console=console)
     if args.json:
         write_json(report, args.json)
 
@@ -33,6 +32,14 @@ def _bench(args) -> None:
               kernels=args.kernels.split(",") if args.kernels else None, models_preset=args.models,
               search_preset=args.search, console=console)
     console.print(f"wrote {args.out}/bench.json, bench.md and plots")
+
+
+def _bench_warm(args) -> None:
+    from .bench import run_warm_bench
+
+    run_warm_bench(args.source, args.target, args.strategy, args.trials, args.seeds, args.out,
+                   search_preset=args.search, models_preset=args.models, console=console)
+    console.print(f"wrote {args.out}/warm.json, warm.md and warm_speedup_vs_trials.png")
 
 
 def _check(args) -> None:
@@ -93,6 +100,8 @@ def parser() -> argparse.ArgumentParser:
     tune.add_argument("--json", type=Path, help="write the report as JSON here")
     tune.add_argument("--search", default="default", help="preset in search/ (default: default)")
     tune.add_argument("--models", default="local-cpu", help="LLM team: preset in models/ or a .toml path")
+    tune.add_argument("--warm-start", type=Path, metavar="WORK_DIR",
+                      help="seed the search with the best records of an earlier run (same or similar shapes)")
     tune.set_defaults(run=_tune)
     bench = commands.add_parser("bench", help="compare strategies, interleaved, over seeds; write results/")
     bench.add_argument("--suite", default="kernels", help="kernels | minilm")
@@ -104,6 +113,17 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--models", default="local-cpu")
     bench.add_argument("--search", default="default")
     bench.set_defaults(run=_bench)
+    warm = commands.add_parser("bench-warm", help="measure what warm-starting from a similar shape saves")
+    warm.add_argument("--source", default="examples.warm_start.ffn:tokens_64", help="workload tuned first")
+    warm.add_argument("--target", default="examples.warm_start.ffn:tokens_128",
+                      help="workload tuned cold and warm-started from the source's records")
+    warm.add_argument("--strategy", default="mcts", help="litecoop | single-llm | mcts")
+    warm.add_argument("--trials", type=int, default=64, help="trials of every run, the source's included")
+    warm.add_argument("--seeds", type=int, default=3)
+    warm.add_argument("--out", type=Path, default=Path("results/warm"))
+    warm.add_argument("--models", default="local-cpu")
+    warm.add_argument("--search", default="default")
+    warm.set_defaults(run=_bench_warm)
     check = commands.add_parser("check", help="fail (exit 1) when a tuned workload got slower than its baseline")
     check.add_argument("--baseline", type=Path, required=True, help="a `litecoop tune --json` report (or a list)")
     check.add_argument("--tolerance", default="5%", help="allowed slowdown of the median (default 5%%)")

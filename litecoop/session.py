@@ -33,8 +33,9 @@ def search_settings(preset: str) -> tuple[SearchSettings, int, float]:
 
 def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, seed: int, work_dir: Path,
              resume: bool, search_preset: str = "default", models_preset: str = "local-cpu", console: Console | None = None,
-             measure_peers: bool = True) -> dict:
-    """Tune and measure; returns the report dict (keys listed in the README). Raises UserError on bad input."""
+             measure_peers: bool = True, warm_start: Path | None = None) -> dict:
+    """Tune and measure; returns the report dict (keys listed in the README). `warm_start`: a work dir whose
+    records (of this or a similar shape) seed the search. Raises UserError on bad input."""
     console = console or Console(stderr=True)
     if trials <= 0:
         raise UserError(f"--trials must be positive, got {trials}")
@@ -48,6 +49,7 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
         if not tvm.cuda().exist:
             raise UserError(f"target '{target_name}' needs a {target.kind.name} device to measure on; none found here")
     settings, per_iter, run_timeout_s = search_settings(search_preset)
+    warm_records = tuner.warm_start_records(warm_start) if warm_start else ()
     timing.reset()
     start = time.perf_counter()
     work = workloads.load(workload, seed)
@@ -60,7 +62,7 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
             bar.update(task, advance=count, best=f"{best_s * 1e3:.3f} ms")
 
         outcome = tuner.tune(work, target, strategy, trials, seed, work_dir, resume, settings, per_iter,
-                             run_timeout_s, on_batch, team, rpc_config)
+                             run_timeout_s, on_batch, team, rpc_config, warm_records)
     tuned_samples, output = tuner.latency_samples(outcome.executable, work.inputs)
     tuned_s = float(np.median(tuned_samples))
     library = work_dir / "tuned.so"
@@ -80,6 +82,7 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
         "other_s": wall - usage["llm_s"] - sum(split.values()),
         "llm": usage["llm"], "large_model_call_share": usage["large_model_call_share"],
         "history": outcome.history, "flops": work.flops, "bytes": work.bytes, "work_dir": str(work_dir),
+        "warm_start": str(warm_start) if warm_start else None,
         "library": str(library), "library_sha256": hashlib.sha256(library.read_bytes()).hexdigest(),
     }
     if measure_peers and work.torch_module is not None and workload in workloads.SERVED_MODELS:

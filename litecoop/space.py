@@ -88,14 +88,16 @@ def decision_sites(trace, max_choices: int = 48, rng: random.Random | None = Non
     return sites
 
 
+def log_distance(factors, other) -> float:
+    """Distance of two tile factor tuples: the sum over positions of |log2 a - log2 b|."""
+    return sum(abs(math.log2(a) - math.log2(b)) for a, b in zip(factors, other))
+
+
 def _shortlist(legal, current, limit, rng):
     if len(legal) <= limit:
         return legal
 
-    def distance(value):
-        return sum(abs(math.log2(a) - math.log2(b)) for a, b in zip(value, current))
-
-    ranked = sorted(legal, key=distance)
+    ranked = sorted(legal, key=lambda value: log_distance(value, current))
     near = ranked[: limit // 2]
     far = rng.sample(ranked[limit // 2:], limit - len(near))
     return tuple(sorted(set(near) | set(far) | {current}))
@@ -135,6 +137,45 @@ def fresh_sample(sketch_trace, mod, postprocs, seed: int) -> Schedule | None:
 
 
 def decisions_key(trace) -> str:
-    """A string that identifies a trace's decisions (same sketch, same decisions -> same program)."""
-    insts = [inst for inst in trace.insts if inst.kind.name != "EnterPostproc"]
+    """A string that identifies a trace's decisions (same sketch, same decisions -> same program), the
+    same for a sketch-derived trace and a database record's trace, which carries postprocessing too."""
+    insts = sketch_insts(trace)
     return f"{len(insts)}|" + ";".join(f"{inst.kind.name}:{trace.decisions[inst]}" for inst in insts if inst in trace.decisions)
+
+
+def sketch_insts(trace) -> list:
+    """The instructions of `trace` before postprocessing."""
+    insts = []
+    for inst in trace.insts:
+        if inst.kind.name == "EnterPostproc":
+            break
+        insts.append(inst)
+    return insts
+
+
+def skeleton(trace) -> tuple:
+    """The instructions of `trace` before postprocessing as (kind, attributes), decisions left out: two
+    traces with the same skeleton are the same sketch of the same operator, whatever its loop extents."""
+    return tuple((inst.kind.name, tuple(str(a) for a in inst.attrs)) for inst in sketch_insts(trace))
+
+
+def transfer(record_trace, sketch_trace) -> Trace | None:
+    """`record_trace`'s decisions moved onto `sketch_trace`, a sketch of the same operator with other loop
+    extents (warm start from a similar shape). Each tile becomes the legal factorization of the new extent
+    nearest by `log_distance`, ties going to the one that keeps the inner factors (vector width, cache
+    tile); categorical and compute-location decisions are kept. Returns None when the skeletons differ; the result may still fail `replay`."""
+    if skeleton(record_trace) != skeleton(sketch_trace):
+        return None
+    decisions = {}
+    for old, new in zip(sketch_insts(record_trace), sketch_insts(sketch_trace)):
+        if old not in record_trace.decisions or new not in sketch_trace.decisions:
+            continue
+        decision = record_trace.decisions[old]
+        if new.kind.name == "SamplePerfectTile":
+            wanted = [int(x) for x in decision]
+            extent = math.prod(int(x) for x in sketch_trace.decisions[new])
+            legal = factorizations(extent, len(wanted), int(new.attrs[1]) or extent)
+            decision = list(min(legal, key=lambda value: (log_distance(value, wanted),
+                                                          [log_distance([a], [b]) for a, b in zip(value[::-1], wanted[::-1])])))
+        decisions[new] = decision
+    return Trace(sketch_insts(sketch_trace), decisions)

@@ -9,6 +9,8 @@ One round (`generate_measure_candidates`):
   4. every unmeasured node is re-scored by the (retrained) cost model; the best predicted ones, plus a
      few random ones for exploration, are returned to MetaSchedule to build and measure.
 `notify_runner_results` backs measured rewards (best latency / latency, in (0, 1]) up the tree.
+With `warm_start` records (the best of earlier runs, maybe of other shapes), each one that fits a sketch
+is moved onto it (space.transfer) and measured first.
 This is the Reasoning Compiler / LiteCoOp search, plugged into TVM so that the task scheduler,
 databases, builders and runners work unchanged.
 """
@@ -24,7 +26,7 @@ from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate, PySearchStrategy
 
 from .proposers import MutatorProposer, Proposal, decision_diff, sites_tried
-from .space import decisions_key, fresh_sample, replay
+from .space import decisions_key, fresh_sample, replay, transfer
 from .tree import Node, backpropagate, select, small_model_bonus
 
 
@@ -45,17 +47,21 @@ class SearchSettings:
     uct_c: float = 1.0
     small_model_bias: float = 0.2
     regressions_before_large: int = 3
+    warm_start_per_task: int = 8
+    cost_model_warmup_samples: int = 16
 
 
 @derived_object
 class TreeSearch(PySearchStrategy):
     """MCTS over the decisions of MetaSchedule traces; `make_proposer(rng)` builds the expansion policy
-    (an LLMProposer for `litecoop`/`single-llm`, None for `mcts`, which then expands with mutators)."""
+    (an LLMProposer for `litecoop`/`single-llm`, None for `mcts`, which then expands with mutators).
+    `warm_start`: earlier TuningRecords, best first, offered to every task (see module docstring)."""
 
-    def __init__(self, make_proposer, settings: SearchSettings, seed: int = 0):
+    def __init__(self, make_proposer, settings: SearchSettings, seed: int = 0, warm_start: tuple = ()):
         self.make_proposer = make_proposer
         self.settings = settings
         self.seed = seed
+        self.warm_start = warm_start
 
     # MetaSchedule protocol -------------------------------------------------------------------
 
@@ -84,6 +90,8 @@ class TreeSearch(PySearchStrategy):
                 sch = fresh_sample(space.trace, self.context.mod, self.postprocs, self.rng.randrange(1 << 30))
                 if sch is not None:
                     self._add(sketch, Proposal(sch.trace, {"sample": "fresh"}, "sample"))
+            if sketch is not None:
+                self._warm_start(sketch)
         if database is not None:
             self._seed_from(database)
 
@@ -129,7 +137,7 @@ class TreeSearch(PySearchStrategy):
         self.pending = []
 
     def clone(self):
-        return TreeSearch(self.make_proposer, self.settings, self.seed)
+        return TreeSearch(self.make_proposer, self.settings, self.seed, self.warm_start)
 
     # the search --------------------------------------------------------------------------------
 
@@ -207,7 +215,7 @@ class TreeSearch(PySearchStrategy):
     def _choose(self, budget: int) -> list[tuple[Node, object]]:
         """The best-predicted unmeasured nodes plus a few random ones (exploration)."""
         open_nodes = self._open()
-        open_nodes.sort(key=lambda n: -n.predicted)
+        open_nodes.sort(key=lambda n: (n.proposer != "warm-start", -n.predicted))
         explore = min(self.settings.exploration_per_iter, max(budget - 1, 0))
         chosen = open_nodes[: budget - explore]
         rest = open_nodes[budget - explore:]
@@ -215,6 +223,16 @@ class TreeSearch(PySearchStrategy):
         for node in chosen:
             node.issued = True
         return [(node, node.schedule) for node in chosen]
+
+    def _warm_start(self, sketch: Node) -> None:
+        """Add up to `warm_start_per_task` earlier records that fit `sketch` as its children."""
+        added = 0
+        for record in self.warm_start:
+            if added >= self.settings.warm_start_per_task:
+                break
+            moved = transfer(record.trace, sketch.trace)
+            if moved is not None and self._add(sketch, Proposal(moved, {"from": "warm start"}, "warm-start")):
+                added += 1
 
     def _record_regression(self, parent: Node, model: str, children: list[Node]) -> None:
         """Tell the router whether `model`'s call improved on `parent`, judged by the cost model (most

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import tvm
+import tvm_ffi
 from tvm import relax
 from tvm.ir.utils import derived_object
 from tvm.s_tir import meta_schedule as ms
@@ -35,6 +36,7 @@ from .workloads import Workload
 logging.getLogger("tvm.s_tir.meta_schedule").setLevel(logging.WARNING)
 
 STRATEGIES = ("litecoop", "single-llm", "mcts", "evolutionary", "random")
+TREE_STRATEGIES = ("litecoop", "single-llm", "mcts")
 
 
 def fuse(mod, target):
@@ -59,26 +61,47 @@ def make_team(strategy: str, preset: str, seed: int) -> Team | None:
     return team
 
 
-def make_strategy(name: str, settings: SearchSettings, seed: int, team: Team | None):
+def make_strategy(name: str, settings: SearchSettings, seed: int, team: Team | None, warm_start: tuple = ()):
     """The MetaSchedule search strategy for `--strategy` (one of STRATEGIES).
 
     `litecoop`: the shared tree, expanded by the whole team; `single-llm`: the same tree, the larger model
     only; `mcts`: the same tree, random mutators only; `evolutionary`/`random`: TVM's EvolutionarySearch
-    and ReplayTrace. Raises UserError for an unknown name.
+    and ReplayTrace. `warm_start` records seed the tree strategies. Raises UserError for an unknown name, or
+    a warm start with a strategy that cannot take one.
     """
+    if warm_start and name not in TREE_STRATEGIES:
+        raise UserError(f"--warm-start works with {', '.join(TREE_STRATEGIES)}, not '{name}'")
     if name == "evolutionary":
         return ms.search_strategy.EvolutionarySearch()
     if name == "random":
         return ms.search_strategy.ReplayTrace()
     if name == "mcts":
-        return TreeSearch(lambda rng: None, settings, seed)
+        return TreeSearch(lambda rng: None, settings, seed, warm_start)
     if name not in STRATEGIES or team is None:
         raise UserError(f"unknown strategy '{name}' (choose from {', '.join(STRATEGIES)})")
 
     def make_proposer(rng: random.Random) -> LLMProposer:
         return LLMProposer(team, settings.regressions_before_large, settings.edits_per_call, rng)
 
-    return TreeSearch(make_proposer, settings, seed)
+    return TreeSearch(make_proposer, settings, seed, warm_start)
+
+
+def warm_start_records(db_dir: Path, per_workload: int = 32) -> tuple:
+    """The `per_workload` best TuningRecords of each workload in the database in `db_dir`, ordered by
+    latency relative to the best of their own workload (best first). Raises UserError without a database."""
+    if not (db_dir / "database_tuning_record.json").is_file():
+        raise UserError(f"--warm-start: no tuning database in {db_dir}")
+    database = ms.database.JSONDatabase(work_dir=str(db_dir), allow_missing=False)
+    by_workload: dict[int, list] = {}
+    for record in database.get_all_tuning_records():
+        if record.run_secs:
+            latency = float(np.mean([float(t) for t in record.run_secs]))
+            by_workload.setdefault(tvm_ffi.structural_hash(record.workload.mod), []).append((latency, record))
+    ranked = []
+    for records in by_workload.values():
+        records.sort(key=lambda pair: pair[0])
+        ranked += [(latency / records[0][0], record) for latency, record in records[:per_workload]]
+    return tuple(record for _, record in sorted(ranked, key=lambda pair: pair[0]))
 
 
 @derived_object
@@ -145,12 +168,13 @@ class TuneOutcome:
 
 def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work_dir: Path, resume: bool,
          settings: SearchSettings, per_iter: int, run_timeout_s: float, on_batch=lambda n, best: None,
-         team: Team | None = None, rpc_config=None) -> TuneOutcome:
+         team: Team | None = None, rpc_config=None, warm_start: tuple = ()) -> TuneOutcome:
     """Tune every task of `workload` for `trials` measured trials in total (global budget).
 
     Records go to `work_dir/database_*.json` as they are measured; with `resume` the existing records
     count against the budget and seed the search. Trials run in-process, or on RPC servers when
-    `rpc_config` (MetaSchedule's RPCConfig) is given. Raises UserError if the work dir already holds
+    `rpc_config` (MetaSchedule's RPCConfig) is given; `warm_start` records (`warm_start_records`) seed a
+    tree search and pretrain the cost model. Raises UserError if the work dir already holds
     records and `resume` is False.
     """
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -161,9 +185,11 @@ def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work
     database = ms.database.JSONDatabase(work_dir=str(work_dir))
     fused = fuse(workload.mod, target)
     extracted = ms.relax_integration.extract_tasks(fused, target)
-    search = make_strategy(strategy, settings, seed, team)
+    search = make_strategy(strategy, settings, seed, team, warm_start)
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
         extracted, str(work_dir), strategy=search, num_threads=2, seed=seed)
+    cost_model = TimedXGBModel(settings.cost_model_warmup_samples)
+    cost_model.pretrain(warm_start, target)
     remaining = trials - done
     stop = threading.Event()
     progress = ProgressCallback(weights, on_batch, stop)
@@ -172,7 +198,7 @@ def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work
             ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
                       max_trials_global=remaining, num_trials_per_iter=per_iter,
                           builder=TimedBuilder(), runner=TimedRunner(rpc_config, run_timeout_s),
-                          database=database, cost_model=TimedXGBModel(),
+                          database=database, cost_model=cost_model,
                           measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), progress],
                           task_scheduler="gradient")
     if stop.is_set():

@@ -11,3 +11,9 @@ class MatMulReLU(torch.nn.Module):
 def make():
     generator = torch.Generator().manual_seed(0)
     return MatMulReLU(), (torch.randn(64, 128, generator=generator), torch.randn(128, 96, generator=generator))
+
+
+def make_taller():
+    """The same operator with twice the rows and 80 columns: a similar shape for warm-start tests."""
+    generator = torch.Generator().manual_seed(1)
+    return MatMulReLU(), (torch.randn(128, 128, generator=generator), torch.randn(128, 80, generator=generator))

@@ -1,0 +1,77 @@
+"""Warm start from a similar shape: decisions moved onto another loop extent stay legal and nearest, and
+`litecoop tune --warm-start` measures the moved records of an earlier run first."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+from tvm.s_tir.schedule import Trace
+
+from conftest import build_matmul_context
+from litecoop.space import decisions_key, factorizations, log_distance, replay, skeleton, transfer
+from litecoop.tuner import warm_start_records
+
+TESTS = Path(__file__).parent
+
+
+def tiles(trace) -> list[list[int]]:
+    return [[int(x) for x in trace.decisions[inst]] for inst in trace.insts
+            if inst.kind.name == "SamplePerfectTile" and inst in trace.decisions]
+
+
+def test_transfer_relegalizes_tiles_for_the_new_extent(target, matmul_context):
+    context16, spaces16 = matmul_context
+    context48 = build_matmul_context(target, 48)
+    spaces48 = context48.generate_design_space()
+    postprocs = list(context48.space_generator.postprocs)
+    moved_any = False
+    for old in spaces16:
+        sketch = next((s for s in spaces48 if skeleton(s.trace) == skeleton(old.trace)), None)
+        assert sketch is not None, "the same operator at another shape has the same sketches"
+        moved = transfer(old.trace, sketch.trace)
+        assert replay(moved, context48.mod, postprocs) is not None
+        for before, after, extent in zip(tiles(old.trace), tiles(moved), map(math.prod, tiles(sketch.trace))):
+            assert math.prod(after) == extent
+            if math.prod(before) == extent:
+                assert after == before
+            else:
+                moved_any = True
+                nearest = min(log_distance(v, before) for v in factorizations(extent, len(before), extent))
+                assert log_distance(after, before) == nearest
+    assert moved_any
+    assert transfer(spaces16[0].trace, Trace([], {})) is None
+
+
+def litecoop(*args):
+    return subprocess.run([sys.executable, "-m", "litecoop.cli", *args], cwd=TESTS, capture_output=True,
+                          text=True, timeout=900)
+
+
+def test_tune_measures_warm_started_records_first(tmp_path):
+    source, target = tmp_path / "source", tmp_path / "target"
+    tuned = litecoop("tune", "--workload", "small_workload:make", "--strategy", "mcts", "--trials", "8",
+                     "--search", "smoke", "--work-dir", str(source))
+    assert tuned.returncode == 0, tuned.stderr[-2000:]
+    warm = litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "mcts", "--trials", "8",
+                    "--search", "smoke", "--work-dir", str(target), "--warm-start", str(source),
+                    "--json", str(tmp_path / "report.json"))
+    assert warm.returncode == 0, warm.stderr[-2000:]
+    assert json.loads((tmp_path / "report.json").read_text())["warm_start"] == str(source)
+
+    from tvm.s_tir import meta_schedule as ms
+
+    measured = ms.database.JSONDatabase(work_dir=str(target)).get_all_tuning_records()
+    sketch = measured[0].trace
+    expected = {decisions_key(moved) for record in warm_start_records(source)
+                if (moved := transfer(record.trace, sketch)) is not None}
+    first_round = {decisions_key(r.trace) for r in measured}
+    assert len(first_round & expected) >= 4, "most of the first round comes from the source's records"
+
+    wrong = litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "evolutionary",
+                     "--trials", "8", "--work-dir", str(tmp_path / "e"), "--warm-start", str(source))
+    assert wrong.returncode == 2 and "--warm-start works with" in wrong.stderr
+    missing = litecoop("tune", "--workload", "small_workload:make_taller", "--trials", "8",
+                       "--work-dir", str(tmp_path / "m"), "--warm-start", str(tmp_path / "nothing"))
+    assert missing.returncode == 2 and "no tuning database" in missing.stderr
