@@ -241,14 +241,15 @@ def trials_to_reach(history: list, latency_s: float) -> int | None:
 
 def summarize_warm(runs: list[dict], trials: int) -> dict:
     """Per mode: geomean speedup over seeds at each checkpoint; per seed: trials and seconds cold and warm
-    needed to reach cold's final best latency."""
+    needed to reach cold's final best latency ("100%") and 95% of its speedup ("95%"), None for never."""
     checkpoints = [c for c in CHECKPOINTS if c <= trials] or [trials]
     result: dict = {"checkpoints": checkpoints, "modes": {}, "seeds": []}
     for mode in ("cold", "warm"):
         mine = [r for r in runs if r["mode"] == mode]
         result["modes"][mode] = {
-            "speedup_at": {c: geomean([r["untuned_latency_s"] / best for r in mine
-                                       if (best := best_latency_at(r["history"], c))]) for c in checkpoints},
+            "speedup_at": {c: geomean(speedups) for c in checkpoints
+                           if len(speedups := [r["untuned_latency_s"] / best for r in mine
+                                               if (best := best_latency_at(r["history"], c))]) == len(mine)},
             "final_speedup_geomean": geomean([r["speedup"] for r in mine]),
             "wall_s": sum(r["wall_s"] for r in mine),
         }
@@ -256,14 +257,14 @@ def summarize_warm(runs: list[dict], trials: int) -> dict:
         pair = {r["mode"]: r for r in runs if r["seed"] == seed and r["mode"] in ("cold", "warm")}
         if len(pair) < 2:
             continue
-        goal = best_latency_at(pair["cold"]["history"], trials)
-        result["seeds"].append({
-            "seed": seed, "cold_best_s": goal,
-            "cold_trials": trials_to_reach(pair["cold"]["history"], goal),
-            "warm_trials": trials_to_reach(pair["warm"]["history"], goal),
-            "cold_seconds": seconds_to_reach(pair["cold"]["history"], goal),
-            "warm_seconds": seconds_to_reach(pair["warm"]["history"], goal),
-        })
+        best = best_latency_at(pair["cold"]["history"], trials)
+        row = {"seed": seed, "cold_best_s": best}
+        for share in (1.0, 0.95):
+            goal = best / share
+            row[f"{share:.0%}"] = {f"{mode}_{unit}": reach(pair[mode]["history"], goal)
+                                   for mode in ("cold", "warm")
+                                   for unit, reach in (("trials", trials_to_reach), ("seconds", seconds_to_reach))}
+        result["seeds"].append(row)
     return result
 
 
@@ -275,16 +276,21 @@ def markdown_warm(summary: dict, source: str, target: str, strategy: str) -> str
              "| start | " + " | ".join(str(c) for c in checkpoints) + " | final (measured) | wall s |",
              "|---" * (len(checkpoints) + 3) + "|"]
     for mode, s in summary["modes"].items():
-        lines.append(f"| {mode} | " + " | ".join(f"{s['speedup_at'][c]:.2f}" for c in checkpoints)
+        lines.append(f"| {mode} | " + " | ".join(f"{s['speedup_at'][c]:.2f}" if c in s["speedup_at"] else "-"
+                                                 for c in checkpoints)
                      + f" | {s['final_speedup_geomean']:.2f} | {s['wall_s']:.0f} |")
-    lines += ["", "Trials (and tuning seconds) to reach the cold run's final best latency:", "",
-              "| seed | cold best ms | cold trials | warm trials | cold s | warm s |", "|---" * 6 + "|"]
+    lines += ["", "Trials (and tuning seconds) to reach the cold run's final best latency, and 95% of its speedup:", "",
+              "| seed | cold best ms | cold trials | warm trials | cold s | warm s | cold trials 95% | warm trials 95% |",
+              "|---" * 8 + "|"]
+
+    def cell(value, fmt="{}"):
+        return "never" if value is None else fmt.format(value)
+
     for row in summary["seeds"]:
-        def cell(value, fmt="{}"):
-            return "never" if value is None else fmt.format(value)
-        lines.append(f"| {row['seed']} | {row['cold_best_s'] * 1e3:.3f} | {cell(row['cold_trials'])} | "
-                     f"{cell(row['warm_trials'])} | {cell(row['cold_seconds'], '{:.0f}')} | "
-                     f"{cell(row['warm_seconds'], '{:.0f}')} |")
+        full, near = row["100%"], row["95%"]
+        lines.append(f"| {row['seed']} | {row['cold_best_s'] * 1e3:.3f} | {cell(full['cold_trials'])} | "
+                     f"{cell(full['warm_trials'])} | {cell(full['cold_seconds'], '{:.0f}')} | "
+                     f"{cell(full['warm_seconds'], '{:.0f}')} | {cell(near['cold_trials'])} | {cell(near['warm_trials'])} |")
     return "\n".join(lines) + "\n"
 
 

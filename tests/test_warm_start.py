@@ -7,10 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tvm.s_tir import meta_schedule as ms
+from tvm.s_tir.meta_schedule import TuneContext
 from tvm.s_tir.schedule import Trace
 
 from conftest import build_matmul_context
+from litecoop.cost_model import TimedXGBModel
 from litecoop.space import decisions_key, factorizations, log_distance, replay, skeleton, transfer
+from litecoop.targets import load_target
 from litecoop.tuner import warm_start_records
 
 TESTS = Path(__file__).parent
@@ -60,14 +64,20 @@ def test_tune_measures_warm_started_records_first(tmp_path):
     assert warm.returncode == 0, warm.stderr[-2000:]
     assert json.loads((tmp_path / "report.json").read_text())["warm_start"] == str(source)
 
-    from tvm.s_tir import meta_schedule as ms
-
     measured = ms.database.JSONDatabase(work_dir=str(target)).get_all_tuning_records()
-    sketch = measured[0].trace
-    expected = {decisions_key(moved) for record in warm_start_records(source)
-                if (moved := transfer(record.trace, sketch)) is not None}
+    sketches = {skeleton(r.trace): r.trace for r in measured}
+    expected = {decisions_key(transfer(record.trace, sketches[skeleton(record.trace)]))
+                for record in warm_start_records(source) if skeleton(record.trace) in sketches}
     first_round = {decisions_key(r.trace) for r in measured}
     assert len(first_round & expected) >= 4, "most of the first round comes from the source's records"
+
+    model = TimedXGBModel(warmup_samples=8)
+    records = warm_start_records(source)
+    assert model.pretrain(records, load_target("host")) == len(records) == 8
+    context = TuneContext(mod=records[0].workload.mod, target=load_target("host"), num_threads=2)
+    candidates = [record.as_measure_candidate() for record in records]
+    scores = model.predict(context, candidates)
+    assert list(scores) == list(model.predict(context, candidates)), "trained scores, not warm-up noise"
 
     wrong = litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "evolutionary",
                      "--trials", "8", "--work-dir", str(tmp_path / "e"), "--warm-start", str(source))
