@@ -1,4 +1,10 @@
-"""Shared fixtures: a real TVM design space of a small matmul, built once per session."""
+"""Shared fixtures: a real TVM design space of a small matmul, and a real 16-trial tune of the small
+workload, each made once per session."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from tvm import relax
@@ -41,3 +47,24 @@ def cuda_matmul_context():
     """The CUDA (sm_90) context of a 64-row matmul and its design space (no GPU needed)."""
     context = build_matmul_context(load_target("cuda-sm90"), 64)
     return context, context.generate_design_space()
+
+
+TESTS = Path(__file__).parent
+
+
+def run_litecoop(*args) -> subprocess.CompletedProcess:
+    """`litecoop ARGS` in a subprocess from tests/ (so `small_workload` imports), 200 columns wide."""
+    return subprocess.run([sys.executable, "-m", "litecoop.cli", *args], cwd=TESTS, capture_output=True,
+                          text=True, timeout=900, env={**os.environ, "COLUMNS": "200"})
+
+
+@pytest.fixture(scope="session")
+def small_mcts_run(tmp_path_factory):
+    """(work dir, report path) of `litecoop tune` on small_workload:make, mcts, 16 trials. Read-only:
+    copy it before changing anything."""
+    root = tmp_path_factory.mktemp("small_mcts")
+    work_dir, report = root / "work", root / "report.json"
+    tuned = run_litecoop("tune", "--workload", "small_workload:make", "--strategy", "mcts", "--trials", "16",
+                         "--search", "smoke", "--work-dir", str(work_dir), "--json", str(report))
+    assert tuned.returncode == 0, tuned.stderr[-2000:]
+    return work_dir, report

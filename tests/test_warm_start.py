@@ -3,21 +3,16 @@
 
 import json
 import math
-import subprocess
-import sys
-from pathlib import Path
 
 from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule import TuneContext
 from tvm.s_tir.schedule import Trace
 
-from conftest import build_matmul_context
+from conftest import build_matmul_context, run_litecoop
 from litecoop.cost_model import TimedXGBModel
 from litecoop.space import decisions_key, factorizations, log_distance, replay, skeleton, transfer
 from litecoop.targets import load_target
 from litecoop.tuner import warm_start_records
-
-TESTS = Path(__file__).parent
 
 
 def tiles(trace) -> list[list[int]]:
@@ -48,17 +43,9 @@ def test_transfer_relegalizes_tiles_for_the_new_extent(target, matmul_context):
     assert transfer(spaces16[0].trace, Trace([], {})) is None
 
 
-def litecoop(*args):
-    return subprocess.run([sys.executable, "-m", "litecoop.cli", *args], cwd=TESTS, capture_output=True,
-                          text=True, timeout=900)
-
-
-def test_tune_measures_warm_started_records_first(tmp_path):
-    source, target = tmp_path / "source", tmp_path / "target"
-    tuned = litecoop("tune", "--workload", "small_workload:make", "--strategy", "mcts", "--trials", "8",
-                     "--search", "smoke", "--work-dir", str(source))
-    assert tuned.returncode == 0, tuned.stderr[-2000:]
-    warm = litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "mcts", "--trials", "8",
+def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run):
+    source, target = small_mcts_run[0], tmp_path / "target"
+    warm = run_litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "mcts", "--trials", "8",
                     "--search", "smoke", "--work-dir", str(target), "--warm-start", str(source),
                     "--json", str(tmp_path / "report.json"))
     assert warm.returncode == 0, warm.stderr[-2000:]
@@ -73,15 +60,15 @@ def test_tune_measures_warm_started_records_first(tmp_path):
 
     model = TimedXGBModel(warmup_samples=8)
     records = warm_start_records(source)
-    assert model.pretrain(records, load_target("host")) == len(records) == 8
+    assert model.pretrain(records, load_target("host")) == len(records) == 16
     context = TuneContext(mod=records[0].workload.mod, target=load_target("host"), num_threads=2)
     candidates = [record.as_measure_candidate() for record in records]
     scores = model.predict(context, candidates)
     assert list(scores) == list(model.predict(context, candidates)), "trained scores, not warm-up noise"
 
-    wrong = litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "evolutionary",
+    wrong = run_litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "evolutionary",
                      "--trials", "8", "--work-dir", str(tmp_path / "e"), "--warm-start", str(source))
     assert wrong.returncode == 2 and "--warm-start works with" in wrong.stderr
-    missing = litecoop("tune", "--workload", "small_workload:make_taller", "--trials", "8",
+    missing = run_litecoop("tune", "--workload", "small_workload:make_taller", "--trials", "8",
                        "--work-dir", str(tmp_path / "m"), "--warm-start", str(tmp_path / "nothing"))
     assert missing.returncode == 2 and "no tuning database" in missing.stderr
