@@ -8,7 +8,7 @@ from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule import TuneContext
 from tvm.s_tir.schedule import Trace
 
-from conftest import build_matmul_context, run_litecoop
+from conftest import TESTS, build_matmul_context, run_litecoop
 from litecoop.cost_model import TimedXGBModel
 from litecoop.space import decisions_key, factorizations, log_distance, replay, skeleton, transfer
 from litecoop.targets import load_target
@@ -72,3 +72,18 @@ def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run):
     missing = run_litecoop("tune", "--workload", "small_workload:make_taller", "--trials", "8",
                        "--work-dir", str(tmp_path / "m"), "--warm-start", str(tmp_path / "nothing"))
     assert missing.returncode == 2 and "no tuning database" in missing.stderr
+
+
+def test_bench_warm_resumes_from_its_log_and_reports(tmp_path):
+    """`bench-warm` over the committed 5-seed run log: nothing left to tune, so it only rebuilds the report."""
+    recorded = TESTS.parent / "results" / "warm" / "warm_runs.jsonl"
+    (tmp_path / "warm_runs.jsonl").write_text(recorded.read_text())
+    result = run_litecoop("bench-warm", "--out", str(tmp_path), "--seeds", "5")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "seed 0" not in result.stderr, "every run was in the log: nothing is tuned again"
+    summary = json.loads((tmp_path / "warm.json").read_text())["summary"]
+    assert [row["seed"] for row in summary["seeds"]] == [0, 1, 2, 3, 4]
+    for row in summary["seeds"]:
+        assert row["100%"]["cold_trials"] is not None, "cold reaches its own best"
+    assert (tmp_path / "warm_speedup_vs_trials.png").stat().st_size > 10_000
+    assert "| warm |" in (tmp_path / "warm.md").read_text()
