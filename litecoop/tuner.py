@@ -7,9 +7,11 @@ global trial budget -> `compile_relax` from the database -> latency and correctn
 
 from __future__ import annotations
 
+import inspect
 import logging
 import random
 import signal
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -46,6 +48,22 @@ def fuse(mod, target):
               relax.transform.FuseOps(), relax.transform.FuseTIR()]
     with target:
         return tvm.transform.Sequential(passes)(mod)
+
+
+def import_tensor_intrinsics() -> None:
+    """Import `tvm.s_tir.tensor_intrin`, which every MetaSchedule TuneContext imports, in ~23 s instead of
+    ~60 s here. It defines ~100 intrinsics with TVMScript's `@T.prim_func`, which calls `inspect.stack()`:
+    reading the source line of every frame scans all of sys.modules each time. The source lines only serve
+    to spot prim_funcs written inside classes, and no intrinsic is, so frames are taken without them while
+    the module loads."""
+    if "tvm.s_tir.tensor_intrin" in sys.modules:
+        return
+    full_stack = inspect.stack
+    inspect.stack = lambda context=1: full_stack(0)
+    try:
+        import tvm.s_tir.tensor_intrin  # noqa: F401
+    finally:
+        inspect.stack = full_stack
 
 
 def make_team(strategy: str, preset: str, seed: int) -> Team | None:
@@ -186,6 +204,7 @@ def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work
     fused = fuse(workload.mod, target)
     extracted = ms.relax_integration.extract_tasks(fused, target)
     search = make_strategy(strategy, settings, seed, team, warm_start)
+    import_tensor_intrinsics()
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
         extracted, str(work_dir), strategy=search, num_threads=2, seed=seed)
     cost_model = TimedXGBModel(settings.cost_model_warmup_samples)

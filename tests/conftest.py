@@ -12,7 +12,7 @@ from tvm.s_tir import meta_schedule as ms
 from tvm.script import relax as R
 
 from litecoop.targets import load_target
-from litecoop.tuner import fuse
+from litecoop.tuner import fuse, import_tensor_intrinsics
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +31,7 @@ def build_matmul_context(target, rows: int):
         bb.emit_func_output(out)
     tasks = ms.relax_integration.extract_tasks(fuse(bb.get(), target), target)
     task = next(t for t in tasks if "matmul" in t.task_name)
+    import_tensor_intrinsics()
     return ms.TuneContext(mod=task.dispatched[0], target=target, space_generator="post-order-apply",
                           search_strategy="replay-trace", num_threads=2)
 
