@@ -36,6 +36,16 @@ def seconds_to_reach(history: list, latency_s: float) -> float | None:
     return next((elapsed for _, total, elapsed in history if 0 < total <= latency_s), None)
 
 
+def trials_to_reach(history: list, latency_s: float) -> int | None:
+    """Measured trials until the estimate first got to `latency_s` or below; None if it never did."""
+    return next((count for count, total, _ in history if 0 < total <= latency_s), None)
+
+
+def load_runs(log: Path) -> list[dict]:
+    """The finished runs of a resume log (one JSON report per line); none if it does not exist yet."""
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
 def append_run(log: Path, runs: list[dict], report: dict) -> None:
     """Keep a finished run in memory and in the resume log (one JSON line)."""
     runs.append(report)
@@ -59,7 +69,7 @@ def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: P
         raise UserError(f"unknown suite '{suite}' or kernel in {workloads}")
     out.mkdir(parents=True, exist_ok=True)
     log = out / "runs.jsonl"
-    runs = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    runs = load_runs(log)
     done = {(r["seed"], r["workload"], r["strategy"]) for r in runs}
     for seed in range(seeds):
         for workload in workloads:
@@ -208,7 +218,7 @@ def run_warm_bench(source: str, target: str, strategy: str, trials: int, seeds: 
     console = console or Console(stderr=True)
     out.mkdir(parents=True, exist_ok=True)
     log = out / "warm_runs.jsonl"
-    runs = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    runs = load_runs(log)
     done = {(r["seed"], r["mode"]) for r in runs}
     source_dir = out / "runs" / f"source-{strategy}"
 
@@ -232,11 +242,6 @@ def run_warm_bench(source: str, target: str, strategy: str, trials: int, seeds: 
     (out / "warm.md").write_text(markdown_warm(summary, source, target, strategy))
     plot_warm(runs, out)
     return summary
-
-
-def trials_to_reach(history: list, latency_s: float) -> int | None:
-    """Measured trials until the estimate first got to `latency_s` or below; None if it never did."""
-    return next((count for count, total, _ in history if 0 < total <= latency_s), None)
 
 
 def summarize_warm(runs: list[dict], trials: int) -> dict:

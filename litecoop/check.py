@@ -14,12 +14,13 @@ import hashlib
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+import tvm
 from rich.console import Console
 from rich.table import Table
 from scipy.stats import mannwhitneyu
-import tvm
 from tvm.s_tir import meta_schedule as ms
 
 from . import tuner, workloads
@@ -81,6 +82,19 @@ def measure_against_baseline(report: dict, repeat: int) -> tuple[str, list[float
     return "re-measured", base, samples, output, work
 
 
+class Row(NamedTuple):
+    """One workload's verdict; latencies are medians in seconds, `baseline` says where they came from."""
+
+    name: str
+    baseline: str
+    base_s: float
+    now_s: float
+    ratio: float
+    p_value: float
+    failed: bool
+    correct: bool
+
+
 def run_check(baseline: Path, tolerance: float, junit: Path | None, repeat: int = 10,
               console: Console | None = None) -> int:
     """Measure every baseline workload again; print a table, write JUnit XML; return 1 on a regression."""
@@ -90,22 +104,23 @@ def run_check(baseline: Path, tolerance: float, junit: Path | None, repeat: int 
         source, base, samples, output, work = measure_against_baseline(report, repeat)
         regressed, ratio, p_value = compare(samples, base, tolerance)
         correct = bool(np.max(np.abs(output - work.reference)) <= 1e-4 * max(1.0, float(np.max(np.abs(work.reference)))))
-        rows.append((work.name, source, float(np.median(base)), float(np.median(samples)), ratio, p_value,
-                     regressed or not correct, correct))
+        rows.append(Row(work.name, source, float(np.median(base)), float(np.median(samples)), ratio, p_value,
+                        regressed or not correct, correct))
     table = Table(title=f"latency check against {baseline} (tolerance {tolerance:.0%}, alpha {ALPHA})")
     for column in ("workload", "baseline", "baseline ms", "now ms", "now/baseline", "p (slower)", "correct", "verdict"):
         table.add_column(column)
-    for name, source, base, now, ratio, p_value, failed, correct in rows:
-        table.add_row(name, source, f"{base * 1e3:.3f}", f"{now * 1e3:.3f}", f"{ratio:.3f}", f"{p_value:.3g}", str(correct),
-                      "[red]FAIL[/red]" if failed else "[green]pass[/green]")
+    for row in rows:
+        table.add_row(row.name, row.baseline, f"{row.base_s * 1e3:.3f}", f"{row.now_s * 1e3:.3f}", f"{row.ratio:.3f}",
+                      f"{row.p_value:.3g}", str(row.correct), "[red]FAIL[/red]" if row.failed else "[green]pass[/green]")
     console.print(table)
     if junit:
         suite = ET.Element("testsuite", name="litecoop.check", tests=str(len(rows)),
-                           failures=str(sum(r[6] for r in rows)))
-        for name, _, base, now, ratio, p_value, failed, correct in rows:
-            case = ET.SubElement(suite, "testcase", classname="latency", name=name, time=f"{now:.6f}")
-            if failed:
-                ET.SubElement(case, "failure", message=f"{ratio:.3f}x baseline latency (p={p_value:.3g}), correct={correct}")
+                           failures=str(sum(row.failed for row in rows)))
+        for row in rows:
+            case = ET.SubElement(suite, "testcase", classname="latency", name=row.name, time=f"{row.now_s:.6f}")
+            if row.failed:
+                ET.SubElement(case, "failure",
+                              message=f"{row.ratio:.3f}x baseline latency (p={row.p_value:.3g}), correct={row.correct}")
         junit.parent.mkdir(parents=True, exist_ok=True)
         ET.ElementTree(suite).write(junit, encoding="unicode", xml_declaration=True)
-    return 1 if any(r[6] for r in rows) else 0
+    return 1 if any(row.failed for row in rows) else 0

@@ -42,12 +42,18 @@ class TimedXGBModel(PyCostModel):
         """Train on measured `records` (MetaSchedule TuningRecords) of earlier runs, maybe of other shapes:
         each workload is its own group, so its latencies are normalized by its own best (XGBModel's
         per-group throughput ratio). Returns how many records were used."""
-        by_workload: dict[int, list] = {}
-        for record in records:
-            if record.run_secs:
-                by_workload.setdefault(tvm_ffi.structural_hash(record.workload.mod), []).append(record)
-        for group in by_workload.values():
+        groups = records_by_workload(records)
+        for group in groups:
             context = TuneContext(mod=group[0].workload.mod, target=target, num_threads=2)
             results = [RunnerResult(run_secs=record.run_secs, error_msg=None) for record in group]
             self.update(context, [record.as_measure_candidate() for record in group], results)
-        return sum(len(group) for group in by_workload.values())
+        return sum(len(group) for group in groups)
+
+
+def records_by_workload(records) -> list[list]:
+    """Measured TuningRecords (those with run times) grouped by workload (structurally equal modules)."""
+    groups: dict[int, list] = {}
+    for record in records:
+        if record.run_secs:
+            groups.setdefault(tvm_ffi.structural_hash(record.workload.mod), []).append(record)
+    return list(groups.values())

@@ -30,6 +30,9 @@ from .space import decisions_key, fresh_sample, replay, transfer
 from .tree import Node, backpropagate, select, small_model_bonus
 
 
+WARM_START = "warm-start"  # proposer of the nodes moved from earlier records
+
+
 @dataclass(frozen=True)
 class SearchSettings:
     """Knobs of the tree search (defaults in `search/default.toml`)."""
@@ -215,7 +218,7 @@ class TreeSearch(PySearchStrategy):
     def _choose(self, budget: int) -> list[tuple[Node, object]]:
         """The best-predicted unmeasured nodes plus a few random ones (exploration)."""
         open_nodes = self._open()
-        open_nodes.sort(key=lambda n: (n.proposer != "warm-start", -n.predicted))
+        open_nodes.sort(key=lambda n: (n.proposer != WARM_START, -n.predicted))
         explore = min(self.settings.exploration_per_iter, max(budget - 1, 0))
         chosen = open_nodes[: budget - explore]
         rest = open_nodes[budget - explore:]
@@ -231,7 +234,7 @@ class TreeSearch(PySearchStrategy):
             if added >= self.settings.warm_start_per_task:
                 break
             moved = transfer(record.trace, sketch.trace)
-            if moved is not None and self._add(sketch, Proposal(moved, {"from": "warm start"}, "warm-start")):
+            if moved is not None and self._add(sketch, Proposal(moved, {"from": "warm start"}, WARM_START)):
                 added += 1
 
     def _record_regression(self, parent: Node, model: str, children: list[Node]) -> None:

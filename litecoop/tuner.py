@@ -20,14 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import tvm
-import tvm_ffi
 from tvm import relax
 from tvm.ir.utils import derived_object
 from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback
 
 from . import timing
-from .cost_model import TimedXGBModel
+from .cost_model import TimedXGBModel, records_by_workload
 from .errors import UserError
 from .llm.team import Team
 from .measure import TimedBuilder, TimedRunner
@@ -104,21 +103,20 @@ def make_strategy(name: str, settings: SearchSettings, seed: int, team: Team | N
     return TreeSearch(make_proposer, settings, seed, warm_start)
 
 
+def _mean_latency_s(record) -> float:
+    return float(np.mean([float(t) for t in record.run_secs]))
+
+
 def warm_start_records(db_dir: Path, per_workload: int = 32) -> tuple:
     """The `per_workload` best TuningRecords of each workload in the database in `db_dir`, ordered by
     latency relative to the best of their own workload (best first). Raises UserError without a database."""
     if not (db_dir / "database_tuning_record.json").is_file():
         raise UserError(f"--warm-start: no tuning database in {db_dir}")
     database = ms.database.JSONDatabase(work_dir=str(db_dir), allow_missing=False)
-    by_workload: dict[int, list] = {}
-    for record in database.get_all_tuning_records():
-        if record.run_secs:
-            latency = float(np.mean([float(t) for t in record.run_secs]))
-            by_workload.setdefault(tvm_ffi.structural_hash(record.workload.mod), []).append((latency, record))
     ranked = []
-    for records in by_workload.values():
-        records.sort(key=lambda pair: pair[0])
-        ranked += [(latency / records[0][0], record) for latency, record in records[:per_workload]]
+    for group in records_by_workload(database.get_all_tuning_records()):
+        group.sort(key=_mean_latency_s)
+        ranked += [(_mean_latency_s(record) / _mean_latency_s(group[0]), record) for record in group[:per_workload]]
     return tuple(record for _, record in sorted(ranked, key=lambda pair: pair[0]))
 
 
