@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markdown import Markdown
 
 from .errors import UserError
 
@@ -31,6 +32,7 @@ def _bench(args) -> None:
     run_bench(args.suite, args.strategies.split(","), args.trials, args.seeds, args.out,
               kernels=args.kernels.split(",") if args.kernels else None, models_preset=args.models,
               search_preset=args.search, console=console)
+    console.print(Markdown((args.out / "bench.md").read_text()))
     console.print(f"wrote {args.out}/bench.json, bench.md and plots")
 
 

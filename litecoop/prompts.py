@@ -7,6 +7,8 @@ tried from this node, so a grammar-constrained model cannot produce an illegal t
 
 from __future__ import annotations
 
+import math
+
 from .space import DecisionSite
 from .tree import Node
 
@@ -14,8 +16,8 @@ SYSTEM = ("You are a compiler engineer tuning the loop schedule of one tensor pr
           "You change schedule decisions (tile factors, unroll steps) to make it faster. Answer in JSON.")
 
 CPU_HINTS = ("Hints: the innermost factor of the last (contiguous) loop is the vector width; for float32 prefer "
-             "a multiple of {lanes}. Outer factors become parallel work for {cores} cores. Middle factors set the "
-             "block that must fit in cache.")
+             "a multiple of {lanes}. Outer factors become parallel work for {cores} cores. The register block should "
+             "fit in 16 vector registers of {lanes} floats; middle factors set the block that must fit in cache.")
 GPU_HINTS = ("Hints: the outer tile factors become thread blocks (blockIdx) spread over {sms} SMs: make at least "
              "{sms} blocks. The next factors become threads (threadIdx): keep their product a multiple of the warp "
              "size {warp} and at most {threads}. Reduction tiles stage operands in shared memory ({smem} B per block).")
@@ -40,6 +42,37 @@ def target_summary(target) -> tuple[str, str]:
     return f"a {cores}-core x86-64 CPU ({mcpu})", CPU_HINTS.format(lanes=lanes, cores=cores)
 
 
+def nest_facts(sites: list[DecisionSite], cpu: bool) -> list[str]:
+    """Lines that place the tile factors in their MultiLevelTiling loop nest and, on a CPU, what the current
+    factors amount to: parallel iterations (S levels before the first R level), the register block (the
+    innermost S level) and the block updated within each outer reduction step (S levels after the first R).
+    Only the trace's first nest is described; empty when no site belongs to one."""
+    first = next((site for site in sites if site.structure), None)
+    if first is None:
+        return []
+    structure = first.structure
+    spatial = [site.factors for site in sites if site.kind == "S" and site.nest == first.nest]
+    counts = {"S": 0, "R": 0}
+    levels = []
+    for kind in structure:
+        levels.append(f"{kind}{counts[kind]}")
+        counts[kind] += 1
+    lines = [f"Loop nest, outer to inner: {' '.join(levels)} (factor i of a spatial loop sizes its level Si, "
+             f"of a reduction loop its level Ri)."]
+    if cpu and spatial:
+        first_reduction = structure.index("R") if "R" in structure else len(structure)
+        outer = structure[:first_reduction].count("S")
+
+        def block(first: int, last: int) -> int:
+            return math.prod(math.prod(f[first:last]) for f in spatial)
+
+        register, inner = block(len(spatial[0]) - 1, len(spatial[0])), block(outer, len(spatial[0]))
+        lines.append(f"Now: {block(0, outer)} parallel iterations; register block {register} accumulators "
+                     f"({' x '.join(str(f[-1]) for f in spatial)}); block updated per outer reduction step "
+                     f"{inner} floats ({inner * 4 / 1024:.1f} KB).")
+    return lines
+
+
 def _describe(node: Node) -> str:
     if node.latency_s is not None:
         return f"{node.latency_s * 1e3:.3f} ms measured"
@@ -60,6 +93,7 @@ def build_prompt(program: str, sites: list[DecisionSite], node: Node, tried: set
     lines = ["Program (TVMScript, abridged):", program[:program_chars], "", hints, "",
              "Current decisions:"]
     lines += [f"{s.key} {s.label}: {s.current}" for s in sites]
+    lines += nest_facts(sites, target.kind.name != "cuda")
     lines += ["", "Path to this schedule:"]
     for step in node.path():
         change = ", ".join(f"{k}={v}" for k, v in step.edits.items()) or "start"

@@ -36,7 +36,10 @@ class DecisionSite:
     """One sampling instruction of a trace whose decision may be rewritten.
 
     `key` is a short stable name shown to the LLM ("t0", "u0"); `label` says what the decision does;
-    `legal` holds every value (as text) the decision may take, the current one included.
+    `legal` holds every value (as text) the decision may take, the current one included. A tile of a
+    MultiLevelTiling nest has `kind` "S" (spatial loop) or "R" (reduction loop), the nest's `structure`
+    (e.g. "SSRSRS", outer to inner: factor i of a spatial loop sizes the nest's i-th S level) and the
+    nest's number in the trace (`nest`).
     """
 
     key: str
@@ -44,12 +47,23 @@ class DecisionSite:
     label: str
     current: str
     legal: tuple[str, ...]
+    kind: str = ""
+    structure: str = ""
+    nest: int = -1
+
+    @property
+    def factors(self) -> tuple[int, ...]:
+        """The current tile factors, outer to inner (a tile site only)."""
+        return tuple(int(x) for x in self.current.split("x"))
 
     def value_of(self, text: str):
         """The decision object TVM expects for a legal text value."""
         if self.key.startswith("t"):
             return [int(x) for x in text.split("x")]
         return self.legal.index(text)
+
+
+TILING_STRUCTURE = "meta_schedule.tiling_structure"  # MultiLevelTiling's annotation, e.g. "SSRSRS"
 
 
 def tile_text(factors) -> str:
@@ -65,7 +79,10 @@ def decision_sites(trace, max_choices: int = 48, rng: random.Random | None = Non
     rng = rng or random.Random(0)
     sites = []
     tiles = unrolls = 0
+    structure, loops, nest = "", {"S": 0, "R": 0}, -1
     for index, inst in enumerate(trace.insts):
+        if inst.kind.name == "Annotate" and str(inst.attrs[0]) == TILING_STRUCTURE:
+            structure, loops, nest = str(inst.inputs[1]), {"S": 0, "R": 0}, nest + 1
         if inst not in trace.decisions:
             continue
         decision = trace.decisions[inst]
@@ -77,8 +94,15 @@ def decision_sites(trace, max_choices: int = 48, rng: random.Random | None = Non
             if len(legal) <= 1:
                 continue
             legal = _shortlist(legal, current, max_choices, rng)
-            sites.append(DecisionSite(f"t{tiles}", index, f"tile factors of a loop of extent {extent}, outer to inner",
-                                      tile_text(current), tuple(tile_text(v) for v in legal)))
+            kind = next((k for k in "SR" if structure.count(k) == len(current)), "")
+            label = f"tile factors of a loop of extent {extent}, outer to inner"
+            if kind:
+                loops[kind] += 1
+                levels = " ".join(f"{kind}{i}" for i in range(len(current)))
+                label = (f"{'spatial' if kind == 'S' else 'reduction'} loop {loops[kind]} (extent {extent}), "
+                         f"factors for levels {levels}")
+            sites.append(DecisionSite(f"t{tiles}", index, label, tile_text(current), tuple(tile_text(v) for v in legal),
+                                      kind, structure if kind else "", nest if kind else -1))
             tiles += 1
         elif name == "SampleCategorical":
             candidates = [str(int(c)) for c in inst.attrs[0]]

@@ -4,7 +4,10 @@ import json
 import subprocess
 import sys
 
-from litecoop.bench import best_latency_at, seconds_to_reach
+import numpy as np
+import pytest
+
+from litecoop.history import best_latency_at, seconds_to_reach
 
 
 def test_history_queries():
@@ -19,8 +22,13 @@ def test_bench_smoke_writes_report_and_plots(tmp_path):
                              "--strategies", "mcts,evolutionary", "--trials", "16", "--seeds", "1",
                              "--search", "smoke", "--out", str(out)], capture_output=True, text=True, timeout=1500)
     assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads((out / "bench.json").read_text())["summary"]
+    bench = json.loads((out / "bench.json").read_text())
+    summary = bench["summary"]
     assert set(summary["strategies"]) == {"mcts", "evolutionary"}
+    untuned = float(np.median([run["untuned_latency_s"] for run in bench["runs"]]))
+    for run in bench["runs"]:  # every tuned build re-timed in one interleaved series after the runs
+        assert run["final_latency_s"] > 0
+        assert run["final_speedup"] == pytest.approx(untuned / run["final_latency_s"])
     for stats in summary["strategies"].values():
         assert stats["correct"] and stats["final_speedup_geomean"] > 1.0
         assert 0 < stats["roofline_fraction"]["flux_conv"] < 1.5

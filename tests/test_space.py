@@ -5,6 +5,7 @@ import math
 
 import pytest
 
+from litecoop import prompts
 from litecoop.space import apply_edits, decision_sites, decisions_key, factorizations, fresh_sample, replay
 
 
@@ -50,3 +51,18 @@ def test_fresh_samples_differ(matmul_context):
     postprocs = list(context.space_generator.postprocs)
     keys = {decisions_key(fresh_sample(spaces[0].trace, context.mod, postprocs, seed).trace) for seed in range(8)}
     assert len(keys) > 1
+
+
+def test_tile_sites_know_their_place_in_the_loop_nest(matmul_context):
+    context, spaces = matmul_context
+    tiled = [space for space in spaces if "SSRSRS" in str(space.trace)]
+    assert tiled, "MetaSchedule's CPU space for a matmul has a multi-level tiling sketch"
+    sites = [s for s in decision_sites(tiled[0].trace) if s.key.startswith("t")]
+    assert [(s.kind, len(s.factors)) for s in sites] == [("S", 4), ("S", 4), ("R", 2)]  # rows, columns, k
+    assert [math.prod(s.factors) for s in sites] == [16, 128, 256]
+    rows, cols, _ = (s.factors for s in sites)
+    lines = prompts.nest_facts(sites, cpu=True)
+    assert lines[0].startswith("Loop nest, outer to inner: S0 S1 R0 S2 R1 S3")
+    parallel = rows[0] * rows[1] * cols[0] * cols[1]
+    assert lines[1].startswith(f"Now: {parallel} parallel iterations; register block {rows[3] * cols[3]} accumulators")
+    assert prompts.nest_facts(sites, cpu=False) == lines[:1]
