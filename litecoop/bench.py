@@ -194,10 +194,12 @@ def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> N
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, s in summary["strategies"].items():
-        points = sorted((int(c), v["mean"]) for c, v in s["speedup_at"].items())
+        points = sorted((int(c), v["mean"], v["mean"] - v["min"], v["max"] - v["mean"]) for c, v in s["speedup_at"].items())
         if points:
-            ax.plot(*zip(*points), marker="o", label=name)
-    ax.set(xscale="log", xlabel="measured trials", ylabel="geomean speedup", title="Best speedup vs trials")
+            trials, means, below, above = zip(*points)
+            ax.errorbar(trials, means, yerr=[below, above], marker="o", capsize=3, label=name)
+    ax.set(xscale="log", xlabel="measured trials", ylabel="geomean speedup (mean, seed min-max)",
+           title="Best speedup vs trials")
     ax.legend()
     fig.savefig(out / "speedup_vs_trials.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
