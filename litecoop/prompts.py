@@ -63,8 +63,8 @@ def nest_facts(sites: list[DecisionSite], cpu: bool) -> list[str]:
         first_reduction = structure.index("R") if "R" in structure else len(structure)
         outer = structure[:first_reduction].count("S")
 
-        def block(first: int, last: int) -> int:
-            return math.prod(math.prod(f[first:last]) for f in spatial)
+        def block(start: int, stop: int) -> int:
+            return math.prod(math.prod(f[start:stop]) for f in spatial)
 
         register, inner = block(len(spatial[0]) - 1, len(spatial[0])), block(outer, len(spatial[0]))
         lines.append(f"Now: {block(0, outer)} parallel iterations; register block {register} accumulators "

@@ -58,7 +58,7 @@ def wall_time(runs: list[dict]) -> Verdict:
     compared = [p for p in pairs.values() if len(p) == 2]
     for pair in compared:
         evolutionary = pair["evolutionary"]["history"]
-        best = best_latency_at(evolutionary, 10**9)
+        best = best_latency_at(evolutionary, float("inf"))
         reached = seconds_to_reach(pair["litecoop"]["history"], best)
         if reached is None:
             never += 1
