@@ -129,6 +129,12 @@ def summarize(runs: list[dict], strategies: list[str], trials: int) -> dict:
             for name, usage in r["llm"].items():
                 compute[name] = compute.get(name, 0.0) + usage["compute_token_params"]
         calls = sum(u["calls"] for r in mine for u in r["llm"].values())
+        lineages: dict[str, dict[str, int]] = {}
+        for r in mine:
+            for origin, outcome in r.get("lineages", {}).items():
+                total = lineages.setdefault(origin, dict.fromkeys(outcome, 0))
+                for key, count in outcome.items():
+                    total[key] += count
         roofline_fraction = {}
         for r in mine:
             if r["flops"]:
@@ -145,6 +151,7 @@ def summarize(runs: list[dict], strategies: list[str], trials: int) -> dict:
             **{k: sum(r[k] for r in mine) for k in ("llm_s", "cost_model_s", "build_s", "run_s")},
             "llm_calls": calls,
             "llm_compute_token_params": compute,
+            "lineages": lineages,
             "invalid_proposals": sum(u["invalid"] + u["duplicate"] for r in mine for u in r["llm"].values()),
             "large_model_call_share": (float(np.mean([r["large_model_call_share"] for r in mine if r["llm"]]))
                                        if any(r["llm"] for r in mine) else 0.0),
@@ -182,7 +189,25 @@ def markdown(summary: dict) -> str:
     lines.append("|---" * (len(workloads) + 1) + "|")
     for name, s in summary["strategies"].items():
         lines.append(f"| {name} | " + " | ".join(f"{s['roofline_fraction'].get(w, float('nan')):.1%}" for w in workloads) + " |")
+    lines += lineage_table(summary)
     return "\n".join(lines) + "\n"
+
+
+def lineage_table(summary: dict) -> list[str]:
+    """Markdown lines: per tree strategy and origin (the proposer a node's edits descend from), the trials
+    measured and the new bests found, summed over runs; "own" counts the proposer's children, not their
+    rollouts. Empty when no run recorded lineages."""
+    rows = [(name, origin, o) for name, s in summary["strategies"].items() for origin, o in s.get("lineages", {}).items()]
+    if not rows:
+        return []
+    lines = ["", "Where the measured trials and the new bests came from (origin: the proposer whose edit a node "
+             "descends from; own: its own children, not their rollouts; summed over runs):", "",
+             "| strategy | origin | nodes | trials (own) | new bests (own) | new bests per 100 trials |", "|---" * 6 + "|"]
+    for name, origin, o in rows:
+        rate = f"{100 * o['new_bests'] / o['measured']:.1f}" if o["measured"] else "-"
+        lines.append(f"| {name} | {origin} | {o['added']} | {o['measured']} ({o['own_measured']}) | "
+                     f"{o['new_bests']} ({o['own_new_bests']}) | {rate} |")
+    return lines
 
 
 def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> None:

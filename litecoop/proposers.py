@@ -52,9 +52,6 @@ class MutatorProposer:
                 proposals.append(Proposal(trace, decision_diff(node.trace, trace), self.name))
         return proposals
 
-    def record(self, proposer: str, improved: bool) -> None:
-        """Mutators keep no history."""
-
 
 def decision_diff(old, new) -> dict:
     """The tile/unroll decisions that differ between two traces of one sketch ({site: new value})."""
@@ -113,8 +110,11 @@ class LLMProposer:
         return proposals
 
     def record(self, proposer: str, improved: bool) -> None:
-        """Count consecutive regressions of small models (the course-correction trigger)."""
-        if proposer not in self.model_names or proposer == self.team.large.name:
+        """Count the model's regressions, and consecutive ones of small models (the course-correction trigger)."""
+        if proposer not in self.model_names:
+            return
+        self.team.by_name(proposer).usage.regressions += not improved
+        if proposer == self.team.large.name:
             return
         self.small_regressions = 0 if improved else self.small_regressions + 1
 

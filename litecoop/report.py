@@ -32,9 +32,13 @@ def summary_table(report: dict) -> Table:
         table.add_row(f"  {phase.removesuffix('_s')}", f"{report[phase]:.1f} s")
     for name, usage in report.get("llm", {}).items():
         table.add_row(f"llm {name}", f"{usage['calls']} calls, {usage['prompt_tokens']}+{usage['completion_tokens']} tok, "
-                                     f"{usage['seconds']:.1f} s, {usage['invalid']} invalid, {usage['duplicate']} dup")
+                                     f"{usage['seconds']:.1f} s, {usage['invalid']} invalid, {usage['duplicate']} dup, "
+                                     f"{usage['regressions']} regressions")
     if report.get("llm"):
         table.add_row("larger-model share of calls", f"{report['large_model_call_share']:.0%}")
+    for origin, outcome in report.get("lineages", {}).items():
+        table.add_row(f"trials from {origin}", f"{outcome['measured']} ({outcome['own_measured']} own), "
+                                               f"{outcome['new_bests']} new bests ({outcome['own_new_bests']} own)")
     return table
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from pathlib import Path
@@ -81,6 +82,7 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
         "wall_s": wall, "llm_s": usage["llm_s"], **split,
         "other_s": wall - usage["llm_s"] - sum(split.values()),
         "llm": usage["llm"], "large_model_call_share": usage["large_model_call_share"],
+        "lineages": {origin: dataclasses.asdict(outcome) for origin, outcome in outcome.lineages.items()},
         "history": outcome.history, "flops": work.flops, "bytes": work.bytes, "work_dir": str(work_dir),
         "warm_start": str(warm_start) if warm_start else None,
         "library": str(library), "library_sha256": hashlib.sha256(library.read_bytes()).hexdigest(),

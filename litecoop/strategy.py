@@ -2,13 +2,16 @@
 
 One round (`generate_measure_candidates`):
   1. selection: descend the tree by the model-aware UCT (tree.select);
-  2. expansion: a proposer (LLM team, one LLM, or random mutators) proposes children; illegal or
-     duplicate proposals are counted and replaced by a mutator's;
+  2. expansion: the policy (LLM team, one LLM, or random mutators) proposes children; illegal or
+     duplicate proposals are counted and replaced by a mutator's. The cost model vets the policy's
+     children: those it scores above their parent are measured first this round (up to
+     `expansion_trials_per_iter`), so the policy's ideas are tested on the device, not only predicted;
   3. rollout: from each new child, and from the best measured nodes (elites), random mutations are
      scored by TVM's XGBoost cost model and the best join the tree;
-  4. every unmeasured node is re-scored by the (retrained) cost model; the best predicted ones, plus a
-     few random ones for exploration, are returned to MetaSchedule to build and measure.
-`notify_runner_results` backs measured rewards (best latency / latency, in (0, 1]) up the tree.
+  4. every unmeasured node is re-scored by the (retrained) cost model; the vetted children, then the best
+     predicted ones, plus a few random ones for exploration, are returned to MetaSchedule to build and measure.
+`notify_runner_results` backs measured rewards (best latency / latency, in (0, 1]) up the tree and counts,
+per lineage (`LineageOutcome`), the trials measured and the new bests found.
 With `warm_start` records (the best of earlier runs, maybe of other shapes), each one that fits a sketch
 is moved onto it (space.transfer) and measured first.
 This is the Reasoning Compiler / LiteCoOp search, plugged into TVM so that the task scheduler,
@@ -39,6 +42,7 @@ class SearchSettings:
 
     samples_per_sketch: int = 16
     exploration_per_iter: int = 3
+    expansion_trials_per_iter: int = 4
     expansions_per_iter: int = 2
     children_per_expansion: int = 4
     max_children: int = 4
@@ -49,22 +53,41 @@ class SearchSettings:
     edits_per_call: int = 3
     uct_c: float = 1.0
     small_model_bias: float = 0.2
-    regressions_before_large: int = 3
+    regressions_before_large: int = 2
     warm_start_per_task: int = 8
     cost_model_warmup_samples: int = 16
+
+
+@dataclass
+class LineageOutcome:
+    """What the nodes descending from one proposer's edits became, over a run (all tasks).
+
+    `added`: nodes that joined the tree (the proposer's own children and the rollouts below them);
+    `measured`: of those, trials built and measured; `new_bests`: trials faster than every earlier trial of
+    their task (a task's first trial excluded). `own_measured` and `own_new_bests` count the proposer's own
+    children only."""
+
+    added: int = 0
+    measured: int = 0
+    new_bests: int = 0
+    own_measured: int = 0
+    own_new_bests: int = 0
 
 
 @derived_object
 class TreeSearch(PySearchStrategy):
     """MCTS over the decisions of MetaSchedule traces; `make_proposer(rng)` builds the expansion policy
     (an LLMProposer for `litecoop`/`single-llm`, None for `mcts`, which then expands with mutators).
-    `warm_start`: earlier TuningRecords, best first, offered to every task (see module docstring)."""
+    `warm_start`: earlier TuningRecords, best first, offered to every task (see module docstring).
+    `outcomes` ({origin: LineageOutcome}) is shared by the clones MetaSchedule makes per task."""
 
-    def __init__(self, make_proposer, settings: SearchSettings, seed: int = 0, warm_start: tuple = ()):
+    def __init__(self, make_proposer, settings: SearchSettings, seed: int = 0, warm_start: tuple = (),
+                 outcomes: dict | None = None):
         self.make_proposer = make_proposer
         self.settings = settings
         self.seed = seed
         self.warm_start = warm_start
+        self.outcomes = {} if outcomes is None else outcomes
 
     # MetaSchedule protocol -------------------------------------------------------------------
 
@@ -87,6 +110,7 @@ class TreeSearch(PySearchStrategy):
         self.root = Node(trace=None, key="root")
         self.nodes: dict[str, Node] = {}
         self.best_latency_s: float | None = None
+        self.vetted: list[Node] = []
         for space in design_spaces:
             sketch = self._add(self.root, Proposal(space.trace, {}, "sketch"))
             for _ in range(self.settings.samples_per_sketch if sketch is not None else 0):
@@ -108,9 +132,9 @@ class TreeSearch(PySearchStrategy):
         for expansion in range(self.settings.expansions_per_iter * 4):
             if expansion >= self.settings.expansions_per_iter and len(self._open()) >= budget:
                 break
-            use_llm = expansion < self.settings.expansions_per_iter and self.trials > 0
+            by_policy = expansion < self.settings.expansions_per_iter and self.trials > 0
             self._expand(select(self.root, self.settings.uct_c, self.settings.small_model_bias,
-                                self._bonus, self.settings.max_children), use_llm)
+                                self._bonus, self.settings.max_children), by_policy)
         measured = sorted((n for n in self.nodes.values() if n.latency_s is not None), key=lambda n: n.latency_s)
         for elite in measured[: self.settings.elites_per_iter]:
             self._rollout(elite, self.settings.rollouts_per_elite, keep=2)
@@ -130,17 +154,20 @@ class TreeSearch(PySearchStrategy):
         for (node, _), result in zip(self.pending, results):
             times = [float(t) for t in (result.run_secs or [])]
             if result.error_msg is not None or not times:
+                self._count_trial(node, False)
                 node.failed = True
                 backpropagate(node, 0.0)
                 continue
             node.latency_s = sum(times) / len(times)
-            if self.best_latency_s is None or node.latency_s < self.best_latency_s:
+            improved = self.best_latency_s is not None and node.latency_s < self.best_latency_s
+            self._count_trial(node, improved)
+            if self.best_latency_s is None or improved:
                 self.best_latency_s = node.latency_s
             backpropagate(node, self.best_latency_s / node.latency_s)
         self.pending = []
 
     def clone(self):
-        return TreeSearch(self.make_proposer, self.settings, self.seed, self.warm_start)
+        return TreeSearch(self.make_proposer, self.settings, self.seed, self.warm_start, self.outcomes)
 
     # the search --------------------------------------------------------------------------------
 
@@ -150,16 +177,24 @@ class TreeSearch(PySearchStrategy):
         sizes = [m.parameters for m in self.llm.team.models]
         return small_model_bonus(self.llm.team.by_name(node.proposer).parameters, min(sizes), max(sizes))
 
-    def _expand(self, node: Node, use_llm: bool) -> None:
+    def _expand(self, node: Node, by_policy: bool) -> None:
+        """Add children to `node`: with `by_policy`, the policy's (the LLMs', or in `mcts` the mutators'),
+        vetted by the cost model; then mutators' up to `children_per_expansion`; then their rollouts."""
         if node is self.root:
             return
         want = self.settings.children_per_expansion
         children = []
-        if self.llm is not None and use_llm:
-            proposals = self.llm.propose(node, program=self.program, tried=sites_tried(node),
-                                         best_latency_s=self.best_latency_s, target=self.context.target)
+        if by_policy:
+            if self.llm is not None:
+                proposals = self.llm.propose(node, program=self.program, tried=sites_tried(node),
+                                             best_latency_s=self.best_latency_s, target=self.context.target)
+            else:
+                proposals = self.mutator.propose(node, want)
             children = [child for p in proposals if (child := self._add(node, p)) is not None]
-            self._record_regression(node, self.llm.last_model, children)
+            vetted = self._vet(node, children)
+            self.vetted += vetted
+            if self.llm is not None:
+                self.llm.record(self.llm.last_model, bool(vetted))
         for _ in range(max(want - len(children), 0) * 3):
             if len(children) >= want:
                 break
@@ -183,8 +218,9 @@ class TreeSearch(PySearchStrategy):
                 usage.invalid += 1
             return None
         node = parent.add_child(Node(trace=proposal.trace, key=key, edits=proposal.edits, proposer=proposal.proposer,
-                                     next_model=proposal.next_model, schedule=sch))
+                                     origin=proposal.proposer, next_model=proposal.next_model, schedule=sch))
         self.nodes[key] = node
+        self._outcome(node).added += 1
         return node
 
     def _rollout(self, node: Node, count: int, keep: int) -> None:
@@ -203,8 +239,9 @@ class TreeSearch(PySearchStrategy):
         for index in sorted(range(len(items)), key=lambda i: -scores[i])[:keep]:
             key, (trace, sch) = items[index]
             child = node.add_child(Node(trace=trace, key=key, edits=decision_diff(node.trace, trace),
-                                        proposer="rollout", predicted=scores[index], schedule=sch))
+                                        proposer="rollout", origin=node.origin, predicted=scores[index], schedule=sch))
             self.nodes[key] = child
+            self._outcome(child).added += 1
 
     def _predict(self, schedules) -> list[float]:
         if self.cost_model is None or not schedules:
@@ -216,12 +253,17 @@ class TreeSearch(PySearchStrategy):
         return [n for n in self.nodes.values() if n.latency_s is None and not n.failed and not n.issued]
 
     def _choose(self, budget: int) -> list[tuple[Node, object]]:
-        """The best-predicted unmeasured nodes plus a few random ones (exploration)."""
-        open_nodes = self._open()
+        """The round's vetted policy children (best predicted first, up to `expansion_trials_per_iter`),
+        then the best-predicted unmeasured nodes, plus a few random ones (exploration)."""
+        vetted = sorted((n for n in self.vetted if not n.issued), key=lambda n: -n.predicted)
+        chosen = vetted[: min(self.settings.expansion_trials_per_iter, budget)]
+        self.vetted = []
+        open_nodes = [n for n in self._open() if n not in chosen]
         open_nodes.sort(key=lambda n: (n.proposer != WARM_START, -n.predicted))
-        explore = min(self.settings.exploration_per_iter, max(budget - 1, 0))
-        chosen = open_nodes[: budget - explore]
-        rest = open_nodes[budget - explore:]
+        explore = min(self.settings.exploration_per_iter, max(budget - len(chosen) - 1, 0))
+        cut = max(budget - len(chosen) - explore, 0)
+        chosen += open_nodes[:cut]
+        rest = open_nodes[cut:]
         chosen += self.rng.sample(rest, min(explore, len(rest)))
         for node in chosen:
             node.issued = True
@@ -237,11 +279,22 @@ class TreeSearch(PySearchStrategy):
             if moved is not None and self._add(sketch, Proposal(moved, {"from": "warm start"}, WARM_START)):
                 added += 1
 
-    def _record_regression(self, parent: Node, model: str, children: list[Node]) -> None:
-        """Tell the router whether `model`'s call improved on `parent`, judged by the cost model (most
-        proposals are never measured); no legal new child counts as a regression."""
+    def _vet(self, parent: Node, children: list[Node]) -> list[Node]:
+        """The children the cost model scores above their parent (the veto before anything is built). For the
+        LLM router, a call with none is a regression."""
         scores = self._predict([parent.schedule] + [c.schedule for c in children])
-        self.llm.record(model, len(scores) > 1 and max(scores[1:]) > scores[0])
+        return [child for child, score in zip(children, scores[1:]) if score > scores[0]]
+
+    def _outcome(self, node: Node) -> LineageOutcome:
+        return self.outcomes.setdefault(node.origin, LineageOutcome())
+
+    def _count_trial(self, node: Node, improved: bool) -> None:
+        outcome = self._outcome(node)
+        own = node.proposer == node.origin
+        outcome.measured += 1
+        outcome.own_measured += own
+        outcome.new_bests += improved
+        outcome.own_new_bests += improved and own
 
     def _seed_from(self, database) -> None:
         """Put the task's measured records (a resumed run) under the root as measured nodes."""

@@ -22,7 +22,9 @@ class Node:
     `latency_s` is its measured latency (None until measured), `predicted` the cost model's score
     (normalized throughput, higher is better). `edits` are the decision changes from the parent,
     `proposer` the model (or "mutator") that proposed them, `next_model` the model it suggested next.
-    `schedule` is the trace applied and postprocessed (what gets built); `issued` marks it sent to measure.
+    `origin` is the proposer whose edit the node descends from: its own proposer, or for a rollout the
+    parent's origin. `schedule` is the trace applied and postprocessed (what gets built); `issued` marks it
+    sent to measure.
     """
 
     trace: object
@@ -30,6 +32,7 @@ class Node:
     parent: Node | None = None
     edits: dict = field(default_factory=dict)
     proposer: str = "sketch"
+    origin: str = "sketch"
     next_model: str | None = None
     children: list = field(default_factory=list)
     visits: int = 0

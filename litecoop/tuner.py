@@ -172,7 +172,8 @@ def stop_on_interrupt(stop: threading.Event):
 
 @dataclass
 class TuneOutcome:
-    """What a tuning run produced: the database, the compiled executable and the search history."""
+    """What a tuning run produced: the database, the compiled executable, the search history and, for a tree
+    strategy, the lineage outcomes ({origin: strategy.LineageOutcome})."""
 
     database: object
     executable: object
@@ -180,6 +181,7 @@ class TuneOutcome:
     team: Team | None = None
     trials_run: int = 0
     tasks: int = 0
+    lineages: dict = field(default_factory=dict)
 
 
 def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work_dir: Path, resume: bool,
@@ -222,7 +224,8 @@ def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work
         raise KeyboardInterrupt
     with timing.phase("compile"):
         executable = ms.relax_integration.compile_relax(database, workload.mod, target, None)
-    return TuneOutcome(database, executable, progress.history, team, progress.trials, len(contexts))
+    lineages = search.outcomes if isinstance(search, TreeSearch) else {}
+    return TuneOutcome(database, executable, progress.history, team, progress.trials, len(contexts), lineages)
 
 
 def run_vm(executable, inputs: list[np.ndarray], device=None):

@@ -34,6 +34,10 @@ def test_litecoop_tunes_small_kernel_with_270m(tmp_path):
     report = json.loads(report_path.read_text())
     assert report["correct"] and report["speedup"] > 1.0
     assert report["llm"]["gemma3-270m"]["calls"] >= 1
+    # every measured trial is credited to exactly one lineage; the 270M's children joined the tree
+    lineages = report["lineages"]
+    assert sum(o["measured"] for o in lineages.values()) == report["trials_measured_this_run"]
+    assert lineages["gemma3-270m"]["added"] >= 1
     assert 16 <= len(records(tmp_path / "w")) <= 16 + report["tasks"]
     # the exported library computes relu(a @ b), checked against numpy
     vm = relax.VirtualMachine(tvm.runtime.load_module(str(tmp_path / "w" / "tuned.so")), tvm.cpu())

@@ -21,7 +21,8 @@ FENCED_BLOCK = re.compile(r"```[\w+-]*\n(?:```[\w+-]*\n)*(.*?)\n```", re.DOTALL)
 
 @dataclass
 class Usage:
-    """What one model cost during a run. `seconds` is wall time inside the model; compute = tokens x parameters."""
+    """What one model cost during a run. `seconds` is wall time inside the model; compute = tokens x parameters.
+    `regressions`: calls none of whose children the cost model scored above their parent."""
 
     calls: int = 0
     prompt_tokens: int = 0
@@ -29,6 +30,7 @@ class Usage:
     seconds: float = 0.0
     invalid: int = 0
     duplicate: int = 0
+    regressions: int = 0
 
     def as_dict(self, parameters: float) -> dict:
         tokens = self.prompt_tokens + self.completion_tokens
