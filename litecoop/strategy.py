@@ -1,7 +1,8 @@
 """The tree search as a MetaSchedule search strategy (`PySearchStrategy`).
 
 One round (`generate_measure_candidates`):
-  1. selection: descend the tree by the model-aware UCT (tree.select);
+  1. selection: descend the tree by the model-aware UCT (tree.select); the first
+     `incumbent_expansions_per_iter` policy expansions take the best measured node (the incumbent) instead;
   2. expansion: the policy (LLM team, one LLM, or random mutators) proposes children; illegal or
      duplicate proposals are counted and replaced by a mutator's. The cost model vets the policy's
      children: those it scores above their parent are measured first this round (up to
@@ -44,6 +45,7 @@ class SearchSettings:
     exploration_per_iter: int = 3
     expansion_trials_per_iter: int = 4
     expansions_per_iter: int = 2
+    incumbent_expansions_per_iter: int = 0
     children_per_expansion: int = 4
     max_children: int = 4
     rollouts_per_child: int = 16
@@ -129,13 +131,17 @@ class TreeSearch(PySearchStrategy):
         budget = min(self.per_iter, self.max_trials - self.trials)
         if budget <= 0:
             return None
+        measured = sorted((n for n in self.nodes.values() if n.latency_s is not None), key=lambda n: n.latency_s)
         for expansion in range(self.settings.expansions_per_iter * 4):
             if expansion >= self.settings.expansions_per_iter and len(self._open()) >= budget:
                 break
             by_policy = expansion < self.settings.expansions_per_iter and self.trials > 0
-            self._expand(select(self.root, self.settings.uct_c, self.settings.small_model_bias,
-                                self._bonus, self.settings.max_children), by_policy)
-        measured = sorted((n for n in self.nodes.values() if n.latency_s is not None), key=lambda n: n.latency_s)
+            if by_policy and measured and expansion < self.settings.incumbent_expansions_per_iter:
+                node = measured[0]
+            else:
+                node = select(self.root, self.settings.uct_c, self.settings.small_model_bias, self._bonus,
+                              self.settings.max_children)
+            self._expand(node, by_policy)
         for elite in measured[: self.settings.elites_per_iter]:
             self._rollout(elite, self.settings.rollouts_per_elite, keep=2)
         open_nodes = self._open()
