@@ -55,7 +55,7 @@ class SearchSettings:
     edits_per_call: int = 3
     uct_c: float = 1.0
     small_model_bias: float = 0.2
-    regressions_before_large: int = 2
+    regressions_before_large: int = 3
     warm_start_per_task: int = 8
     cost_model_warmup_samples: int = 16
 
@@ -113,6 +113,7 @@ class TreeSearch(PySearchStrategy):
         self.nodes: dict[str, Node] = {}
         self.best_latency_s: float | None = None
         self.vetted: list[Node] = []
+        self.calls: list[tuple[str, Node, list[Node]]] = []
         for space in design_spaces:
             sketch = self._add(self.root, Proposal(space.trace, {}, "sketch"))
             for _ in range(self.settings.samples_per_sketch if sketch is not None else 0):
@@ -157,6 +158,7 @@ class TreeSearch(PySearchStrategy):
         return [MeasureCandidate(sch, ArgInfo.from_entry_func(sch.mod, remove_preproc=True)) for _, sch in chosen]
 
     def notify_runner_results(self, measure_candidates, results) -> None:
+        best_before = self.best_latency_s
         for (node, _), result in zip(self.pending, results):
             times = [float(t) for t in (result.run_secs or [])]
             if result.error_msg is not None or not times:
@@ -171,6 +173,7 @@ class TreeSearch(PySearchStrategy):
                 self.best_latency_s = node.latency_s
             backpropagate(node, self.best_latency_s / node.latency_s)
         self.pending = []
+        self._judge_calls(best_before)
 
     def clone(self):
         return TreeSearch(self.make_proposer, self.settings, self.seed, self.warm_start, self.outcomes)
@@ -200,7 +203,7 @@ class TreeSearch(PySearchStrategy):
             vetted = self._vet(node, children)
             self.vetted += vetted
             if self.llm is not None:
-                self.llm.record(self.llm.last_model, bool(vetted))
+                self.calls.append((self.llm.last_model, node, vetted))
         for _ in range(max(want - len(children), 0) * 3):
             if len(children) >= want:
                 break
@@ -286,10 +289,18 @@ class TreeSearch(PySearchStrategy):
                 added += 1
 
     def _vet(self, parent: Node, children: list[Node]) -> list[Node]:
-        """The children the cost model scores above their parent (the veto before anything is built). For the
-        LLM router, a call with none is a regression."""
+        """The children the cost model scores above their parent (the veto before anything is built)."""
         scores = self._predict([parent.schedule] + [c.schedule for c in children])
         return [child for child, score in zip(children, scores[1:]) if score > scores[0]]
+
+    def _judge_calls(self, best_before: float | None) -> None:
+        """Tell the router, once the round is measured, whether each LLM call of the round improved: one of its
+        vetted children ran faster than their parent (than the best before the round, if the parent was never
+        measured). A call with no vetted child measured is a regression (LiteCoOp's course-correction signal)."""
+        for model, parent, children in self.calls:
+            reference = parent.latency_s or best_before or math.inf
+            self.llm.record(model, any(c.latency_s is not None and c.latency_s < reference for c in children))
+        self.calls = []
 
     def _outcome(self, node: Node) -> LineageOutcome:
         return self.outcomes.setdefault(node.origin, LineageOutcome())

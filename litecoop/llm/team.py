@@ -22,7 +22,7 @@ FENCED_BLOCK = re.compile(r"```[\w+-]*\n(?:```[\w+-]*\n)*(.*?)\n```", re.DOTALL)
 @dataclass
 class Usage:
     """What one model cost during a run. `seconds` is wall time inside the model; compute = tokens x parameters.
-    `regressions`: calls none of whose children the cost model scored above their parent."""
+    `regressions`: calls none of whose children was measured faster than their parent (strategy.TreeSearch)."""
 
     calls: int = 0
     prompt_tokens: int = 0
