@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -129,12 +130,10 @@ def summarize(runs: list[dict], strategies: list[str], trials: int) -> dict:
             for name, usage in r["llm"].items():
                 compute[name] = compute.get(name, 0.0) + usage["compute_token_params"]
         calls = sum(u["calls"] for r in mine for u in r["llm"].values())
-        lineages: dict[str, dict[str, int]] = {}
+        lineages: dict[str, Counter] = {}
         for r in mine:
             for origin, outcome in r.get("lineages", {}).items():
-                total = lineages.setdefault(origin, dict.fromkeys(outcome, 0))
-                for key, count in outcome.items():
-                    total[key] += count
+                lineages.setdefault(origin, Counter()).update(outcome)
         roofline_fraction = {}
         for r in mine:
             if r["flops"]:

@@ -112,8 +112,7 @@ class TreeSearch(PySearchStrategy):
         self.root = Node(trace=None, key="root")
         self.nodes: dict[str, Node] = {}
         self.best_latency_s: float | None = None
-        self.vetted: list[Node] = []
-        self.calls: list[tuple[str, Node, list[Node]]] = []
+        self.expansions: list[tuple[str | None, Node, list[Node]]] = []  # this round's (model, parent, vetted)
         for space in design_spaces:
             sketch = self._add(self.root, Proposal(space.trace, {}, "sketch"))
             for _ in range(self.settings.samples_per_sketch if sketch is not None else 0):
@@ -200,10 +199,8 @@ class TreeSearch(PySearchStrategy):
             else:
                 proposals = self.mutator.propose(node, want)
             children = [child for p in proposals if (child := self._add(node, p)) is not None]
-            vetted = self._vet(node, children)
-            self.vetted += vetted
-            if self.llm is not None:
-                self.calls.append((self.llm.last_model, node, vetted))
+            model = self.llm.last_model if self.llm is not None else None
+            self.expansions.append((model, node, self._vet(node, children)))
         for _ in range(max(want - len(children), 0) * 3):
             if len(children) >= want:
                 break
@@ -264,9 +261,8 @@ class TreeSearch(PySearchStrategy):
     def _choose(self, budget: int) -> list[tuple[Node, object]]:
         """The round's vetted policy children (best predicted first, up to `expansion_trials_per_iter`),
         then the best-predicted unmeasured nodes, plus a few random ones (exploration)."""
-        vetted = sorted((n for n in self.vetted if not n.issued), key=lambda n: -n.predicted)
+        vetted = sorted((n for _, _, kids in self.expansions for n in kids if not n.issued), key=lambda n: -n.predicted)
         chosen = vetted[: min(self.settings.expansion_trials_per_iter, budget)]
-        self.vetted = []
         open_nodes = [n for n in self._open() if n not in chosen]
         open_nodes.sort(key=lambda n: (n.proposer != WARM_START, -n.predicted))
         explore = min(self.settings.exploration_per_iter, max(budget - len(chosen) - 1, 0))
@@ -297,10 +293,11 @@ class TreeSearch(PySearchStrategy):
         """Tell the router, once the round is measured, whether each LLM call of the round improved: one of its
         vetted children ran faster than their parent (than the best before the round, if the parent was never
         measured). A call with no vetted child measured is a regression (LiteCoOp's course-correction signal)."""
-        for model, parent, children in self.calls:
-            reference = parent.latency_s or best_before or math.inf
-            self.llm.record(model, any(c.latency_s is not None and c.latency_s < reference for c in children))
-        self.calls = []
+        for model, parent, children in self.expansions:
+            if model is not None:
+                reference = parent.latency_s or best_before or math.inf
+                self.llm.record(model, any(c.latency_s is not None and c.latency_s < reference for c in children))
+        self.expansions = []
 
     def _outcome(self, node: Node) -> LineageOutcome:
         return self.outcomes.setdefault(node.origin, LineageOutcome())
