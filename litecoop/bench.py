@@ -1,9 +1,11 @@
 """`litecoop bench`: strategies compared in one invocation, interleaved, under BENCHMARKS.md's protocol.
 
 Per (seed, workload, strategy) one `litecoop tune` run; then per strategy the geometric mean over
-workloads of the speedup at each trial checkpoint (untuned latency / best measured latency so far,
-the latter estimated as the weighted sum of each task's best), its spread over seeds, wall time split,
-LLM compute (tokens x parameters) and each tuned kernel's fraction of its roofline bound.
+workloads of the speedup at each trial checkpoint and at equal wall time (one untuned baseline per workload,
+timed with the final re-timing / best measured latency so far, the latter estimated as the weighted sum of
+each task's best), its spread over seeds, wall time split, LLM compute (tokens x parameters), what each
+proposer's lineage found per 100 trials and per 100 seconds, and each tuned kernel's fraction of its
+roofline bound.
 Finished runs are kept in `runs.jsonl`, so an interrupted bench resumes where it stopped.
 """
 
@@ -20,9 +22,11 @@ from rich.console import Console
 
 from . import roofline, verdicts
 from .errors import UserError
-from .history import best_latency_at, seconds_to_reach, trials_to_reach
+from .history import best_latency_at, best_latency_within, seconds_to_reach, trials_to_reach, tuning_seconds
 from .session import run_tune
-from .tuner import STRATEGIES, interleaved_latency_samples
+from .provenance import provenance
+from .targets import load_target
+from .tuner import STRATEGIES, interleaved_latency_samples, untuned_executable
 from .workloads import KERNELS
 from .workloads import load as load_workload
 
@@ -42,23 +46,33 @@ def append_run(log: Path, runs: list[dict], report: dict) -> None:
 
 
 def remeasure_finals(runs: list[dict], console: Console) -> None:
-    """Time every run's tuned library of a workload again, all in one interleaved series
-    (`tuner.interleaved_latency_samples`: A B C A B C ...), so that the final speedups of a comparison
-    share one machine state; each run's own end-of-tune timing drifts with load from one run to the next.
-    Sets each run's `final_latency_s` (median, seconds) and `final_speedup` (over the median of the
-    workload's untuned latencies); runs whose library is gone keep their own timing."""
+    """Time every run's tuned library of a workload again, together with one untuned build of the workload,
+    all in one interleaved series (`tuner.interleaved_latency_samples`: U A B C U A B C ...), so that the final
+    speedups of a comparison share one machine state and one baseline; each run's own end-of-tune timing
+    drifts with load from one run to the next. Sets each run's `baseline_latency_s` (the common untuned
+    median), `final_latency_s` (median, seconds) and `final_speedup`; runs whose library is gone keep their
+    own timing."""
     by_workload: dict[str, list[dict]] = {}
     for r in runs:
         if Path(r.get("library", "")).is_file():
             by_workload.setdefault(r["workload_spec"], []).append(r)
     for spec, group in by_workload.items():
-        console.print(f"re-timing {len(group)} tuned builds of {spec}, interleaved")
+        console.print(f"re-timing {len(group)} tuned builds of {spec} and its untuned build, interleaved")
+        workload = load_workload(spec)
+        untuned = untuned_executable(workload, load_target(group[0].get("target_preset", "host")))
         libraries = [tvm.runtime.load_module(r["library"]) for r in group]
-        samples, _ = interleaved_latency_samples(libraries, load_workload(spec).inputs)
-        untuned = float(np.median([r["untuned_latency_s"] for r in group]))
-        for r, series in zip(group, samples):
+        samples, _ = interleaved_latency_samples([untuned, *libraries], workload.inputs)
+        baseline = float(np.median(samples[0]))
+        for r, series in zip(group, samples[1:]):
+            r["baseline_latency_s"] = baseline
             r["final_latency_s"] = float(np.median(series))
-            r["final_speedup"] = untuned / r["final_latency_s"]
+            r["final_speedup"] = baseline / r["final_latency_s"]
+
+
+def baseline_s(run: dict) -> float:
+    """The untuned latency a run's speedups divide: its workload's common baseline when `remeasure_finals`
+    timed one, else the run's own untuned timing."""
+    return run.get("baseline_latency_s", run["untuned_latency_s"])
 
 
 def final_latency_s(run: dict) -> float:
@@ -68,6 +82,24 @@ def final_latency_s(run: dict) -> float:
 
 def final_speedup(run: dict) -> float:
     return run.get("final_speedup", run["speedup"])
+
+
+def equal_wall_seconds(runs: list[dict]) -> dict[tuple[int, str], float]:
+    """Per (seed, workload): the tuning seconds of the strategy that finished first, the point where all
+    strategies of the comparison are judged at equal wall time."""
+    seconds: dict[tuple[int, str], float] = {}
+    for r in runs:
+        key = (r["seed"], r["workload"])
+        seconds[key] = min(seconds.get(key, math.inf), tuning_seconds(r["history"]))
+    return seconds
+
+
+def lineage_seconds(run: dict) -> dict[str, float]:
+    """Seconds each lineage of a run cost: its measured trials at the run's mean build+run seconds per trial,
+    plus, for an LLM, its own call seconds."""
+    per_trial = (run["build_s"] + run["run_s"]) / max(run.get("trials_measured_this_run", 0), 1)
+    return {origin: outcome["measured"] * per_trial + run["llm"].get(origin, {}).get("seconds", 0.0)
+            for origin, outcome in run.get("lineages", {}).items()}
 
 
 def geomean(values: list[float]) -> float:
@@ -88,6 +120,7 @@ def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: P
     log = out / "runs.jsonl"
     runs = load_runs(log)
     done = {(r["seed"], r["workload"], r["strategy"]) for r in runs}
+    meta = provenance(search_preset=search_preset, models_preset=models_preset)
     for seed in range(seeds):
         for workload in workloads:
             for strategy in strategies:
@@ -101,29 +134,37 @@ def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: P
                 append_run(log, runs, report)
     remeasure_finals(runs, console)
     summary = summarize(runs, strategies, trials)
-    (out / "bench.json").write_text(json.dumps({"summary": summary, "runs": runs}, indent=2, default=float))
-    (out / "bench.md").write_text(markdown(summary) + "\nTargets of the benchmark issue:\n\n"
+    (out / "bench.json").write_text(json.dumps({"provenance": meta, "summary": summary, "runs": runs}, indent=2,
+                                               default=float))
+    (out / "bench.md").write_text(f"Command: `{meta['command']}` at commit {meta['commit']}; {meta['machine']}.\n\n"
+                                  + markdown(summary) + "\nTargets of the benchmark issue:\n\n"
                                   + verdicts.markdown(verdicts.verdicts(summary, runs)))
     plot(runs, summary, strategies, out)
     return summary
 
 
 def summarize(runs: list[dict], strategies: list[str], trials: int) -> dict:
-    """Per strategy: speedup geomean per checkpoint (mean, min, max over seeds), final measured speedup,
-    wall split, LLM compute, roofline fractions."""
+    """Per strategy: speedup geomean per checkpoint and at equal wall time (mean, min, max over seeds), final
+    measured speedup, wall split, LLM compute, lineage rates, roofline fractions."""
     peak, bandwidth = roofline.peak_flops(), roofline.memory_bandwidth()
     checkpoints = [c for c in CHECKPOINTS if c <= trials] or [trials]
+    equal_wall = equal_wall_seconds(runs)
     result = {"peak_flops": peak, "memory_bandwidth_Bps": bandwidth, "checkpoints": checkpoints, "strategies": {}}
     for strategy in strategies:
         mine = [r for r in runs if r["strategy"] == strategy]
         seeds = sorted({r["seed"] for r in mine})
         per_seed: dict[int, dict[int, float]] = {c: {} for c in checkpoints}
+        at_equal_wall: dict[int, float] = {}
         for seed in seeds:
             group = [r for r in mine if r["seed"] == seed]
             for c in checkpoints:
-                speedups = [r["untuned_latency_s"] / best for r in group if (best := best_latency_at(r["history"], c))]
+                speedups = [baseline_s(r) / best for r in group if (best := best_latency_at(r["history"], c))]
                 if len(speedups) == len(group):
                     per_seed[c][seed] = geomean(speedups)
+            speedups = [baseline_s(r) / best for r in group
+                        if (best := best_latency_within(r["history"], equal_wall[(seed, r["workload"])]))]
+            if len(speedups) == len(group):
+                at_equal_wall[seed] = geomean(speedups)
         finals = [geomean([final_speedup(r) for r in mine if r["seed"] == s]) for s in seeds]
         compute = {}
         for r in mine:
@@ -134,6 +175,8 @@ def summarize(runs: list[dict], strategies: list[str], trials: int) -> dict:
         for r in mine:
             for origin, outcome in r.get("lineages", {}).items():
                 lineages.setdefault(origin, Counter()).update(outcome)
+            for origin, seconds in lineage_seconds(r).items():
+                lineages[origin]["seconds"] += seconds
         roofline_fraction = {}
         for r in mine:
             if r["flops"]:
@@ -143,10 +186,13 @@ def summarize(runs: list[dict], strategies: list[str], trials: int) -> dict:
             "speedup_at": {c: {"mean": float(np.mean(list(v.values()))), "min": min(v.values()), "max": max(v.values())}
                            for c, v in per_seed.items() if v},
             "speedup_at_by_seed": {c: v for c, v in per_seed.items() if v},
+            "speedup_at_equal_wall_by_seed": at_equal_wall,
+            "final_speedup_by_seed": dict(zip(seeds, finals)),
             "final_speedup_geomean": float(np.mean(finals)) if finals else float("nan"),
             "final_speedup_spread": [min(finals), max(finals)] if finals else [],
             "correct": all(r["correct"] for r in mine),
             "wall_s": sum(r["wall_s"] for r in mine),
+            "tuning_s": sum(tuning_seconds(r["history"]) for r in mine),
             **{k: sum(r[k] for r in mine) for k in ("llm_s", "cost_model_s", "build_s", "run_s")},
             "llm_calls": calls,
             "llm_compute_token_params": compute,
@@ -167,13 +213,20 @@ def markdown(summary: dict) -> str:
     checkpoints = summary["checkpoints"]
     lines = [f"Machine: peak {summary['peak_flops'] / 1e9:.1f} GFLOP/s (FMA microbenchmark), "
              f"bandwidth {summary['memory_bandwidth_Bps'] / 1e9:.1f} GB/s (copy).", "",
-             "Geometric-mean speedup over workloads after N measured trials (mean over seeds, [min, max]):", "",
-             "| strategy | " + " | ".join(str(c) for c in checkpoints) + " | final (re-timed together) | correct |",
-             "|---" * (len(checkpoints) + 3) + "|"]
+             "Geometric-mean speedup over workloads (one untuned baseline per workload) after N measured trials, "
+             "and at equal wall time (when the first strategy of each workload and seed finished tuning); "
+             "mean over seeds [min, max]:", "",
+             "| strategy | " + " | ".join(str(c) for c in checkpoints) + " | equal wall time | final (re-timed together) "
+             "| correct |", "|---" * (len(checkpoints) + 4) + "|"]
+
+    def spread(values) -> str:
+        return f"{np.mean(values):.1f} [{min(values):.1f}, {max(values):.1f}]" if values else "-"
+
     for name, s in summary["strategies"].items():
-        cells = [f"{s['speedup_at'][c]['mean']:.1f} [{s['speedup_at'][c]['min']:.1f}, {s['speedup_at'][c]['max']:.1f}]"
-                 if c in s["speedup_at"] else "-" for c in checkpoints]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {s['final_speedup_geomean']:.1f} | {s['correct']} |")
+        cells = [spread(list(s["speedup_at_by_seed"][c].values())) if c in s["speedup_at_by_seed"] else "-"
+                 for c in checkpoints]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {spread(list(s['speedup_at_equal_wall_by_seed'].values()))}"
+                     f" | {s['final_speedup_geomean']:.1f} | {s['correct']} |")
     lines += ["", "| strategy | wall s | llm s | cost model s | build s | run s | LLM calls | invalid/dup | "
               "larger-model share | LLM compute (tokens x params) |", "|---" * 10 + "|"]
     for name, s in summary["strategies"].items():
@@ -201,11 +254,13 @@ def lineage_table(summary: dict) -> list[str]:
         return []
     lines = ["", "Where the measured trials and the new bests came from (origin: the proposer whose edit a node "
              "descends from; own: its own children, not their rollouts; summed over runs):", "",
-             "| strategy | origin | nodes | trials (own) | new bests (own) | new bests per 100 trials |", "|---" * 6 + "|"]
+             "| strategy | origin | nodes | trials (own) | new bests (own) | new bests per 100 trials | seconds "
+             "| new bests per 100 s |", "|---" * 8 + "|"]
     for name, origin, o in rows:
         rate = f"{100 * o['new_bests'] / o['measured']:.1f}" if o["measured"] else "-"
+        per_second = f"{100 * o['new_bests'] / o['seconds']:.2f}" if o.get("seconds") else "-"
         lines.append(f"| {name} | {origin} | {o['added']} | {o['measured']} ({o['own_measured']}) | "
-                     f"{o['new_bests']} ({o['own_new_bests']}) | {rate} |")
+                     f"{o['new_bests']} ({o['own_new_bests']}) | {rate} | {o.get('seconds', 0):.0f} | {per_second} |")
     return lines
 
 
@@ -232,7 +287,7 @@ def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> N
     for strategy in strategies:
         for i, r in enumerate(r for r in runs if r["strategy"] == strategy and r["seed"] == 0):
             xs = [elapsed for _, total, elapsed in r["history"] if total > 0]
-            ys = [r["untuned_latency_s"] / best_latency_at(r["history"], count) for count, total, _ in r["history"] if total > 0]
+            ys = [baseline_s(r) / best_latency_at(r["history"], count) for count, total, _ in r["history"] if total > 0]
             ax.plot(xs, ys, color=f"C{strategies.index(strategy)}", alpha=0.8, label=strategy if i == 0 else None)
     ax.set(yscale="log", xlabel="tuning wall-clock seconds (LLM included)", ylabel="speedup (per workload, seed 0)",
            title="Best speedup vs wall time")
@@ -300,7 +355,7 @@ def summarize_warm(runs: list[dict], trials: int) -> dict:
         mine = [r for r in runs if r["mode"] == mode]
         result["modes"][mode] = {
             "speedup_at": {c: geomean(speedups) for c in checkpoints
-                           if len(speedups := [r["untuned_latency_s"] / best for r in mine
+                           if len(speedups := [baseline_s(r) / best for r in mine
                                                if (best := best_latency_at(r["history"], c))]) == len(mine)},
             "final_speedup_geomean": geomean([final_speedup(r) for r in mine]),
             "wall_s": sum(r["wall_s"] for r in mine),
@@ -356,7 +411,7 @@ def plot_warm(runs: list[dict], out: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     for color, mode in enumerate(("cold", "warm")):
         for i, r in enumerate(r for r in runs if r["mode"] == mode):
-            points = [(count, r["untuned_latency_s"] / best_latency_at(r["history"], count))
+            points = [(count, baseline_s(r) / best_latency_at(r["history"], count))
                       for count, total, _ in r["history"] if total > 0]
             ax.plot(*zip(*points), color=f"C{color}", marker=".", alpha=0.8, label=mode if i == 0 else None)
     ax.set(xlabel="measured trials", ylabel="speedup over untuned", title="Warm start vs cold start")

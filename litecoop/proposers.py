@@ -59,64 +59,84 @@ def decision_diff(old, new) -> dict:
     return {s.key: s.current for s in decision_sites(new, max_choices=1) if before.get(s.key) != s.current} or {"other": "mutated"}
 
 
+class Router:
+    """Which model of the team expands a node, as in LiteCoOp: the larger model after k
+    (`regressions_before_large`) consecutive small-model regressions; else the model the node's proposer
+    named; else the small models in turn. One router serves a whole run, every task of it (MetaSchedule
+    clones the search strategy per task; the router is shared by the clones)."""
+
+    def __init__(self, team: Team, regressions_before_large: int):
+        self.team = team
+        self.regressions_before_large = regressions_before_large
+        self.small_regressions = 0
+        self.turn = 0
+
+    def choose(self, next_model: str | None) -> ChatModel:
+        """The model for the next call; `next_model` is the name the expanded node's proposer suggested."""
+        names = [m.name for m in self.team.models]
+        if len(self.team.models) > 1 and self.small_regressions >= self.regressions_before_large:
+            self.small_regressions = 0
+            return self.team.large
+        if next_model and next_model in names and next_model != self.team.large.name:
+            return self.team.by_name(next_model)
+        small = self.team.small
+        self.turn += 1
+        return small[self.turn % len(small)]
+
+    def record(self, model: str, improved: bool) -> None:
+        """Count a call's outcome: the model's regressions, and consecutive ones of small models (the
+        course-correction trigger; an improvement resets it)."""
+        self.team.by_name(model).usage.regressions += not improved
+        if model != self.team.large.name:
+            self.small_regressions = 0 if improved else self.small_regressions + 1
+
+
 @dataclass
 class LLMProposer:
-    """Children proposed by LLMs of a team, routed as in LiteCoOp.
+    """Children proposed by LLMs of a team, the model chosen by the run's `router`.
 
-    `team` holds the models (one model for the single-LLM setting). Answers are grammar constrained
-    (see prompts.answer_schema); rejected edits are counted as invalid on the model's usage.
+    Answers are grammar constrained (see prompts.answer_schema); rejected edits are counted as invalid on
+    the model's usage. `machine` (machine.MachineFacts or None) is described next to the decisions.
     """
 
     team: Team
-    regressions_before_large: int
+    router: Router
     max_edits: int
     rng: random.Random
-    small_regressions: int = 0
-    turn: int = 0
+    machine: object = None
     last_model: str | None = None
 
     @property
     def model_names(self) -> list[str]:
         return [m.name for m in self.team.models]
 
-    def choose_model(self, node: Node) -> ChatModel:
-        """The larger model after k straight small-model regressions; else the model the node's
-        proposer named; else the small models in turn."""
-        if len(self.team.models) > 1 and self.small_regressions >= self.regressions_before_large:
-            self.small_regressions = 0
-            return self.team.large
-        if node.next_model and node.next_model in self.model_names and node.next_model != self.team.large.name:
-            return self.team.by_name(node.next_model)
-        small = self.team.small
-        self.turn += 1
-        return small[self.turn % len(small)]
-
-    def propose(self, node: Node, program: str, tried: set, best_latency_s, target) -> list[Proposal]:
-        """One LLM call: each legal edit of the answer is a child, and all of them together one more."""
-        model = self.choose_model(node)
+    def propose(self, node: Node, tried: set, best_latency_s, target) -> list[Proposal]:
+        """One LLM call: each edit of the answer is a child, and the edits of distinct sites together one more."""
+        model = self.router.choose(node.next_model)
         self.last_model = model.name
         sites = decision_sites(node.trace, rng=self.rng)
-        schema = prompts.answer_schema(sites, tried, self.model_names, self.max_edits)
+        codes = prompts.menu(sites, tried, self.rng)
+        aliases = prompts.model_aliases({m.name: m.parameters for m in self.team.models})
+        schema = prompts.answer_schema(codes, list(aliases), self.max_edits)
         if schema is None:
             return []
-        system, user = prompts.build_prompt(program, sites, node, tried, best_latency_s, self.model_names,
-                                            target, self.max_edits)
-        answer = model.ask_json(system, user, schema, max_tokens=40 + 30 * self.max_edits)
-        good, bad, next_model = prompts.parse_answer(answer, sites, tried, self.model_names)
+        system, user = prompts.build_prompt(sites, node, codes, best_latency_s, list(aliases), target,
+                                            self.max_edits, self.machine)
+        answer = model.ask_json(system, user, schema,
+                                max_tokens=prompts.answer_tokens(codes, list(aliases), self.max_edits),
+                                grammar=prompts.answer_grammar(codes, list(aliases), self.max_edits))
+        good, bad, next_model = prompts.parse_answer(answer, codes, aliases)
         model.usage.invalid += len(bad)
         proposals = [Proposal(apply_edits(node.trace, sites, {k: v}), {k: v}, model.name, next_model) for k, v in good]
-        if len(good) > 1:
-            proposals.append(Proposal(apply_edits(node.trace, sites, dict(good)), dict(good), model.name, next_model))
+        combined = dict(reversed(good))  # one value per site: the first named
+        if len(combined) > 1:
+            proposals.append(Proposal(apply_edits(node.trace, sites, combined), combined, model.name, next_model))
         return proposals
 
     def record(self, proposer: str, improved: bool) -> None:
-        """Count the model's regressions, and consecutive ones of small models (the course-correction trigger)."""
-        if proposer not in self.model_names:
-            return
-        self.team.by_name(proposer).usage.regressions += not improved
-        if proposer == self.team.large.name:
-            return
-        self.small_regressions = 0 if improved else self.small_regressions + 1
+        """Tell the router whether a call of `proposer` improved on its parent (ignored for non-models)."""
+        if proposer in self.model_names:
+            self.router.record(proposer, improved)
 
     def usage_of(self, proposer: str):
         return self.team.by_name(proposer).usage if proposer in self.model_names else None

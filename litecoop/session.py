@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from . import peers, timing, tuner, workloads
 from .errors import UserError
 from .presets import load_preset
+from .provenance import provenance
 from .report import print_summary
 from .strategy import SearchSettings
 from .targets import describe, load_rpc_config, load_target
@@ -71,16 +72,18 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
     untuned_s = float(np.median(tuner.latency_samples(tuner.untuned_executable(work, target), work.inputs, 3)[0]))
     error = float(np.max(np.abs(output.astype(np.float32) - work.reference)))
     wall = time.perf_counter() - start
-    usage = outcome.team.usage_report() if outcome.team else {"llm": {}, "large_model_call_share": 0.0, "llm_s": 0.0}
+    usage = outcome.team.usage_report() if outcome.team else {"llm": {}, "large_model_call_share": 0.0, "llm_s": 0.0,
+                                                            "llm_load_s": 0.0}
     split = {f"{k}_s": timing.seconds.get(k, 0.0) for k in ("cost_model", "build", "run")}
     report = {
         "workload": work.name, "workload_spec": workload, "target": describe(target), "target_preset": target_name,
         "strategy": strategy, "trials": trials, "seed": seed,
+        "provenance": provenance(search_preset=search_preset, models_preset=models_preset, target_preset=target_name),
         "trials_measured_this_run": outcome.trials_run, "tasks": outcome.tasks,
         "untuned_latency_s": untuned_s, "tuned_latency_s": tuned_s, "tuned_samples_s": tuned_samples, "speedup": untuned_s / tuned_s,
         "correct": bool(error <= TOLERANCE * max(1.0, float(np.max(np.abs(work.reference))))), "max_abs_error": error,
-        "wall_s": wall, "llm_s": usage["llm_s"], **split,
-        "other_s": wall - usage["llm_s"] - sum(split.values()),
+        "wall_s": wall, "llm_s": usage["llm_s"], "llm_load_s": usage["llm_load_s"], **split,
+        "other_s": wall - usage["llm_s"] - usage["llm_load_s"] - sum(split.values()),
         "llm": usage["llm"], "large_model_call_share": usage["large_model_call_share"],
         "lineages": {origin: dataclasses.asdict(outcome) for origin, outcome in outcome.lineages.items()},
         "history": outcome.history, "flops": work.flops, "bytes": work.bytes, "work_dir": str(work_dir),

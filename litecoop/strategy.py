@@ -11,8 +11,9 @@ One round (`generate_measure_candidates`):
      scored by TVM's XGBoost cost model and the best join the tree;
   4. every unmeasured node is re-scored by the (retrained) cost model; the vetted children, then the best
      predicted ones, plus a few random ones for exploration, are returned to MetaSchedule to build and measure.
-`notify_runner_results` backs measured rewards (best latency / latency, in (0, 1]) up the tree and counts,
-per lineage (`LineageOutcome`), the trials measured and the new bests found.
+Every node enters the tree valued by the cost model's prediction (tree.estimate); `notify_runner_results`
+replaces the prediction of each measured node by its measured speed and counts, per lineage
+(`LineageOutcome`), the trials measured and the new bests found.
 With `warm_start` records (the best of earlier runs, maybe of other shapes), each one that fits a sketch
 is moved onto it (space.transfer) and measured first.
 This is the Reasoning Compiler / LiteCoOp search, plugged into TVM so that the task scheduler,
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import math
 import random
+import zlib
 from dataclasses import dataclass
 
 from tvm.ir.utils import derived_object
@@ -31,7 +33,7 @@ from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate, PySearchSt
 
 from .proposers import MutatorProposer, Proposal, decision_diff, sites_tried
 from .space import decisions_key, fresh_sample, replay, transfer
-from .tree import Node, backpropagate, select, small_model_bonus
+from .tree import Node, estimate, select, small_model_bonus
 
 
 WARM_START = "warm-start"  # proposer of the nodes moved from earlier records
@@ -76,6 +78,12 @@ class LineageOutcome:
     own_new_bests: int = 0
 
 
+def task_seed(run_seed: int, task_name: str) -> int:
+    """The seed of one task's search: the run's seed mixed with the task's name, so that the tasks of a run
+    (MetaSchedule clones the strategy per task) do not all draw the same random numbers."""
+    return zlib.crc32(f"{run_seed}:{task_name}".encode())
+
+
 @derived_object
 class TreeSearch(PySearchStrategy):
     """MCTS over the decisions of MetaSchedule traces; `make_proposer(rng)` builds the expansion policy
@@ -95,13 +103,12 @@ class TreeSearch(PySearchStrategy):
 
     def _initialize_with_tune_context(self, context) -> None:
         self.context = context
-        self.rng = random.Random(self.seed)
+        self.rng = random.Random(task_seed(self.seed, str(context.task_name)))
         probs = context.space_generator.mutator_probs
         for mutator in probs:
             mutator._initialize_with_tune_context(context)
         self.mutator = MutatorProposer(dict(probs), self.rng)
         self.llm = self.make_proposer(self.rng)
-        self.program = context.mod.script()
         self.postprocs = list(context.space_generator.postprocs)
 
     def pre_tuning(self, max_trials, num_trials_per_iter, design_spaces, database=None, cost_model=None) -> None:
@@ -123,6 +130,7 @@ class TreeSearch(PySearchStrategy):
                 self._warm_start(sketch)
         if database is not None:
             self._seed_from(database)
+        self._value([n for n in self.nodes.values() if n.speed is None])
 
     def post_tuning(self) -> None:
         self.root = None
@@ -140,15 +148,14 @@ class TreeSearch(PySearchStrategy):
                 node = measured[0]
             else:
                 node = select(self.root, self.settings.uct_c, self.settings.small_model_bias, self._bonus,
-                              self.settings.max_children)
+                              self.settings.max_children, self._best_speed())
             self._expand(node, by_policy)
         for elite in measured[: self.settings.elites_per_iter]:
             self._rollout(elite, self.settings.rollouts_per_elite, keep=2)
         open_nodes = self._open()
-        for node, score in zip(open_nodes, self._predict([n.schedule for n in open_nodes])):
-            node.predicted = score
+        self._value(open_nodes)
         for dropped in sorted(open_nodes, key=lambda n: -n.predicted)[self.settings.open_limit:]:
-            dropped.issued = True  # never re-scored: keeps each round's cost-model work bounded
+            dropped.retired = True  # never re-scored: keeps each round's cost-model work bounded
         chosen = self._choose(budget)
         if not chosen:
             return None
@@ -163,14 +170,14 @@ class TreeSearch(PySearchStrategy):
             if result.error_msg is not None or not times:
                 self._count_trial(node, False)
                 node.failed = True
-                backpropagate(node, 0.0)
+                estimate(node, 0.0)
                 continue
             node.latency_s = sum(times) / len(times)
             improved = self.best_latency_s is not None and node.latency_s < self.best_latency_s
             self._count_trial(node, improved)
             if self.best_latency_s is None or improved:
                 self.best_latency_s = node.latency_s
-            backpropagate(node, self.best_latency_s / node.latency_s)
+            estimate(node, 1.0 / node.latency_s)
         self.pending = []
         self._judge_calls(best_before)
 
@@ -178,6 +185,27 @@ class TreeSearch(PySearchStrategy):
         return TreeSearch(self.make_proposer, self.settings, self.seed, self.warm_start, self.outcomes)
 
     # the search --------------------------------------------------------------------------------
+
+    def _speed_of(self, score: float) -> float:
+        """A cost-model score as a speed in 1/s: XGBModel predicts throughput normalized by the task's best
+        measured latency (its training target), so score / best latency. Before any measurement, the score."""
+        return max(score, 0.0) / (self.best_latency_s or 1.0)
+
+    def _best_speed(self) -> float:
+        """The speed (1/s) that node values are relative to: the best measured, else the best predicted."""
+        if self.best_latency_s is not None:
+            return 1.0 / self.best_latency_s
+        return max((n.speed for n in self.nodes.values() if n.speed), default=1.0)
+
+    def _value(self, nodes: list[Node]) -> list[float]:
+        """Score `nodes` with the cost model and make the scores their speed estimates (measured nodes keep
+        their measurement). Returns the scores."""
+        scores = self._predict([n.schedule for n in nodes])
+        for node, score in zip(nodes, scores):
+            node.predicted = score
+            if node.latency_s is None and not node.failed:
+                estimate(node, self._speed_of(score))
+        return scores
 
     def _bonus(self, node: Node) -> float:
         if self.llm is None or node.proposer not in self.llm.model_names:
@@ -194,19 +222,22 @@ class TreeSearch(PySearchStrategy):
         children = []
         if by_policy:
             if self.llm is not None:
-                proposals = self.llm.propose(node, program=self.program, tried=sites_tried(node),
-                                             best_latency_s=self.best_latency_s, target=self.context.target)
+                proposals = self.llm.propose(node, tried=sites_tried(node), best_latency_s=self.best_latency_s,
+                                             target=self.context.target)
             else:
                 proposals = self.mutator.propose(node, want)
             children = [child for p in proposals if (child := self._add(node, p)) is not None]
             model = self.llm.last_model if self.llm is not None else None
             self.expansions.append((model, node, self._vet(node, children)))
+        filled = []
         for _ in range(max(want - len(children), 0) * 3):
-            if len(children) >= want:
+            if len(children) + len(filled) >= want:
                 break
             for proposal in self.mutator.propose(node, 1):
                 if (child := self._add(node, proposal)) is not None:
-                    children.append(child)
+                    filled.append(child)
+        self._value(filled)
+        children += filled
         for child in children:
             self._rollout(child, self.settings.rollouts_per_child, keep=1)
 
@@ -247,6 +278,7 @@ class TreeSearch(PySearchStrategy):
             child = node.add_child(Node(trace=trace, key=key, edits=decision_diff(node.trace, trace),
                                         proposer="rollout", origin=node.origin, predicted=scores[index], schedule=sch))
             self.nodes[key] = child
+            estimate(child, self._speed_of(scores[index]))
             self._outcome(child).added += 1
 
     def _predict(self, schedules) -> list[float]:
@@ -256,12 +288,12 @@ class TreeSearch(PySearchStrategy):
         return [float(x) for x in self.cost_model.predict(self.context, candidates)]
 
     def _open(self) -> list[Node]:
-        return [n for n in self.nodes.values() if n.latency_s is None and not n.failed and not n.issued]
+        return [n for n in self.nodes.values() if n.latency_s is None and not n.failed and not n.sent and not n.retired]
 
     def _choose(self, budget: int) -> list[tuple[Node, object]]:
         """The round's vetted policy children (best predicted first, up to `expansion_trials_per_iter`),
         then the best-predicted unmeasured nodes, plus a few random ones (exploration)."""
-        vetted = sorted((n for _, _, kids in self.expansions for n in kids if not n.issued), key=lambda n: -n.predicted)
+        vetted = sorted((n for _, _, kids in self.expansions for n in kids if not n.sent), key=lambda n: -n.predicted)
         chosen = vetted[: min(self.settings.expansion_trials_per_iter, budget)]
         open_nodes = [n for n in self._open() if n not in chosen]
         open_nodes.sort(key=lambda n: (n.proposer != WARM_START, -n.predicted))
@@ -271,7 +303,7 @@ class TreeSearch(PySearchStrategy):
         rest = open_nodes[cut:]
         chosen += self.rng.sample(rest, min(explore, len(rest)))
         for node in chosen:
-            node.issued = True
+            node.sent = True
         return [(node, node.schedule) for node in chosen]
 
     def _warm_start(self, sketch: Node) -> None:
@@ -285,17 +317,20 @@ class TreeSearch(PySearchStrategy):
                 added += 1
 
     def _vet(self, parent: Node, children: list[Node]) -> list[Node]:
-        """The children the cost model scores above their parent (the veto before anything is built)."""
-        scores = self._predict([parent.schedule] + [c.schedule for c in children])
-        return [child for child, score in zip(children, scores[1:]) if score > scores[0]]
+        """Value the policy's children with the cost model; return those it scores above their parent (the veto
+        before anything is built)."""
+        parent_score = self._predict([parent.schedule])[0]
+        scores = self._value(children)
+        return [child for child, score in zip(children, scores) if score > parent_score]
 
     def _judge_calls(self, best_before: float | None) -> None:
         """Tell the router, once the round is measured, whether each LLM call of the round improved: one of its
-        vetted children ran faster than their parent (than the best before the round, if the parent was never
-        measured). A call with no vetted child measured is a regression (LiteCoOp's course-correction signal)."""
+        vetted children ran faster than their parent: its measured latency, else the latency its estimate predicts
+        (else the best before the round). A call with no vetted child measured is a regression (LiteCoOp's
+        course-correction signal)."""
         for model, parent, children in self.expansions:
             if model is not None:
-                reference = parent.latency_s or best_before or math.inf
+                reference = parent.latency_s or (1.0 / parent.speed if parent.speed else best_before) or math.inf
                 self.llm.record(model, any(c.latency_s is not None and c.latency_s < reference for c in children))
         self.expansions = []
 
@@ -319,8 +354,7 @@ class TreeSearch(PySearchStrategy):
             node = self._add(self.root, proposal)
             if node is not None and times:
                 node.latency_s = sum(times) / len(times)
+                node.sent = True
                 self.best_latency_s = min(self.best_latency_s or math.inf, node.latency_s)
-        for node in self.root.children:
-            if node.latency_s is not None:
-                backpropagate(node, self.best_latency_s / node.latency_s)
+                estimate(node, 1.0 / node.latency_s)
 

@@ -30,7 +30,8 @@ from .cost_model import TimedXGBModel, records_by_workload
 from .errors import UserError
 from .llm.team import Team
 from .measure import TimedBuilder, TimedRunner
-from .proposers import LLMProposer
+from .machine import host_facts
+from .proposers import LLMProposer, Router
 from .strategy import SearchSettings, TreeSearch
 from .workloads import Workload
 
@@ -67,23 +68,26 @@ def import_tensor_intrinsics() -> None:
 
 def make_team(strategy: str, preset: str, seed: int) -> Team | None:
     """The LLM team a strategy uses: all models of the preset for `litecoop`, only its largest for
-    `single-llm` (the Reasoning Compiler setting), none otherwise. Weights are checked here, before any search."""
+    `single-llm` (the Reasoning Compiler setting), none otherwise. The models are loaded here, once per run and
+    before any search (weights checked; the time goes to each model's `usage.load_s`)."""
     if strategy not in ("litecoop", "single-llm"):
         return None
     team = Team(preset, seed=seed)
     if strategy == "single-llm":
         team.models = [team.large]
     for model in team.models:
-        model.weights_path()
+        model.load()
     return team
 
 
-def make_strategy(name: str, settings: SearchSettings, seed: int, team: Team | None, warm_start: tuple = ()):
+def make_strategy(name: str, settings: SearchSettings, seed: int, team: Team | None, target, warm_start: tuple = ()):
     """The MetaSchedule search strategy for `--strategy` (one of STRATEGIES).
 
     `litecoop`: the shared tree, expanded by the whole team; `single-llm`: the same tree, the larger model
     only; `mcts`: the same tree, random mutators only; `evolutionary`/`random`: TVM's EvolutionarySearch
-    and ReplayTrace. `warm_start` records seed the tree strategies. Raises UserError for an unknown name, or
+    and ReplayTrace. One router (proposers.Router) serves every task of the run; on a CPU target the prompts
+    state this machine's facts (machine.host_facts). `warm_start` records seed the tree strategies. Raises
+    UserError for an unknown name, or
     a warm start with a strategy that cannot take one.
     """
     if warm_start and name not in TREE_STRATEGIES:
@@ -97,8 +101,11 @@ def make_strategy(name: str, settings: SearchSettings, seed: int, team: Team | N
     if name not in STRATEGIES or team is None:
         raise UserError(f"unknown strategy '{name}' (choose from {', '.join(STRATEGIES)})")
 
+    router = Router(team, settings.regressions_before_large)
+    machine = host_facts(int(target.attrs.get("num-cores", 0)) or None) if target.kind.name == "llvm" else None
+
     def make_proposer(rng: random.Random) -> LLMProposer:
-        return LLMProposer(team, settings.regressions_before_large, settings.edits_per_call, rng)
+        return LLMProposer(team, router, settings.edits_per_call, rng, machine)
 
     return TreeSearch(make_proposer, settings, seed, warm_start)
 
@@ -203,7 +210,7 @@ def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work
     database = ms.database.JSONDatabase(work_dir=str(work_dir))
     fused = fuse(workload.mod, target)
     extracted = ms.relax_integration.extract_tasks(fused, target)
-    search = make_strategy(strategy, settings, seed, team, warm_start)
+    search = make_strategy(strategy, settings, seed, team, target, warm_start)
     import_tensor_intrinsics()
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
         extracted, str(work_dir), strategy=search, num_threads=2, seed=seed)

@@ -21,10 +21,12 @@ FENCED_BLOCK = re.compile(r"```[\w+-]*\n(?:```[\w+-]*\n)*(.*?)\n```", re.DOTALL)
 
 @dataclass
 class Usage:
-    """What one model cost during a run. `seconds` is wall time inside the model; compute = tokens x parameters.
-    `regressions`: calls none of whose children was measured faster than their parent (strategy.TreeSearch)."""
+    """What one model cost during a run. `seconds` is wall time inside the model's calls and `load_s` the time
+    to load it (once per run); compute = tokens x parameters. `regressions`: calls none of whose children was
+    measured faster than their parent (strategy.TreeSearch)."""
 
     calls: int = 0
+    load_s: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
@@ -51,19 +53,25 @@ class ChatModel:
     usage: Usage = field(default_factory=Usage)
 
     def _stream(self, messages: list[dict], max_tokens: int, temperature: float, seed: int | None,
-                response_format: dict | None) -> Iterator[str]:
+                response_format: dict | None, grammar: str | None) -> Iterator[str]:
         raise NotImplementedError
 
     def _count_tokens(self, text: str) -> int:
         raise NotImplementedError
 
+    def load(self) -> None:
+        """Make the model ready to answer (a local model's weights into memory); its time goes to `usage.load_s`,
+        not to any call. Nothing to do for a model on a server."""
+
     def _generate(self, system: str, user: str, max_tokens: int, temperature: float, seed: int | None = None,
-                  response_format: dict | None = None, done: Callable[[str], bool] | None = None) -> str:
+                  response_format: dict | None = None, done: Callable[[str], bool] | None = None,
+                  grammar: str | None = None) -> str:
         """Stream one answer, stop early once `done(text)`, and add its cost to `usage`."""
+        self.load()
         start = time.perf_counter()
         text, tokens = "", 0
         stream = self._stream([{"role": "system", "content": system}, {"role": "user", "content": user}],
-                              max_tokens, temperature, seed, response_format)
+                              max_tokens, temperature, seed, response_format, grammar)
         for piece in stream:
             text += piece
             tokens += bool(piece)
@@ -77,12 +85,14 @@ class ChatModel:
         return text
 
     def ask_json(self, system: str, user: str, schema: dict, max_tokens: int = 160,
-                 temperature: float = 0.7) -> dict | None:
+                 temperature: float = 0.7, grammar: str | None = None) -> dict | None:
         """Ask for one JSON object that the grammar built from `schema` admits (llama.cpp's JSON-schema
-        grammar, locally or on a llama.cpp server). Returns the object, or None if the answer is not valid
-        JSON (counted as invalid)."""
+        grammar, locally or on a llama.cpp server). A local model uses `grammar` instead when given: a GBNF
+        grammar whose sentences are JSON objects of `schema`, written without the whitespace that llama.cpp's
+        schema grammar allows and that small models fill until `max_tokens` runs out. Returns the object, or
+        None if the answer is not valid JSON (counted as invalid)."""
         content = self._generate(system, user, max_tokens, temperature,
-                                 response_format={"type": "json_object", "schema": schema})
+                                 response_format={"type": "json_object", "schema": schema}, grammar=grammar)
         try:
             return json.loads(content)
         except (json.JSONDecodeError, TypeError):
@@ -124,20 +134,29 @@ class LocalModel(ChatModel):
             return weights.verify(Path(self.spec["path"]).expanduser(), self.spec["sha256"])
         return weights.assemble(self.spec)
 
+    def load(self) -> None:
+        self._load()
+
     def _load(self):
         if self._llama is None:
             from llama_cpp import Llama
 
+            start = time.perf_counter()
             path = self.weights_path()
             extra = {"chat_format": self.spec["chat_format"]} if "chat_format" in self.spec else {}
             self._llama = Llama(model_path=str(path), n_ctx=4096, n_threads=2, n_batch=512,
                                 seed=self.seed, verbose=False, **extra)
+            self.usage.load_s += time.perf_counter() - start
         return self._llama
 
-    def _stream(self, messages, max_tokens, temperature, seed, response_format):
+    def _stream(self, messages, max_tokens, temperature, seed, response_format, grammar):
+        from llama_cpp import LlamaGrammar
+
+        constraint = ({"grammar": LlamaGrammar.from_string(grammar, verbose=False)} if grammar
+                      else {"response_format": response_format})
         for chunk in self._load().create_chat_completion(messages=messages, max_tokens=max_tokens,
                                                          temperature=temperature, seed=seed, stream=True,
-                                                         response_format=response_format):
+                                                         **constraint):
             yield chunk["choices"][0]["delta"].get("content") or ""
 
     def _count_tokens(self, text: str) -> int:
@@ -167,7 +186,7 @@ class RemoteModel(ChatModel):
                                   max_retries=int(self.spec.get("retries", 3)))
         return self._client
 
-    def _stream(self, messages, max_tokens, temperature, seed, response_format):
+    def _stream(self, messages, max_tokens, temperature, seed, response_format, grammar):
         import openai
 
         extra = {"response_format": response_format} if response_format else {}
@@ -224,4 +243,5 @@ class Team:
         calls = sum(m.usage.calls for m in self.models)
         share = self.large.usage.calls / calls if calls else 0.0
         return {"llm": per_model, "large_model_call_share": share,
-                "llm_s": sum(m.usage.seconds for m in self.models)}
+                "llm_s": sum(m.usage.seconds for m in self.models),
+                "llm_load_s": sum(m.usage.load_s for m in self.models)}

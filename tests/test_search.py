@@ -1,0 +1,148 @@
+"""TreeSearch and the router driven with synthetic cost-model scores and runner results: a real MetaSchedule
+design space (a small matmul), no LLM call, nothing built or run. Each test pins one property of the search."""
+
+import random
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from tvm.ir.utils import derived_object
+from tvm.s_tir import meta_schedule as ms
+from tvm.s_tir.meta_schedule.cost_model import PyCostModel
+from tvm.s_tir.meta_schedule.runner import RunnerResult
+
+from litecoop.llm.team import Team
+from litecoop.proposers import Proposal
+from litecoop.space import decisions_key
+from litecoop.strategy import SearchSettings, TreeSearch, task_seed
+from litecoop.tuner import make_strategy
+
+SETTINGS = SearchSettings(samples_per_sketch=8, rollouts_per_child=4, elites_per_iter=2, rollouts_per_elite=8,
+                          cost_model_warmup_samples=0)
+
+
+def synthetic_latency_s(schedule) -> float:
+    """A deterministic latency in [1, 11) ms per distinct set of decisions."""
+    return 1e-3 * (1 + random.Random(decisions_key(schedule.trace)).random() * 10)
+
+
+@derived_object
+class SyntheticCostModel(PyCostModel):
+    """Scores = normalized throughput of the synthetic latency, as XGBModel's would be if it were exact."""
+
+    def load(self, path):
+        pass
+
+    def save(self, path):
+        pass
+
+    def update(self, context, candidates, results):
+        pass
+
+    def predict(self, context, candidates):
+        return np.array([1e-3 / synthetic_latency_s(c.sch) for c in candidates])
+
+
+def run_round(search: TreeSearch) -> list:
+    candidates = search.generate_measure_candidates()
+    results = [RunnerResult(run_secs=[synthetic_latency_s(c.sch)], error_msg=None) for c in candidates]
+    search.notify_runner_results(candidates, results)
+    return candidates
+
+
+def start(context, spaces, settings=SETTINGS, make_proposer=lambda rng: None, seed=0) -> TreeSearch:
+    search = TreeSearch(make_proposer, settings, seed)
+    search._initialize_with_tune_context(context)
+    search.pre_tuning(64, 8, spaces, None, SyntheticCostModel())
+    return search
+
+
+def test_every_node_enters_valued_and_measurements_replace_predictions(matmul_context):
+    context, spaces = matmul_context
+    search = start(context, spaces)
+    for _ in range(3):
+        measured = run_round(search)
+        for node in search.nodes.values():
+            assert node.visits > 0 and node.speed is not None, node.proposer
+    node = next(n for n in search.nodes.values() if n.latency_s is not None)
+    assert node.speed == pytest.approx(1 / node.latency_s)
+    assert len(measured) == 8 and search.trials == 24
+
+
+def test_root_visits_count_every_estimate_once(matmul_context):
+    context, spaces = matmul_context
+    search = start(context, spaces)
+    run_round(search)
+    run_round(search)
+    assert search.root.visits == len(search.nodes)
+    assert search.root.speed_sum == pytest.approx(sum(n.speed for n in search.nodes.values()))
+
+
+def test_judge_compares_with_the_parents_predicted_latency(matmul_context):
+    """An LLM call whose vetted child ran faster than its unmeasured parent's predicted latency improved; one
+    whose child ran slower regressed (the router's signal), whatever the task's best."""
+    context, spaces = matmul_context
+    search = start(context, spaces)
+    run_round(search)
+    verdicts = []
+    search.llm = SimpleNamespace(record=lambda model, improved: verdicts.append(improved))
+    parent = next(n for n in search.nodes.values() if n.latency_s is None and n.speed)
+    fast = SimpleNamespace(latency_s=0.5 / parent.speed)
+    slow = SimpleNamespace(latency_s=2.0 / parent.speed)
+    search.expansions = [("m", parent, [fast]), ("m", parent, [slow])]
+    search._judge_calls(best_before=1e-9)
+    assert verdicts == [True, False]
+
+
+def test_tasks_draw_different_random_streams():
+    assert task_seed(0, "fused_matmul") != task_seed(0, "fused_softmax")
+    assert task_seed(0, "fused_matmul") != task_seed(1, "fused_matmul")
+    assert task_seed(3, "fused_matmul") == task_seed(3, "fused_matmul")
+
+
+def test_the_same_seed_on_another_task_samples_other_schedules(matmul_context):
+    context, spaces = matmul_context
+    other = ms.TuneContext(mod=context.mod, target=context.target, space_generator="post-order-apply",
+                           search_strategy="replay-trace", task_name="another_task", num_threads=2)
+    assert set(start(context, spaces).nodes) != set(start(other, spaces).nodes)
+    assert set(start(context, spaces).nodes) == set(start(context, spaces).nodes)
+
+
+def test_one_router_serves_every_task_clone(target):
+    """MetaSchedule clones the strategy per task: the regressions counted in one task's clone call the larger
+    model in the next task's."""
+    team = Team("local-cpu")
+    search = make_strategy("litecoop", SETTINGS, 0, team, target)
+    clones = [search._inst.clone(), search._inst.clone()]  # what MetaSchedule calls per task
+    first, second = (clone.make_proposer(random.Random(i)) for i, clone in enumerate(clones))
+    assert first.router is second.router
+    for _ in range(SETTINGS.regressions_before_large):
+        first.record(first.router.choose(None).name, improved=False)
+    assert second.router.choose(None) is team.large
+    assert second.router.choose(None).role == "small"
+
+
+def test_router_prefers_the_named_small_model_and_resets_on_improvement(target):
+    team = Team("local-cpu")
+    router = make_strategy("litecoop", SETTINGS, 0, team, target).make_proposer(random.Random(0)).router
+    assert router.choose("qwen2.5-coder-0.5b").name == "qwen2.5-coder-0.5b"
+    assert router.choose(team.large.name).role == "small"  # the larger model is called by the router only
+    router.record("gemma3-270m", improved=False)
+    router.record("gemma3-270m", improved=True)
+    router.record("gemma3-270m", improved=False)
+    assert router.small_regressions == 1
+    assert team.by_name("gemma3-270m").usage.regressions == 2
+
+
+def test_policy_children_are_vetted_against_their_parent(matmul_context):
+    """Only children the cost model scores above their parent are reserved a measurement."""
+    context, spaces = matmul_context
+    search = start(context, spaces)
+    run_round(search)
+    parent = next(n for n in search.nodes.values() if n.latency_s is not None)
+    mutants = [t for _ in range(20) if (t := search.mutator.mutate(parent.trace)) is not None]
+    children = [c for t in mutants if (c := search._add(parent, Proposal(t, {"x": "y"}, "mutator")))]
+    vetted = search._vet(parent, children)
+    parent_score = 1e-3 / synthetic_latency_s(parent.schedule)
+    assert all(c.predicted > parent_score for c in vetted)
+    assert {c for c in children if c.predicted > parent_score} == set(vetted)
