@@ -22,7 +22,8 @@ from . import roofline, verdicts
 from .errors import UserError
 from .history import best_latency_at, seconds_to_reach, trials_to_reach
 from .session import run_tune
-from .tuner import STRATEGIES, interleaved_latency_samples
+from .targets import load_target
+from .tuner import STRATEGIES, device_inputs, device_of, interleaved_latency_samples
 from .workloads import KERNELS
 from .workloads import load as load_workload
 
@@ -46,15 +47,18 @@ def remeasure_finals(runs: list[dict], console: Console) -> None:
     (`tuner.interleaved_latency_samples`: A B C A B C ...), so that the final speedups of a comparison
     share one machine state; each run's own end-of-tune timing drifts with load from one run to the next.
     Sets each run's `final_latency_s` (median, seconds) and `final_speedup` (over the median of the
-    workload's untuned latencies); runs whose library is gone keep their own timing."""
-    by_workload: dict[str, list[dict]] = {}
+    workload's untuned latencies), timed on the device of the runs' target; runs whose library is gone keep
+    their own timing."""
+    groups: dict[tuple[str, str], list[dict]] = {}
     for r in runs:
         if Path(r.get("library", "")).is_file():
-            by_workload.setdefault(r["workload_spec"], []).append(r)
-    for spec, group in by_workload.items():
+            groups.setdefault((r["workload_spec"], r["target_preset"]), []).append(r)
+    for (spec, target_name), group in groups.items():
         console.print(f"re-timing {len(group)} tuned builds of {spec}, interleaved")
         libraries = [tvm.runtime.load_module(r["library"]) for r in group]
-        samples, _ = interleaved_latency_samples(libraries, load_workload(spec).inputs)
+        device = device_of(load_target(target_name))
+        args = device_inputs(load_workload(spec).inputs, device)
+        samples, _ = interleaved_latency_samples(libraries, args, device)
         untuned = float(np.median([r["untuned_latency_s"] for r in group]))
         for r, series in zip(group, samples):
             r["final_latency_s"] = float(np.median(series))
