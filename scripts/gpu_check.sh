@@ -30,15 +30,15 @@ for folder in "${folders[@]}"; do
     [ -f "$folder/parts.sha256" ] && cp "$folder"/parts.sha256 "$folder"/site.tar.xz.part* "$home/parts/"
 done
 [ -f "$home/parts/parts.sha256" ] || { echo "no bundle parts given or kept in $home/parts"; exit 3; }
-if ! (cd "$home/parts" && sha256sum --quiet -c parts.sha256 2>/dev/null); then
-    echo "kept $(ls "$home/parts"/site.tar.xz.part* 2>/dev/null | wc -l) of $(wc -l < "$home/parts/parts.sha256")" \
-         "bundle parts in $home/parts;" \
-         "transfer the others and run again"
+verified=$(cd "$home/parts" && sha256sum -c parts.sha256 2>/dev/null | grep -c ': OK$')
+if [ "$verified" -lt "$(wc -l < "$home/parts/parts.sha256")" ]; then
+    echo "kept $verified of $(wc -l < "$home/parts/parts.sha256") bundle parts in $home/parts; transfer the others and run again"
     exit 3
 fi
 if ! cmp -s "$home/parts/parts.sha256" "$home/site/.installed" 2>/dev/null; then
     rm -rf "$home/site"
-    cat "$home/parts"/site.tar.xz.part* | xz -dc | tar -x -C "$home" || { echo "unpacking the bundle failed"; exit 4; }
+    (cd "$home/parts" && cat $(awk '{print $2}' parts.sha256)) | xz -dc | tar -x -C "$home" \
+        || { echo "unpacking the bundle failed"; exit 4; }
     cp "$home/parts/parts.sha256" "$home/site/.installed"
 fi
 echo "installed in $(( $(date +%s) - start )) s"
@@ -46,7 +46,7 @@ echo "installed in $(( $(date +%s) - start )) s"
 # 2. TVM's CUDA runtime needs libcudart.so.13: take the one of the nvidia package torch uses
 cudart=$(python3 -c 'import glob, os, site
 print(next((os.path.dirname(f) for d in site.getsitepackages()
-            for f in glob.glob(os.path.join(d, "nvidia", "**", "libcudart.so.1*"), recursive=True)), ""))')
+            for f in glob.glob(os.path.join(d, "nvidia", "**", "libcudart.so.13*"), recursive=True)), ""))')
 export LD_LIBRARY_PATH=${cudart:+$cudart:}/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 export PYTHONPATH=$home/site:$repo
 nvidia-smi -L
