@@ -2,13 +2,13 @@
 # Packs what `scripts/gpu_check.sh` needs on a GPU machine that has CUDA, nvcc, torch, numpy and Python 3.12
 # but no package index: TVM, tvm-ffi, xgboost and the other Python packages litecoop imports, for CPython 3.12
 # on x86-64 Linux. TVM's wheel alone is 100 MB and no transfer to that machine may exceed 64 MiB, so the
-# packages travel as one xz-compressed tar (x86 filter: TVM's compiler library shrinks from 253 MB to ~55 MiB)
+# packages travel as one xz-compressed tar (the x86 filter helps on TVM's 253 MB compiler library)
 # split into parts of PART_MIB (default 36) MiB, each in its own folder OUT/N/ with the list of all parts
-# and their SHA-256 (`parts.sha256`). The repository itself travels as a git checkout.
+# and their SHA-256 (`parts.sha256`). The repository (~26 MB) travels with each part, hence 36 MiB.
 #
 #   scripts/gpu_bundle.sh [OUT] [PART_MIB]        OUT defaults to .gpu-bundle in the repository (git-ignored)
 #
-# Needs the package index here (pip) and ~10 min of one core (xz -9e).
+# Needs the package index here (pip) and ~500 MB to compress (xz -9, minutes per core).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$(realpath -m "${1:-$repo/.gpu-bundle}")
@@ -23,7 +23,7 @@ python3 -m pip install -q --no-deps --only-binary=:all: --python-version 3.12 --
     --platform manylinux2014_x86_64 --target "$stage/site" "${packages[@]}"
 # TVM's web runtime and C++ sources serve no Python user
 rm -rf "$stage/site/tvm/web" "$stage/site/tvm/src" "$stage/site/bin"
-tar -C "$stage" -cf - site | xz --x86 --lzma2=preset=9e,dict=256MiB -T1 > "$stage/site.tar.xz"
+tar -C "$stage" -cf - site | xz --x86 --lzma2=preset=9,dict=64MiB -T0 > "$stage/site.tar.xz"
 
 rm -rf "$out" && mkdir -p "$out"
 (cd "$stage" && split -b "${part_mib}M" -d -a 2 site.tar.xz site.tar.xz.part && sha256sum site.tar.xz.part* > parts.sha256)
