@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 import tvm
-from rich.console import Console
 import tvm.support.nvcc  # noqa: F401 - registers TVM's CUDA compile callback
+from rich.console import Console
 
 from conftest import build_matmul_context
 from litecoop import peers, prompts, tuner, workloads
