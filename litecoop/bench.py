@@ -26,7 +26,7 @@ from .history import best_latency_at, best_latency_within, seconds_to_reach, tri
 from .session import run_tune
 from .provenance import provenance
 from .targets import load_target
-from .tuner import STRATEGIES, interleaved_latency_samples, untuned_executable
+from .tuner import STRATEGIES, device_inputs, device_of, interleaved_latency_samples, untuned_executable
 from .workloads import KERNELS
 from .workloads import load as load_workload
 
@@ -47,21 +47,22 @@ def append_run(log: Path, runs: list[dict], report: dict) -> None:
 
 def remeasure_finals(runs: list[dict], console: Console) -> None:
     """Time every run's tuned library of a workload again, together with one untuned build of the workload,
-    all in one interleaved series (`tuner.interleaved_latency_samples`: U A B C U A B C ...), so that the final
-    speedups of a comparison share one machine state and one baseline; each run's own end-of-tune timing
-    drifts with load from one run to the next. Sets each run's `baseline_latency_s` (the common untuned
-    median), `final_latency_s` (median, seconds) and `final_speedup`; runs whose library is gone keep their
-    own timing."""
-    by_workload: dict[str, list[dict]] = {}
+    all in one interleaved series (`tuner.interleaved_latency_samples`: U A B C U A B C ...) on the device of
+    the runs' target, so that the final speedups of a comparison share one machine state and one baseline;
+    each run's own end-of-tune timing drifts with load from one run to the next. Sets each run's
+    `baseline_latency_s` (the common untuned median), `final_latency_s` (median, seconds) and `final_speedup`;
+    runs whose library is gone keep their own timing."""
+    groups: dict[tuple[str, str], list[dict]] = {}
     for r in runs:
         if Path(r.get("library", "")).is_file():
-            by_workload.setdefault(r["workload_spec"], []).append(r)
-    for spec, group in by_workload.items():
+            groups.setdefault((r["workload_spec"], r.get("target_preset", "host")), []).append(r)
+    for (spec, target_name), group in groups.items():
         console.print(f"re-timing {len(group)} tuned builds of {spec} and its untuned build, interleaved")
-        workload = load_workload(spec)
-        untuned = untuned_executable(workload, load_target(group[0].get("target_preset", "host")))
+        workload, target = load_workload(spec), load_target(target_name)
+        device = device_of(target)
+        untuned = untuned_executable(workload, target)
         libraries = [tvm.runtime.load_module(r["library"]) for r in group]
-        samples, _ = interleaved_latency_samples([untuned, *libraries], workload.inputs)
+        samples, _ = interleaved_latency_samples([untuned, *libraries], device_inputs(workload.inputs, device), device)
         baseline = float(np.median(samples[0]))
         for r, series in zip(group, samples[1:]):
             r["baseline_latency_s"] = baseline

@@ -12,6 +12,7 @@ import math
 import random
 
 from .space import DecisionSite, log_distance
+from .targets import gpu_facts
 from .tree import Node
 
 SYSTEM = ("You are a compiler engineer tuning the loop schedules of tensor programs on {target}. "
@@ -27,21 +28,19 @@ CPU_HINTS = ("Hints: the innermost factor of the last (contiguous) loop is the v
 GPU_HINTS = ("Hints: the outer tile factors become thread blocks (blockIdx) spread over {sms} SMs: make at least "
              "{sms} blocks. The next factors become threads (threadIdx): keep their product a multiple of the warp "
              "size {warp} and at most {threads}. Reduction tiles stage operands in shared memory ({smem} B per block).")
-# Streaming multiprocessors per architecture (data-center parts: A100; H100/H200 SXM).
-SM_COUNT = {"sm_80": 108, "sm_90": 132}
 
 
 def target_summary(target) -> tuple[str, str]:
     """(description, tuning hints) of a TVM target, for prompts: vector lanes and cores of a CPU; SM count,
-    warp size, threads per block and shared memory of a GPU."""
+    warp size, threads per block, shared memory and registers of a GPU, read from the GPU when this machine
+    has one (`targets.gpu_facts`)."""
     attrs = target.attrs
     if target.kind.name == "cuda":
-        arch = str(attrs.get("arch", "sm_90"))
-        facts = {"sms": SM_COUNT.get(arch, "many"), "warp": int(attrs.get("thread_warp_size", 32)),
-                 "threads": int(attrs.get("max_threads_per_block", 1024)),
-                 "smem": int(attrs.get("max_shared_memory_per_block", 49152))}
-        return (f"an NVIDIA GPU ({arch}, {facts['sms']} SMs, warp {facts['warp']}, {facts['smem']} B shared memory "
-                f"per block)", GPU_HINTS.format(**facts))
+        facts = gpu_facts(target)
+        registers = f" and {facts['registers']} registers" if facts["registers"] else ""
+        name = "" if facts["source"] == "preset" else f"{facts['source']}, "
+        return (f"an NVIDIA GPU ({name}{attrs.get('arch', 'sm_90')}, {facts['sms']} SMs, warp {facts['warp']}, "
+                f"{facts['smem']} B shared memory{registers} per block)", GPU_HINTS.format(**facts))
     mcpu = str(attrs.get("mcpu", "cpu"))
     cores = int(attrs.get("num-cores", 1))
     lanes = 16 if ("avx512" in str(attrs.get("mattr", "")) or mcpu.startswith(("znver4", "znver5", "skylake-avx512", "sapphirerapids", "icelake"))) else 8

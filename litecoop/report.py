@@ -9,6 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 
+# Peer latencies a report may carry (seconds): on the same CPU threads, or on the same GPU (CUDA targets).
+PEERS = ("onnxruntime_latency_s", "torch_latency_s", "torch_cuda_latency_s", "torch_compile_cuda_latency_s")
+
+
 def write_json(report: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2, default=float) + "\n")
@@ -24,9 +28,12 @@ def summary_table(report: dict) -> Table:
     table.add_row("tuned latency", ms(report["tuned_latency_s"]))
     table.add_row("speedup", f"{report['speedup']:.2f}x")
     table.add_row("correct (max abs error)", f"{report['correct']} ({report['max_abs_error']:.2e})")
-    for peer in ("onnxruntime_latency_s", "torch_latency_s"):
+    for peer in PEERS:
         if peer in report:
-            table.add_row(peer.removesuffix("_latency_s") + " latency", ms(report[peer]))
+            table.add_row(peer.removesuffix("_latency_s").replace("_", " ") + " latency", ms(report[peer]))
+    for note in ("torch_cuda_error", "torch_compile_error"):
+        if note in report:
+            table.add_row(note.replace("_", " "), report[note])
     table.add_row("wall", f"{report['wall_s']:.1f} s")
     for phase in ("llm_s", "cost_model_s", "build_s", "run_s", "other_s"):
         table.add_row(f"  {phase.removesuffix('_s')}", f"{report[phase]:.1f} s")
@@ -44,3 +51,20 @@ def summary_table(report: dict) -> Table:
 
 def print_summary(report: dict, console: Console | None = None) -> None:
     (console or Console()).print(summary_table(report))
+
+
+def gpu_peer_markdown(reports: list[dict]) -> str:
+    """A markdown table of CUDA tuning reports against torch on the same GPU: untuned, tuned, torch eager and
+    torch.compile latencies (ms), tuned speedup over each torch path (their latency / tuned latency; "-"
+    where a peer is missing) and correctness."""
+    lines = ["| workload | strategy | trials | untuned ms | tuned ms | torch eager ms | torch.compile ms "
+             "| vs eager | vs compile | correct |", "|" + "---|" * 10]
+    for r in reports:
+        tuned = r["tuned_latency_s"]
+        cells = [r["workload"], r["strategy"], str(r["trials"]), f"{r['untuned_latency_s'] * 1e3:.4f}", f"{tuned * 1e3:.4f}"]
+        peers = [r.get("torch_cuda_latency_s"), r.get("torch_compile_cuda_latency_s")]
+        cells += [f"{p * 1e3:.4f}" if p else "-" for p in peers]
+        cells += [f"{p / tuned:.2f}x" if p else "-" for p in peers]
+        cells.append(f"{r['correct']} ({r['max_abs_error']:.1e})")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -44,12 +44,8 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
     if strategy not in tuner.STRATEGIES:
         raise UserError(f"unknown strategy '{strategy}' (choose from {', '.join(tuner.STRATEGIES)})")
     target = load_target(target_name)
+    device = tuner.device_of(target)
     rpc_config = load_rpc_config(target_name)
-    if target.kind.name != "llvm" and rpc_config is None:
-        import tvm
-
-        if not tvm.cuda().exist:
-            raise UserError(f"target '{target_name}' needs a {target.kind.name} device to measure on; none found here")
     settings, per_iter, run_timeout_s = search_settings(search_preset)
     warm_records = tuner.warm_start_records(warm_start) if warm_start else ()
     timing.reset()
@@ -65,11 +61,12 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
 
         outcome = tuner.tune(work, target, strategy, trials, seed, work_dir, resume, settings, per_iter,
                              run_timeout_s, on_batch, team, rpc_config, warm_records)
-    tuned_samples, output = tuner.latency_samples(outcome.executable, work.inputs)
+    args = tuner.device_inputs(work.inputs, device)
+    tuned_samples, output = tuner.latency_samples(outcome.executable, args, device)
     tuned_s = float(np.median(tuned_samples))
     library = work_dir / "tuned.so"
     outcome.executable.export_library(str(library))
-    untuned_s = float(np.median(tuner.latency_samples(tuner.untuned_executable(work, target), work.inputs, 3)[0]))
+    untuned_s = float(np.median(tuner.latency_samples(tuner.untuned_executable(work, target), args, device, 3)[0]))
     error = float(np.max(np.abs(output.astype(np.float32) - work.reference)))
     wall = time.perf_counter() - start
     usage = outcome.team.usage_report() if outcome.team else {"llm": {}, "large_model_call_share": 0.0, "llm_s": 0.0,
@@ -90,6 +87,8 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
         "warm_start": str(warm_start) if warm_start else None,
         "library": str(library), "library_sha256": hashlib.sha256(library.read_bytes()).hexdigest(),
     }
+    if measure_peers and target.kind.name == "cuda" and work.torch_module is not None:
+        report.update(peers.torch_cuda_latencies(work.torch_module, work.inputs))
     if measure_peers and work.torch_module is not None and workload in workloads.SERVED_MODELS:
         report["torch_latency_s"] = peers.torch_latency_s(work.torch_module, work.inputs, threads=2)
         report["onnxruntime_latency_s"] = peers.onnxruntime_latency_s(work.inputs, threads=2, module=work.torch_module)

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
+from pathlib import Path
 
+import tvm
 from tvm.target import Target, codegen
 
 from .errors import UserError
 from .presets import load_preset
 
 
+# Streaming multiprocessors per architecture (data-center parts: A100; H100/H200 SXM), for prompts written
+# where no GPU can be asked.
+SM_COUNT = {"sm_80": 108, "sm_90": 132}
+# TVM's DeviceAttrKind::kMaxRegistersPerBlock; tvm.runtime.Device has no property for it.
+_MAX_REGISTERS_PER_BLOCK = 9
+
+
 def load_target(name_or_path: str) -> Target:
     """Build the TVM target of a preset. `"detect"` values are filled from this machine (CPU name,
-    core count). Raises UserError for an unknown preset or a target TVM rejects."""
+    core count). For a CUDA target, TVM is set up to compile kernels here (`use_cuda_compiler`).
+    Raises UserError for an unknown preset or a target TVM rejects."""
     spec = dict(load_preset("targets", name_or_path))
     spec.pop("rpc", None)
     if spec.get("mcpu") == "detect":
@@ -20,9 +32,46 @@ def load_target(name_or_path: str) -> Target:
     if spec.get("num-cores") == "detect":
         spec["num-cores"] = len(os.sched_getaffinity(0))
     try:
-        return Target(spec)
+        target = Target(spec)
     except Exception as err:  # noqa: BLE001 - TVM raises ValueError/TypeError/TVMError for a bad target
         raise UserError(f"invalid target '{name_or_path}': {str(err).splitlines()[0][:200]}") from None
+    if target.kind.name == "cuda":
+        use_cuda_compiler()
+    return target
+
+
+def use_cuda_compiler() -> None:
+    """Let TVM compile CUDA kernels on this machine (and in the builder processes it starts). TVM compiles
+    with NVRTC from the `cuda-bindings` package unless TVM_CUDA_COMPILE_MODE is `nvcc`, and runs `nvcc` from
+    PATH: without cuda-bindings the mode becomes nvcc, and when nvcc is not on PATH but in CUDA's own bin
+    folder ($CUDA_PATH, else /usr/local/cuda), that folder joins PATH. Settings already made are kept."""
+    try:
+        has_nvrtc = importlib.util.find_spec("cuda.bindings") is not None
+    except ModuleNotFoundError:
+        has_nvrtc = False
+    if not has_nvrtc:
+        os.environ.setdefault("TVM_CUDA_COMPILE_MODE", "nvcc")
+    cuda_bin = Path(os.environ.get("CUDA_PATH", "/usr/local/cuda")) / "bin"
+    if shutil.which("nvcc") is None and (cuda_bin / "nvcc").is_file():
+        os.environ["PATH"] = f"{cuda_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def gpu_facts(target: Target, device=None) -> dict:
+    """What prompts say about a CUDA target's GPU: `sms` (SM count), `warp` (threads per warp), `threads`
+    (per block), `smem` (shared memory per block, bytes), `registers` (32-bit registers per block, None if
+    unknown) and `source` (the GPU's name, or "preset"). Read from `device` (default `tvm.cuda(0)`) when it
+    exists, else from the target's attributes and the SM count of its arch ("many" if unknown)."""
+    device = device or tvm.cuda(0)
+    if device.exist:
+        registers = device._GetDeviceAttr(device.dlpack_device_type(), device.index, _MAX_REGISTERS_PER_BLOCK)
+        return {"sms": device.multi_processor_count, "warp": device.warp_size, "threads": device.max_threads_per_block,
+                "smem": device.max_shared_memory_per_block, "registers": registers, "source": device.device_name}
+    attrs = target.attrs
+    registers = attrs.get("registers_per_block")
+    return {"sms": SM_COUNT.get(str(attrs.get("arch")), "many"), "warp": int(attrs.get("thread_warp_size", 32)),
+            "threads": int(attrs.get("max_threads_per_block", 1024)),
+            "smem": int(attrs.get("max_shared_memory_per_block", 49152)),
+            "registers": int(registers) if registers is not None else None, "source": "preset"}
 
 
 def describe(target: Target) -> str:

@@ -7,11 +7,10 @@ global trial budget -> `compile_relax` from the database -> latency and correctn
 
 from __future__ import annotations
 
-import inspect
 import logging
+import os
 import random
 import signal
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -29,8 +28,8 @@ from . import timing
 from .cost_model import TimedXGBModel, records_by_workload
 from .errors import UserError
 from .llm.team import Team
-from .measure import TimedBuilder, TimedRunner
 from .machine import host_facts
+from .measure import TimedBuilder, TimedRunner, import_tensor_intrinsics
 from .proposers import LLMProposer, Router
 from .strategy import SearchSettings, TreeSearch
 from .workloads import Workload
@@ -48,22 +47,6 @@ def fuse(mod, target):
               relax.transform.FuseOps(), relax.transform.FuseTIR()]
     with target:
         return tvm.transform.Sequential(passes)(mod)
-
-
-def import_tensor_intrinsics() -> None:
-    """Import `tvm.s_tir.tensor_intrin`, which every MetaSchedule TuneContext imports, in ~23 s instead of
-    ~60 s here. It defines ~100 intrinsics with TVMScript's `@T.prim_func`, which calls `inspect.stack()`:
-    reading the source line of every frame scans all of sys.modules each time. The source lines only serve
-    to spot prim_funcs written inside classes, and no intrinsic is, so frames are taken without them while
-    the module loads."""
-    if "tvm.s_tir.tensor_intrin" in sys.modules:
-        return
-    full_stack = inspect.stack
-    inspect.stack = lambda context=1: full_stack(0)
-    try:
-        import tvm.s_tir.tensor_intrin  # noqa: F401
-    finally:
-        inspect.stack = full_stack
 
 
 def make_team(strategy: str, preset: str, seed: int) -> Team | None:
@@ -213,7 +196,7 @@ def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work
     search = make_strategy(strategy, settings, seed, team, target, warm_start)
     import_tensor_intrinsics()
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
-        extracted, str(work_dir), strategy=search, num_threads=2, seed=seed)
+        extracted, str(work_dir), strategy=search, num_threads=len(os.sched_getaffinity(0)), seed=seed)
     cost_model = TimedXGBModel(settings.cost_model_warmup_samples)
     cost_model.pretrain(warm_start, target)
     remaining = trials - done
@@ -235,45 +218,65 @@ def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work
     return TuneOutcome(database, executable, progress.history, team, progress.trials, len(contexts), lineages)
 
 
-def run_vm(executable, inputs: list[np.ndarray], device=None):
-    """Run `main` once; returns (the first output as numpy, the VM)."""
-    device = device or tvm.cpu()
+def device_of(target):
+    """The device of this machine that runs `target`'s code: `tvm.cpu()` for llvm, `tvm.cuda(0)` for cuda
+    (device 0 of the target's kind in general). Final timings and correctness checks run there, also for an
+    RPC target, whose trials alone run on the servers. Raises UserError when this machine has no such device."""
+    kind = target.kind.name
+    try:
+        device = tvm.cpu() if kind == "llvm" else tvm.device(kind, 0)
+    except ValueError:
+        raise UserError(f"a {kind} target has no device to run on") from None
+    if not device.exist:
+        raise UserError(f"a {kind} target is finally timed on this machine, which has no {kind} device")
+    return device
+
+
+def device_inputs(inputs: list[np.ndarray], device) -> list:
+    """The inputs copied to `device`, once: every timing of a workload on it takes these."""
+    return [tvm.runtime.tensor(x, device) for x in inputs]
+
+
+def run_vm(executable, args: list, device):
+    """Run `main` once on `device` with `args` (tensors on it); returns (the first output as numpy, the VM)."""
     vm = relax.VirtualMachine(executable, device)
-    out = vm["main"](*[tvm.runtime.tensor(x, device) for x in inputs])
+    out = vm["main"](*args)
     while not hasattr(out, "numpy"):
         out = out[0]
     return out.numpy(), vm
 
 
-def _timer(executable, inputs: list[np.ndarray], repeat: int):
-    """A VM time evaluator of `main` whose every result is the mean of enough calls to last ~50 ms
-    (`repeat` results; 3 when one call takes over 0.5 s); returns (timer, args, first output)."""
-    out, vm = run_vm(executable, inputs)
-    args = [tvm.runtime.tensor(x) for x in inputs]
+def _timer(executable, args: list, device, repeat: int):
+    """A VM time evaluator of `main` on `device` whose every result is the mean of enough calls to last ~50 ms
+    (`repeat` results; 3 when one call takes over 0.5 s); returns (timer, first output)."""
+    out, vm = run_vm(executable, args, device)
     start = time.perf_counter()
     vm["main"](*args)
+    device.sync()
     once = time.perf_counter() - start
     number = max(1, int(0.05 / max(once, 1e-6)))
-    timer = vm.time_evaluator("main", tvm.cpu(), number=number, repeat=repeat if once < 0.5 else min(repeat, 3))
-    return timer, args, out
+    timer = vm.time_evaluator("main", device, number=number, repeat=repeat if once < 0.5 else min(repeat, 3))
+    return timer, out
 
 
-def latency_samples(executable, inputs: list[np.ndarray], repeat: int = 10) -> tuple[list[float], np.ndarray]:
-    """`repeat` timings in seconds of one call of `main`, and the output (first tensor)."""
-    timer, args, out = _timer(executable, inputs, repeat)
+def latency_samples(executable, args: list, device, repeat: int = 10) -> tuple[list[float], np.ndarray]:
+    """`repeat` timings in seconds of one call of `main` on `device` with `args` (`device_inputs`), and the
+    output (first tensor)."""
+    timer, out = _timer(executable, args, device, repeat)
     return [float(t) for t in timer(*args).results], out
 
 
-def interleaved_latency_samples(executables: list, inputs: list[np.ndarray],
+def interleaved_latency_samples(executables: list, args: list, device,
                                 repeat: int = 10) -> tuple[list[list[float]], list[np.ndarray]]:
-    """Timings in seconds of each executable's `main`, taken in alternation (A B A B ...) so that machine
-    drift hits all alike: `repeat` samples per executable, and each one's first output."""
-    timers = [_timer(executable, inputs, 1) for executable in executables]
+    """Timings in seconds of each executable's `main` on `device` with `args` (`device_inputs`), taken in
+    alternation (A B A B ...) so that machine drift hits all alike: `repeat` samples per executable, and each
+    one's first output."""
+    timers = [_timer(executable, args, device, 1) for executable in executables]
     samples: list[list[float]] = [[] for _ in executables]
     for _ in range(repeat):
-        for (timer, args, _), series in zip(timers, samples):
+        for (timer, _), series in zip(timers, samples):
             series.append(float(timer(*args).results[0]))
-    return samples, [out for _, _, out in timers]
+    return samples, [out for _, out in timers]
 
 
 def untuned_executable(workload: Workload, target):

@@ -12,7 +12,8 @@ from tvm.s_tir import meta_schedule as ms
 from tvm.script import relax as R
 
 from litecoop.targets import load_target
-from litecoop.tuner import fuse, import_tensor_intrinsics
+from litecoop.measure import import_tensor_intrinsics
+from litecoop.tuner import fuse
 
 
 @pytest.fixture(scope="session")
@@ -20,11 +21,11 @@ def target():
     return load_target("host")
 
 
-def build_matmul_context(target, rows: int):
-    """TuneContext of a (1,rows,256) x (256,128) float32 matmul: the deepseek_moe shape scaled down."""
+def build_matmul_context(target, rows: int, dtype: str = "float32"):
+    """TuneContext of a (1,rows,256) x (256,128) matmul: the deepseek_moe shape scaled down."""
     bb = relax.BlockBuilder()
-    a = relax.Var("a", R.Tensor((1, rows, 256), "float32"))
-    b = relax.Var("b", R.Tensor((256, 128), "float32"))
+    a = relax.Var("a", R.Tensor((1, rows, 256), dtype))
+    b = relax.Var("b", R.Tensor((256, 128), dtype))
     with bb.function("main", [a, b]):
         with bb.dataflow():
             out = bb.emit_output(bb.emit(relax.op.matmul(a, b)))

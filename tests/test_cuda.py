@@ -1,25 +1,46 @@
 """GPU target without a GPU: MetaSchedule's CUDA design space, a candidate edited through our decision
-sites, compiled by TVM's CUDA codegen (nvcc), and its generated kernel inspected. Running it needs a GPU,
-which this machine lacks, so nothing is measured here."""
+sites, compiled by TVM's CUDA codegen and then by nvcc through TVM, the device that final timings run on,
+the GPU facts of prompts, and the GPU peer fields of the report. Running a kernel needs a GPU, which this
+machine lacks: where a test needs one, the test says what it stands in for."""
 
-import shutil
+import re
+import time
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
+import torch
+import tvm
+import tvm.support.nvcc  # noqa: F401 - registers TVM's CUDA compile callback
+from rich.console import Console
 
-from litecoop import prompts
+from conftest import build_matmul_context
+from litecoop import peers, prompts, tuner, workloads
+from litecoop.errors import UserError
 from litecoop.measure import build_candidate
+from litecoop.report import gpu_peer_markdown, summary_table
+from litecoop.session import run_tune
 from litecoop.space import apply_edits, decision_sites, fresh_sample, replay
+from litecoop.targets import gpu_facts, load_target
 from litecoop.tree import Node
 
 
-def test_gpu_design_space_binds_threads(cuda_matmul_context):
+def test_gpu_design_space_binds_threads_and_stages_in_shared_memory(cuda_matmul_context):
     _, spaces = cuda_matmul_context
-    text = str(spaces[0].trace)
-    assert "blockIdx.x" in text and "threadIdx.x" in text
+    for space in spaces:  # float32: MetaSchedule's SIMT rules, no tensor cores
+        text = str(space.trace)
+        assert "blockIdx.x" in text and "threadIdx.x" in text and '"shared"' in text
+        assert "auto_tensorize" not in text
 
 
-@pytest.mark.skipif(shutil.which("nvcc") is None, reason="TVM's CUDA codegen compiles with nvcc")
-def test_edited_gpu_candidate_compiles_to_a_cuda_kernel(cuda_matmul_context):
+def test_float16_design_space_uses_tensor_cores():
+    context = build_matmul_context(load_target("cuda-sm90"), 64, "float16")
+    spaces = context.generate_design_space()
+    assert spaces and all("meta_schedule.auto_tensorize" in str(s.trace) for s in spaces)
+    assert any("wmma_sync_16x16x16_f16f16f16" in str(s.trace) for s in spaces)
+
+
+def test_edited_gpu_candidate_compiles_with_nvcc(cuda_matmul_context):
     context, spaces = cuda_matmul_context
     postprocs = list(context.space_generator.postprocs)
     schedule = next(s for seed in range(1, 40) if (s := fresh_sample(spaces[0].trace, context.mod, postprocs, seed)))
@@ -31,6 +52,38 @@ def test_edited_gpu_candidate_compiles_to_a_cuda_kernel(cuda_matmul_context):
     library = build_candidate(edited.mod, context.target, None)
     source = library.imports[0].inspect_source()
     assert "__global__" in source and "threadIdx.x" in source and "blockIdx.x" in source
+    # Without a GPU, TVM keeps the CUDA source. Compile it as TVM does on a GPU machine, through its compile
+    # callback: with nvcc, which load_target chose because cuda-bindings' NVRTC is not installed here.
+    with context.target:
+        fatbin = bytes(tvm.get_global_func("tvm_callback_cuda_compile")(source))
+    assert fatbin[:4] == bytes.fromhex("50ed55ba")  # the fatbin magic number
+
+
+def test_final_timing_device_follows_the_target(target):
+    assert tuner.device_of(target) == tvm.cpu()
+    if tvm.cuda(0).exist:
+        assert tuner.device_of(load_target("cuda-sm90")) == tvm.cuda(0)
+    else:
+        with pytest.raises(UserError, match="no cuda device"):
+            tuner.device_of(load_target("cuda-sm90"))
+
+
+@pytest.mark.skipif(tvm.cuda(0).exist, reason="checks the error of a machine without a GPU")
+def test_cuda_tune_without_a_gpu_is_a_user_error_before_any_work(tmp_path):
+    with pytest.raises(UserError, match="no cuda device"):
+        run_tune(workload="flux_conv", target_name="cuda-sm90", strategy="mcts", trials=8, seed=0,
+                 work_dir=tmp_path, resume=False)
+    assert not any(tmp_path.iterdir())
+
+
+def test_latency_samples_take_inputs_on_the_device(target):
+    work = workloads.load("small_workload:make")
+    device = tuner.device_of(target)
+    args = tuner.device_inputs(work.inputs, device)
+    assert all(arg.device == device for arg in args)
+    samples, out = tuner.latency_samples(tuner.untuned_executable(work, target), args, device, repeat=3)
+    assert len(samples) == 3 and min(samples) > 0
+    np.testing.assert_allclose(out, work.reference, rtol=1e-4, atol=1e-4)
 
 
 def test_gpu_prompt_carries_gpu_facts(cuda_matmul_context):
@@ -39,4 +92,73 @@ def test_gpu_prompt_carries_gpu_facts(cuda_matmul_context):
     system, user = prompts.build_prompt(sites, Node(trace=spaces[0].trace, key="root"), {}, None, ["m"],
                                         context.target, 2)
     assert "132 SMs" in system and "warp 32" in system and "49152 B shared memory" in system
+    assert "65536 registers" in system
     assert "threadIdx" in user and "multiple of the warp size 32" in user
+
+
+def test_gpu_facts_are_read_from_the_device():
+    """A stand-in for a GPU (this machine has none) that answers TVM's device queries."""
+    attributes = {9: 65536}
+    device = SimpleNamespace(exist=True, multi_processor_count=114, warp_size=32, max_threads_per_block=1024,
+                             max_shared_memory_per_block=49152, device_name="NVIDIA H100 PCIe", index=0,
+                             dlpack_device_type=lambda: 2, _GetDeviceAttr=lambda kind, index, attr: attributes[attr])
+    facts = gpu_facts(load_target("cuda-sm90"), device)
+    assert facts == {"sms": 114, "warp": 32, "threads": 1024, "smem": 49152, "registers": 65536,
+                     "source": "NVIDIA H100 PCIe"}
+
+
+class _CpuEvent:
+    """Stands in for torch.cuda.Event (this torch has no CUDA): wall-clock time between two records."""
+
+    def __init__(self, enable_timing: bool):
+        self.at = None
+
+    def record(self):
+        self.at = time.perf_counter()
+
+    def elapsed_time(self, end) -> float:
+        return (end.at - self.at) * 1e3
+
+
+def test_torch_gpu_peer_fields(monkeypatch):
+    """The GPU is stood in for by the CPU: torch.cuda's availability, events and synchronize, and
+    torch.compile (inductor needs the GPU to compile CUDA kernels) are replaced; the module runs on the CPU."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "Event", _CpuEvent)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda: None)
+    module = torch.nn.Linear(64, 64)
+    inputs = [np.ones((8, 64), dtype=np.float32)]
+
+    monkeypatch.setattr(torch, "compile", lambda m: m)
+    result = peers.torch_cuda_latencies(module, inputs, repeat=3, device="cpu")
+    assert set(result) == {"torch_cuda_latency_s", "torch_compile_cuda_latency_s"}
+    assert 0 < result["torch_cuda_latency_s"] < 0.1
+
+    def fails(m):
+        raise RuntimeError("inductor: no triton\nmore")
+
+    monkeypatch.setattr(torch, "compile", fails)
+    result = peers.torch_cuda_latencies(module, inputs, repeat=3, device="cpu")
+    assert set(result) == {"torch_cuda_latency_s", "torch_compile_error"}
+    assert result["torch_compile_error"] == "inductor: no triton"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the answer of a torch without CUDA")
+def test_torch_gpu_peer_without_cuda_says_so():
+    assert set(peers.torch_cuda_latencies(torch.nn.Identity(), [np.ones(4, dtype=np.float32)])) == {"torch_cuda_error"}
+
+
+def test_report_shows_gpu_peers():
+    report = {"workload": "flux_conv", "strategy": "mcts", "trials": 64, "untuned_latency_s": 2e-3,
+              "tuned_latency_s": 1e-4, "speedup": 20.0, "correct": True, "max_abs_error": 1e-6,
+              "torch_cuda_latency_s": 2e-4, "torch_compile_error": "no triton", "wall_s": 60.0,
+              **{k: 1.0 for k in ("llm_s", "cost_model_s", "build_s", "run_s", "other_s")}}
+    console = Console(record=True, width=200)
+    console.print(summary_table(report))
+    text = console.export_text()
+    assert re.search(r"torch cuda latency +│ +0\.200 ms", text) and re.search(r"torch compile error +│ +no triton", text)
+    table = gpu_peer_markdown([report, {**report, "strategy": "evolutionary", "torch_compile_cuda_latency_s": 5e-5}])
+    lines = table.splitlines()
+    assert lines[0].startswith("| workload | strategy") and len(lines) == 4
+    assert "| 0.2000 | - | 2.00x | - | True" in lines[2]
+    assert "| 0.2000 | 0.0500 | 2.00x | 0.50x | True" in lines[3]
