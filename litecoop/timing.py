@@ -58,7 +58,9 @@ class Deadline:
     def trials_that_fit(self, most: int) -> int:
         """How many of `most` trials fit whole in the time left at the last batch's pace (all before the first).
         Rounded down: a smaller batch spreads its fixed costs (search, builder start) over fewer trials."""
-        return most if not self.trial_s else max(0, min(most, math.floor(self.left_s() / self.trial_s)))
+        if self.at is None or not self.trial_s:
+            return most
+        return max(0, min(most, math.floor(self.left_s() / self.trial_s)))
 
     def is_up(self) -> bool:
         return self.left_s() < self.trial_s * self.min_batch / 2
