@@ -131,16 +131,17 @@ def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: P
                 report = run_tune(workload=workload, target_name="host", strategy=strategy, trials=trials, seed=seed,
                                   work_dir=out / "runs" / f"{workload}-{strategy}-s{seed}", resume=True,
                                   search_preset=search_preset, models_preset=models_preset, console=console,
-                                  measure_peers=suite == "minilm")
+                                  fresh=True)
                 append_run(log, runs, report)
     remeasure_finals(runs, console)
     summary = summarize(runs, strategies, trials)
     (out / "bench.json").write_text(json.dumps({"provenance": meta, "summary": summary, "runs": runs}, indent=2,
                                                default=float))
     (out / "bench.md").write_text(f"Command: `{meta['command']}` at commit {meta['commit']}; {meta['machine']}.\n\n"
-                                  + markdown(summary) + "\nTargets of the benchmark issue:\n\n"
-                                  + verdicts.markdown(verdicts.verdicts(summary, runs)))
+                                  + markdown(summary) + vs_onnxruntime_table(runs, strategies)
+                                  + "\nTargets of the benchmark issue:\n\n" + verdicts.markdown(verdicts.verdicts(summary, runs)))
     plot(runs, summary, strategies, out)
+    plot_vs_onnxruntime(runs, strategies, out)
     return summary
 
 
@@ -203,7 +204,7 @@ def summarize(runs: list[dict], strategies: list[str], trials: int) -> dict:
                                        if any(r["llm"] for r in mine) else 0.0),
             "roofline_fraction": {w: float(np.mean(v)) for w, v in roofline_fraction.items()},
             "peers": {k: float(np.mean([r[k] for r in mine])) for k in ("onnxruntime_latency_s", "torch_latency_s")
-                      if all(k in r for r in mine) and mine},
+                      if all(r.get(k) is not None for r in mine) and mine},
             "tuned_latency_s": {r["workload"]: final_latency_s(r) for r in mine},
         }
     return result
@@ -263,6 +264,58 @@ def lineage_table(summary: dict) -> list[str]:
         lines.append(f"| {name} | {origin} | {o['added']} | {o['measured']} ({o['own_measured']}) | "
                      f"{o['new_bests']} ({o['own_new_bests']}) | {rate} | {o.get('seconds', 0):.0f} | {per_second} |")
     return lines
+
+
+def vs_onnxruntime(runs: list[dict], strategies: list[str]) -> dict[str, dict[str, list[float]]]:
+    """{workload: {strategy: [tuned / onnxruntime of each seed]}}, each ratio timed in alternation within
+    its own run; runs without an onnxruntime peer are left out."""
+    ratios: dict[str, dict[str, list[float]]] = {}
+    for r in runs:
+        if r["strategy"] in strategies and r.get("tuned_over_onnxruntime") is not None:
+            ratios.setdefault(r["workload"], {}).setdefault(r["strategy"], []).append(r["tuned_over_onnxruntime"])
+    return ratios
+
+
+def vs_onnxruntime_table(runs: list[dict], strategies: list[str]) -> str:
+    """Markdown: per workload and strategy, tuned latency / onnxruntime latency on the same threads
+    (geomean over seeds [min, max]; below 1 is faster than onnxruntime)."""
+    ratios = vs_onnxruntime(runs, strategies)
+    if not ratios:
+        return ""
+    lines = ["", "tuned / onnxruntime (same threads, timed in alternation in each run; geomean over seeds "
+             "[min, max]; < 1: faster than onnxruntime):", "",
+             "| workload | " + " | ".join(strategies) + " |", "|---" * (len(strategies) + 1) + "|"]
+    for workload, by_strategy in ratios.items():
+        cells = [f"{geomean(v):.2f} [{min(v):.2f}, {max(v):.2f}]" if (v := by_strategy.get(name)) else "-"
+                 for name in strategies]
+        lines.append(f"| {workload} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_vs_onnxruntime(runs: list[dict], strategies: list[str], out: Path) -> None:
+    """vs_onnxruntime.png: tuned / onnxruntime per workload, one bar per strategy (geomean over seeds,
+    whiskers min-max), the parity line at 1."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ratios = vs_onnxruntime(runs, strategies)
+    fig, ax = plt.subplots(figsize=(max(6, 1.5 * len(ratios)), 4))
+    width = 0.8 / len(strategies)
+    groups = list(ratios.values())
+    for i, name in enumerate(strategies):
+        xs = [x for x, by_strategy in enumerate(groups) if name in by_strategy]
+        values = [groups[x][name] for x in xs]
+        means = [geomean(v) for v in values]
+        ax.bar([x + i * width for x in xs], means, width, label=name,
+               yerr=[[m - min(v) for m, v in zip(means, values)], [max(v) - m for m, v in zip(means, values)]])
+    ax.axhline(1.0, color="black", linewidth=1)
+    ax.set_xticks([x + width * (len(strategies) - 1) / 2 for x in range(len(ratios))], list(ratios), rotation=20)
+    ax.set(ylabel="tuned / onnxruntime latency (< 1: faster)", title="Tuned TVM vs onnxruntime, same threads")
+    ax.legend()
+    fig.savefig(out / "vs_onnxruntime.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
 
 
 def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> None:
@@ -327,7 +380,7 @@ def run_warm_bench(source: str, target: str, strategy: str, trials: int, seeds: 
     def tune(workload: str, seed: int, work_dir: Path, warm_start: Path | None = None) -> dict:
         return run_tune(workload=workload, target_name="host", strategy=strategy, trials=trials, seed=seed,
                         work_dir=work_dir, resume=True, search_preset=search_preset, models_preset=models_preset,
-                        console=console, measure_peers=False, warm_start=warm_start)
+                        console=console, measure_peers=False, warm_start=warm_start, fresh=True)
 
     if not any(r["mode"] == "source" for r in runs):
         console.print(f"[bold]source {source} {strategy}[/bold]")

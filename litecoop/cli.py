@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -14,14 +15,24 @@ from .errors import UserError
 console = Console(stderr=True)
 
 
+def duration_s(text: str) -> float:
+    """Seconds in a duration such as `90s`, `30m`, `1.5h`. Raises UserError for anything else."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh])\s*", text)
+    if not match:
+        raise UserError(f"--time-budget: expected a duration such as 90s, 30m or 1h, got '{text}'")
+    return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
 def _tune(args) -> None:
+    time_budget_s = duration_s(args.time_budget) if args.time_budget is not None else None
     from .report import write_json
     from .session import run_tune
 
     work_dir = args.work_dir or Path("runs") / f"{Path(args.workload).stem.replace(':', '-')}-{args.strategy}"
     report = run_tune(workload=args.workload, target_name=args.target, strategy=args.strategy, trials=args.trials,
                       seed=args.seed, work_dir=work_dir, resume=args.resume, search_preset=args.search,
-                      models_preset=args.models, warm_start=args.warm_start, console=console)
+                      models_preset=args.models, warm_start=args.warm_start, console=console,
+                      time_budget_s=time_budget_s, fresh=args.fresh)
     if args.json:
         write_json(report, args.json)
 
@@ -95,7 +106,13 @@ def parser() -> argparse.ArgumentParser:
     tune.add_argument("--workload", default="deepseek_moe", help="kernel name, minilm, path.onnx or module:function")
     tune.add_argument("--target", default="host", help="preset in targets/ or a .toml path (default: host)")
     tune.add_argument("--strategy", default="litecoop", help="litecoop | single-llm | mcts | evolutionary | random")
-    tune.add_argument("--trials", type=int, default=64, help="measured trials in total, all tasks (default 64)")
+    tune.add_argument("--trials", type=int, help="measured trials in total, all tasks (default 64 without --time-budget)")
+    tune.add_argument("--time-budget", metavar="DURATION",
+                      help="search wall time, e.g. 90s, 30m, 1h (setup and the final build come on top); "
+                           "with --trials, whichever ends first")
+    tune.add_argument("--fresh", action="store_true",
+                      help="do not start from the records of earlier runs (kept per workload and target in the user "
+                           "cache); this run's records are still kept")
     tune.add_argument("--seed", type=int, default=0)
     tune.add_argument("--work-dir", type=Path, help="database and library go here (default runs/WORKLOAD-STRATEGY)")
     tune.add_argument("--resume", action="store_true", help="continue from the work dir's database")

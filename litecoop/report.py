@@ -18,14 +18,26 @@ def write_json(report: dict, path: Path) -> None:
     path.write_text(json.dumps(report, indent=2, default=float) + "\n")
 
 
+def budget(report: dict) -> str:
+    """The run's budget in words: `64 trials`, `60 s`, or both."""
+    parts = [f"{report['trials']} trials" if report.get("trials") else "",
+             f"{report['time_budget_s']:g} s" if report.get("time_budget_s") else ""]
+    return " or ".join(p for p in parts if p)
+
+
 def summary_table(report: dict) -> Table:
-    """Latency, speedup, wall-time split and per-model LLM calls of one `litecoop tune` run."""
-    table = Table(title=f"{report['workload']} / {report['strategy']} / {report['trials']} trials")
+    """Tuned / onnxruntime first, then latencies (tuned, peers, untuned), speedup, what each task got,
+    wall-time split and per-model LLM calls of one `litecoop tune` run."""
+    table = Table(title=f"{report['workload']} / {report['strategy']} / {budget(report)}")
     table.add_column("what")
     table.add_column("value", justify="right")
     ms = lambda s: f"{s * 1e3:.3f} ms" if s is not None else "-"  # noqa: E731
-    table.add_row("untuned latency", ms(report["untuned_latency_s"]))
+    ratio = report.get("tuned_over_onnxruntime")
+    table.add_row("tuned / onnxruntime", f"{ratio:.2f}" if ratio is not None else "-")
     table.add_row("tuned latency", ms(report["tuned_latency_s"]))
+    for peer in ("onnxruntime", "torch"):
+        table.add_row(f"{peer} latency ({report.get('peer_threads') or '-'} threads)", ms(report.get(f"{peer}_latency_s")))
+    table.add_row("untuned latency", ms(report["untuned_latency_s"]))
     table.add_row("speedup", f"{report['speedup']:.2f}x")
     table.add_row("correct (max abs error)", f"{report['correct']} ({report['max_abs_error']:.2e})")
     for peer in PEERS:
@@ -34,6 +46,11 @@ def summary_table(report: dict) -> Table:
     for note in ("torch_cuda_error", "torch_compile_error"):
         if note in report:
             table.add_row(note.replace("_", " "), report[note])
+    table.add_row("trials measured (records from earlier runs)",
+                  f"{report['trials_measured_this_run']} ({report.get('records_from_earlier_runs', 0)})")
+    table.add_row("search", f"{report['search_s']:.1f} s")
+    for task in report.get("per_task", []):
+        table.add_row(f"  task {task['task']}", f"{task['trials']} trials, best {ms(task['best_latency_s'])}")
     table.add_row("wall", f"{report['wall_s']:.1f} s")
     for phase in ("llm_s", "cost_model_s", "build_s", "run_s", "other_s"):
         table.add_row(f"  {phase.removesuffix('_s')}", f"{report[phase]:.1f} s")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import peers, timing, tuner, workloads
+from . import peers, records, timing, tuner, workloads
 from .errors import UserError
 from .presets import load_preset
 from .provenance import provenance
@@ -20,6 +21,7 @@ from .strategy import SearchSettings
 from .targets import describe, load_rpc_config, load_target
 
 TOLERANCE = 1e-4
+THREADS = len(os.sched_getaffinity(0))  # the peers' intra-op threads: every core this process may use
 
 
 def search_settings(preset: str) -> tuple[SearchSettings, int, float]:
@@ -33,14 +35,29 @@ def search_settings(preset: str) -> tuple[SearchSettings, int, float]:
         raise UserError(f"search preset '{preset}': {err}") from None
 
 
-def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, seed: int, work_dir: Path,
+DEFAULT_TRIALS = 64
+
+
+def run_tune(*, workload: str, target_name: str, strategy: str, trials: int | None, seed: int, work_dir: Path,
              resume: bool, search_preset: str = "default", models_preset: str = "local-cpu", console: Console | None = None,
-             measure_peers: bool = True, warm_start: Path | None = None) -> dict:
-    """Tune and measure; returns the report dict (keys listed in the README). `warm_start`: a work dir whose
-    records (of this or a similar shape) seed the search. Raises UserError on bad input."""
+             measure_peers: bool = True, warm_start: Path | None = None, time_budget_s: float | None = None,
+             fresh: bool = False) -> dict:
+    """Tune and measure; returns the report dict (keys listed in the README).
+
+    The search stops after `trials` measured trials (DEFAULT_TRIALS when neither budget is given) or
+    `time_budget_s` seconds of search, whichever comes first; setup, the final build and measurements come
+    on top. The run's records are kept in the user's store (`records.cache_dir`); unless `fresh`, the
+    records kept there by earlier runs of the workload on this target seed the search. `warm_start`: a
+    work dir whose records (of this or a similar shape) seed the search. With `measure_peers`, onnxruntime
+    and torch eager are timed in alternation with the tuned build, on as many threads as this process may
+    use. Raises UserError on bad input."""
+    started = time.perf_counter()
     console = console or Console(stderr=True)
-    if trials <= 0:
+    trials = DEFAULT_TRIALS if trials is None and time_budget_s is None else trials
+    if trials is not None and trials <= 0:
         raise UserError(f"--trials must be positive, got {trials}")
+    if time_budget_s is not None and time_budget_s <= 0:
+        raise UserError(f"--time-budget must be positive, got {time_budget_s:g} s")
     if strategy not in tuner.STRATEGIES:
         raise UserError(f"unknown strategy '{strategy}' (choose from {', '.join(tuner.STRATEGIES)})")
     target = load_target(target_name)
@@ -49,35 +66,46 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
     settings, per_iter, run_timeout_s = search_settings(search_preset)
     warm_records = tuner.warm_start_records(warm_start) if warm_start else ()
     timing.reset()
-    start = time.perf_counter()
     work = workloads.load(workload, seed)
     team = tuner.make_team(strategy, models_preset, seed)
+    budget = " ".join(part for part in (f"{trials} trials" if trials else "",
+                                        f"{time_budget_s:g} s" if time_budget_s else "") if part)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task(f"{work.name} {strategy}", total=trials, best="-")
+        task = bar.add_task(f"{work.name} {strategy} ({budget})", total=trials, best="-")
 
         def on_batch(count: int, best_s: float) -> None:
             bar.update(task, advance=count, best=f"{best_s * 1e3:.3f} ms")
 
         outcome = tuner.tune(work, target, strategy, trials, seed, work_dir, resume, settings, per_iter,
-                             run_timeout_s, on_batch, team, rpc_config, warm_records)
+                             run_timeout_s, on_batch, team, rpc_config, warm_records,
+                             time_budget_s=time_budget_s, cache_dir=records.cache_dir(work, target), reuse=not fresh)
     args = tuner.device_inputs(work.inputs, device)
-    tuned_samples, output = tuner.latency_samples(outcome.executable, args, device)
-    tuned_s = float(np.median(tuned_samples))
+    tuned_sampler, output = tuner.vm_sampler(outcome.executable, args, device)
+    cpu_peers = measure_peers and target.kind.name == "llvm"
+    contenders = {"tuned": tuned_sampler, **(peers.samplers(work, THREADS) if cpu_peers else {})}
+    samples = dict(zip(contenders, timing.interleave(list(contenders.values()), repeat=10)))
+    median = {name: float(np.median(series)) for name, series in samples.items()}
+    tuned_s = median["tuned"]
     library = work_dir / "tuned.so"
     outcome.executable.export_library(str(library))
     untuned_s = float(np.median(tuner.latency_samples(tuner.untuned_executable(work, target), args, device, 3)[0]))
     error = float(np.max(np.abs(output.astype(np.float32) - work.reference)))
-    wall = time.perf_counter() - start
+    wall = time.perf_counter() - started
     usage = outcome.team.usage_report() if outcome.team else {"llm": {}, "large_model_call_share": 0.0, "llm_s": 0.0,
                                                             "llm_load_s": 0.0}
     split = {f"{k}_s": timing.seconds.get(k, 0.0) for k in ("cost_model", "build", "run")}
     report = {
         "workload": work.name, "workload_spec": workload, "target": describe(target), "target_preset": target_name,
-        "strategy": strategy, "trials": trials, "seed": seed,
+        "strategy": strategy, "trials": trials, "time_budget_s": time_budget_s, "seed": seed,
         "provenance": provenance(search_preset=search_preset, models_preset=models_preset, target_preset=target_name),
-        "trials_measured_this_run": outcome.trials_run, "tasks": outcome.tasks,
-        "untuned_latency_s": untuned_s, "tuned_latency_s": tuned_s, "tuned_samples_s": tuned_samples, "speedup": untuned_s / tuned_s,
+        "tuned_over_onnxruntime": tuned_s / median["onnxruntime"] if "onnxruntime" in median else None,
+        "onnxruntime_latency_s": median.get("onnxruntime"), "torch_latency_s": median.get("torch"),
+        "peer_threads": THREADS if cpu_peers else None,
+        "trials_measured_this_run": outcome.trials_run, "tasks": outcome.tasks, "per_task": outcome.per_task,
+        "records_from_earlier_runs": outcome.reused_records, "search_s": outcome.search_s,
+        "untuned_latency_s": untuned_s, "tuned_latency_s": tuned_s, "tuned_samples_s": samples["tuned"], "speedup": untuned_s / tuned_s,
+        "peer_samples_s": {name: series for name, series in samples.items() if name != "tuned"},
         "correct": bool(error <= TOLERANCE * max(1.0, float(np.max(np.abs(work.reference))))), "max_abs_error": error,
         "wall_s": wall, "llm_s": usage["llm_s"], "llm_load_s": usage["llm_load_s"], **split,
         "other_s": wall - usage["llm_s"] - usage["llm_load_s"] - sum(split.values()),
@@ -89,10 +117,5 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int, see
     }
     if measure_peers and target.kind.name == "cuda" and work.torch_module is not None:
         report.update(peers.torch_cuda_latencies(work.torch_module, work.inputs))
-    if measure_peers and work.torch_module is not None and workload in workloads.SERVED_MODELS:
-        report["torch_latency_s"] = peers.torch_latency_s(work.torch_module, work.inputs, threads=2)
-        report["onnxruntime_latency_s"] = peers.onnxruntime_latency_s(work.inputs, threads=2, module=work.torch_module)
-    elif measure_peers and work.onnx_path is not None:
-        report["onnxruntime_latency_s"] = peers.onnxruntime_latency_s(work.inputs, threads=2, onnx_path=work.onnx_path)
     print_summary(report, console)
     return report

@@ -33,6 +33,7 @@ from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate, PySearchSt
 
 from .proposers import MutatorProposer, Proposal, decision_diff, sites_tried
 from .space import decisions_key, fresh_sample, replay, transfer
+from .timing import Deadline
 from .tree import Node, estimate, select, small_model_bonus
 
 
@@ -89,10 +90,12 @@ class TreeSearch(PySearchStrategy):
     """MCTS over the decisions of MetaSchedule traces; `make_proposer(rng)` builds the expansion policy
     (an LLMProposer for `litecoop`/`single-llm`, None for `mcts`, which then expands with mutators).
     `warm_start`: earlier TuningRecords, best first, offered to every task (see module docstring).
-    `outcomes` ({origin: LineageOutcome}) is shared by the clones MetaSchedule makes per task."""
+    `outcomes` ({origin: LineageOutcome}) is shared by the clones MetaSchedule makes per task; with a
+    `deadline` (timing.Deadline) a batch holds only the trials that fit in the time left."""
 
     def __init__(self, make_proposer, settings: SearchSettings, seed: int = 0, warm_start: tuple = (),
-                 outcomes: dict | None = None):
+                 outcomes: dict | None = None, deadline: Deadline | None = None):
+        self.deadline = deadline or Deadline(None)
         self.make_proposer = make_proposer
         self.settings = settings
         self.seed = seed
@@ -136,7 +139,7 @@ class TreeSearch(PySearchStrategy):
         self.root = None
 
     def generate_measure_candidates(self):
-        budget = min(self.per_iter, self.max_trials - self.trials)
+        budget = self.deadline.trials_that_fit(min(self.per_iter, self.max_trials - self.trials))
         if budget <= 0:
             return None
         measured = sorted((n for n in self.nodes.values() if n.latency_s is not None), key=lambda n: n.latency_s)
@@ -182,7 +185,7 @@ class TreeSearch(PySearchStrategy):
         self._judge_calls(best_before)
 
     def clone(self):
-        return TreeSearch(self.make_proposer, self.settings, self.seed, self.warm_start, self.outcomes)
+        return TreeSearch(self.make_proposer, self.settings, self.seed, self.warm_start, self.outcomes, self.deadline)
 
     # the search --------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -21,3 +22,45 @@ def phase(name: str):
 
 def reset() -> None:
     seconds.clear()
+
+
+def interleave(samplers: list, repeat: int) -> list[list[float]]:
+    """`repeat` samples (seconds) of each sampler, taken in alternation (A B C A B C ...) so that machine
+    drift hits all alike; a sampler is a function returning one latency sample in seconds."""
+    series: list[list[float]] = [[] for _ in samplers]
+    for _ in range(repeat):
+        for sampler, samples in zip(samplers, series):
+            samples.append(float(sampler()))
+    return series
+
+
+class Deadline:
+    """The end of a time-bounded search, shared by the measure callback (which ends the tasks) and a search
+    strategy that sizes its batches to the time left. `budget_s`: seconds, None for no limit; the clock runs
+    from `start()`. `min_batch` is the fewest trials a strategy measures in a batch (1 for one that sizes its
+    batches, else its batch size): the search ends when less than half such a batch fits."""
+
+    def __init__(self, budget_s: float | None, min_batch: int = 1):
+        self.budget_s, self.min_batch = budget_s, min_batch
+        self.at: float | None = None
+        self.trial_s = 0.0  # seconds per trial in the last batch, its search and build included
+
+    def start(self) -> None:
+        self.at = None if self.budget_s is None else time.perf_counter() + self.budget_s
+
+    def record(self, batch_s: float, trials: int) -> None:
+        """A batch of `trials` took `batch_s` seconds."""
+        self.trial_s = batch_s / max(trials, 1)
+
+    def left_s(self) -> float:
+        return float("inf") if self.at is None else self.at - time.perf_counter()
+
+    def trials_that_fit(self, most: int) -> int:
+        """How many of `most` trials fit whole in the time left at the last batch's pace (all before the first).
+        Rounded down: a smaller batch spreads its fixed costs (search, builder start) over fewer trials."""
+        if self.at is None or not self.trial_s:
+            return most
+        return max(0, min(most, math.floor(self.left_s() / self.trial_s)))
+
+    def is_up(self) -> bool:
+        return self.left_s() < self.trial_s * self.min_batch / 2

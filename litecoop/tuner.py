@@ -13,6 +13,7 @@ import random
 import signal
 import threading
 import time
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from tvm.ir.utils import derived_object
 from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback
 
-from . import timing
+from . import records, timing
 from .cost_model import TimedXGBModel, records_by_workload
 from .errors import UserError
 from .llm.team import Team
@@ -63,14 +64,15 @@ def make_team(strategy: str, preset: str, seed: int) -> Team | None:
     return team
 
 
-def make_strategy(name: str, settings: SearchSettings, seed: int, team: Team | None, target, warm_start: tuple = ()):
+def make_strategy(name: str, settings: SearchSettings, seed: int, team: Team | None, target, warm_start: tuple = (),
+                  deadline: timing.Deadline | None = None):
     """The MetaSchedule search strategy for `--strategy` (one of STRATEGIES).
 
     `litecoop`: the shared tree, expanded by the whole team; `single-llm`: the same tree, the larger model
     only; `mcts`: the same tree, random mutators only; `evolutionary`/`random`: TVM's EvolutionarySearch
     and ReplayTrace. One router (proposers.Router) serves every task of the run; on a CPU target the prompts
-    state this machine's facts (machine.host_facts). `warm_start` records seed the tree strategies. Raises
-    UserError for an unknown name, or
+    state this machine's facts (machine.host_facts). `warm_start` records seed the tree strategies, which size
+    their batches to the time left before `deadline`. Raises UserError for an unknown name, or
     a warm start with a strategy that cannot take one.
     """
     if warm_start and name not in TREE_STRATEGIES:
@@ -80,7 +82,7 @@ def make_strategy(name: str, settings: SearchSettings, seed: int, team: Team | N
     if name == "random":
         return ms.search_strategy.ReplayTrace()
     if name == "mcts":
-        return TreeSearch(lambda rng: None, settings, seed, warm_start)
+        return TreeSearch(lambda rng: None, settings, seed, warm_start, deadline=deadline)
     if name not in STRATEGIES or team is None:
         raise UserError(f"unknown strategy '{name}' (choose from {', '.join(STRATEGIES)})")
 
@@ -90,7 +92,7 @@ def make_strategy(name: str, settings: SearchSettings, seed: int, team: Team | N
     def make_proposer(rng: random.Random) -> LLMProposer:
         return LLMProposer(team, router, settings.edits_per_call, rng, machine)
 
-    return TreeSearch(make_proposer, settings, seed, warm_start)
+    return TreeSearch(make_proposer, settings, seed, warm_start, deadline=deadline)
 
 
 def _mean_latency_s(record) -> float:
@@ -112,20 +114,23 @@ def warm_start_records(db_dir: Path, per_workload: int = 32) -> tuple:
 
 @derived_object
 class ProgressCallback(PyMeasureCallback):
-    """After each measured batch: advance the progress bar, record best-so-far per task, and end
-    every task once `stop` is set (Ctrl-C), after the batch's records are in the database.
+    """After each measured batch: advance the progress bar, record trials and best-so-far per task, and end
+    every task once `stop` is set (Ctrl-C) or the `deadline` (timing.Deadline) is up, after the batch's
+    records are in the database.
 
     `history` gets one (trials so far, estimated total latency in s, seconds since start) per batch once
     every task has a measurement; the estimate is the weighted sum of each task's best measured latency."""
 
-    def __init__(self, weights: list[float], on_batch, stop: threading.Event):
+    def __init__(self, weights: list[float], on_batch, stop: threading.Event, deadline: timing.Deadline):
         self.weights = weights
         self.stop = stop
+        self.deadline = deadline
         self.best: dict[int, float] = {}
+        self.trials_by_task: Counter = Counter()
         self.trials = 0
         self.history: list[tuple[int, float, float]] = []
         self.on_batch = on_batch
-        self.start = time.perf_counter()
+        self.start = self.batch_start = time.perf_counter()
 
     def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results) -> None:
         for result in runner_results:
@@ -134,11 +139,15 @@ class ProgressCallback(PyMeasureCallback):
                 latency = float(np.mean(times))
                 self.best[task_id] = min(self.best.get(task_id, latency), latency)
         self.trials += len(measure_candidates)
+        self.trials_by_task[task_id] += len(measure_candidates)
         total = sum(self.weights[i] * t for i, t in self.best.items())
+        now = time.perf_counter()
         if len(self.best) == len(self.weights):
-            self.history.append((self.trials, total, time.perf_counter() - self.start))
+            self.history.append((self.trials, total, now - self.start))
         self.on_batch(len(measure_candidates), total)
-        if self.stop.is_set():
+        self.deadline.record(now - self.batch_start, len(measure_candidates))
+        self.batch_start = now
+        if self.stop.is_set() or self.deadline.is_up():
             for task in range(len(self.weights)):
                 task_scheduler.terminate_task(task)
 
@@ -162,8 +171,10 @@ def stop_on_interrupt(stop: threading.Event):
 
 @dataclass
 class TuneOutcome:
-    """What a tuning run produced: the database, the compiled executable, the search history and, for a tree
-    strategy, the lineage outcomes ({origin: strategy.LineageOutcome})."""
+    """What a tuning run produced: the database, the compiled executable, the search history, for a tree
+    strategy the lineage outcomes ({origin: strategy.LineageOutcome}), what each task got (`per_task`:
+    name, weight, trials, best_latency_s or None), the records reused from earlier runs, and `search_s`,
+    the seconds the search took."""
 
     database: object
     executable: object
@@ -172,50 +183,72 @@ class TuneOutcome:
     trials_run: int = 0
     tasks: int = 0
     lineages: dict = field(default_factory=dict)
+    per_task: list = field(default_factory=list)
+    reused_records: int = 0
+    search_s: float = 0.0
 
 
-def tune(workload: Workload, target, strategy: str, trials: int, seed: int, work_dir: Path, resume: bool,
+UNLIMITED_TRIALS = 1 << 30  # the trial budget of a run bounded by time only
+
+
+def tune(workload: Workload, target, strategy: str, trials: int | None, seed: int, work_dir: Path, resume: bool,
          settings: SearchSettings, per_iter: int, run_timeout_s: float, on_batch=lambda n, best: None,
-         team: Team | None = None, rpc_config=None, warm_start: tuple = ()) -> TuneOutcome:
-    """Tune every task of `workload` for `trials` measured trials in total (global budget).
+         team: Team | None = None, rpc_config=None, warm_start: tuple = (), *, time_budget_s: float | None = None,
+         cache_dir: Path | None = None, reuse: bool = True) -> TuneOutcome:
+    """Tune every task of `workload` for `trials` measured trials in total (global budget; None: no limit)
+    and/or for `time_budget_s` seconds of search (setup before it and the final build not counted); TVM's
+    gradient task scheduler shares either budget among the tasks.
 
-    Records go to `work_dir/database_*.json` as they are measured; with `resume` the existing records
-    count against the budget and seed the search. Trials run in-process, or on RPC servers when
-    `rpc_config` (MetaSchedule's RPCConfig) is given; `warm_start` records (`warm_start_records`) seed a
-    tree search and pretrain the cost model. Raises UserError if the work dir already holds
-    records and `resume` is False.
+    Records go to `work_dir/database_*.json` as they are measured; with `resume` the run's own earlier
+    records count against the budget and seed the search. With `cache_dir` (`records.cache_dir`), this run's
+    records are added to it at the end, also when interrupted, and with `reuse` the records of earlier runs
+    kept there join the work dir's database first (they seed the search and compete in the final build,
+    without counting against `trials`). Trials run in-process, or on RPC servers when `rpc_config` (MetaSchedule's
+    RPCConfig) is given; `warm_start` records (`warm_start_records`) seed a tree search and pretrain the
+    cost model. Raises UserError if the work dir already holds records and `resume` is False.
     """
     work_dir.mkdir(parents=True, exist_ok=True)
-    record_file = work_dir / "database_tuning_record.json"
-    done = sum(1 for line in record_file.open() if line.strip()) if record_file.exists() else 0
+    done = records.own_count(work_dir)
     if done and not resume:
         raise UserError(f"{work_dir} already holds {done} tuning records: pass --resume, or another --work-dir")
+    reused = records.reuse(cache_dir, work_dir) if cache_dir and reuse else records.reused_count(work_dir)
     database = ms.database.JSONDatabase(work_dir=str(work_dir))
     fused = fuse(workload.mod, target)
     extracted = ms.relax_integration.extract_tasks(fused, target)
-    search = make_strategy(strategy, settings, seed, team, target, warm_start)
+    deadline = timing.Deadline(time_budget_s, 1 if strategy in TREE_STRATEGIES else per_iter)
+    search = make_strategy(strategy, settings, seed, team, target, warm_start, deadline)
     import_tensor_intrinsics()
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
         extracted, str(work_dir), strategy=search, num_threads=len(os.sched_getaffinity(0)), seed=seed)
     cost_model = TimedXGBModel(settings.cost_model_warmup_samples)
     cost_model.pretrain(warm_start, target)
-    remaining = trials - done
+    remaining = (UNLIMITED_TRIALS if trials is None else trials) - done
     stop = threading.Event()
-    progress = ProgressCallback(weights, on_batch, stop)
-    if remaining > 0 and contexts:
-        with stop_on_interrupt(stop):
-            ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
-                      max_trials_global=remaining, num_trials_per_iter=per_iter,
-                          builder=TimedBuilder(), runner=TimedRunner(rpc_config, run_timeout_s),
-                          database=database, cost_model=cost_model,
-                          measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), progress],
-                          task_scheduler="gradient")
+    started = time.perf_counter()
+    deadline.start()
+    progress = ProgressCallback(weights, on_batch, stop, deadline)
+    try:
+        if remaining > 0 and contexts:
+            with stop_on_interrupt(stop):
+                ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
+                              max_trials_global=remaining, num_trials_per_iter=per_iter,
+                              builder=TimedBuilder(), runner=TimedRunner(rpc_config, run_timeout_s),
+                              database=database, cost_model=cost_model,
+                              measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), progress],
+                              task_scheduler="gradient")
+    finally:
+        search_s = time.perf_counter() - started
+        if cache_dir:
+            records.keep(work_dir, cache_dir)
     if stop.is_set():
         raise KeyboardInterrupt
     with timing.phase("compile"):
         executable = ms.relax_integration.compile_relax(database, workload.mod, target, None)
     lineages = search.outcomes if isinstance(search, TreeSearch) else {}
-    return TuneOutcome(database, executable, progress.history, team, progress.trials, len(contexts), lineages)
+    per_task = [{"task": context.task_name, "weight": float(weight), "trials": progress.trials_by_task[i],
+                 "best_latency_s": progress.best.get(i)} for i, (context, weight) in enumerate(zip(contexts, weights))]
+    return TuneOutcome(database, executable, progress.history, team, progress.trials, len(contexts), lineages,
+                       per_task, reused, search_s)
 
 
 def device_of(target):
@@ -266,17 +299,20 @@ def latency_samples(executable, args: list, device, repeat: int = 10) -> tuple[l
     return [float(t) for t in timer(*args).results], out
 
 
+def vm_sampler(executable, args: list, device):
+    """(a sampler returning one latency sample of `main` on `device` in seconds, TVM's time evaluator over
+    ~50 ms of calls; the first output), for `timing.interleave`. `args` come from `device_inputs`."""
+    timer, out = _timer(executable, args, device, 1)
+    return (lambda: float(timer(*args).results[0])), out
+
+
 def interleaved_latency_samples(executables: list, args: list, device,
                                 repeat: int = 10) -> tuple[list[list[float]], list[np.ndarray]]:
     """Timings in seconds of each executable's `main` on `device` with `args` (`device_inputs`), taken in
     alternation (A B A B ...) so that machine drift hits all alike: `repeat` samples per executable, and each
     one's first output."""
-    timers = [_timer(executable, args, device, 1) for executable in executables]
-    samples: list[list[float]] = [[] for _ in executables]
-    for _ in range(repeat):
-        for (timer, _), series in zip(timers, samples):
-            series.append(float(timer(*args).results[0]))
-    return samples, [out for _, out in timers]
+    samplers = [vm_sampler(executable, args, device) for executable in executables]
+    return timing.interleave([sampler for sampler, _ in samplers], repeat), [out for _, out in samplers]
 
 
 def untuned_executable(workload: Workload, target):

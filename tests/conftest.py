@@ -1,5 +1,6 @@
 """Shared fixtures: a real TVM design space of a small matmul, and a real 16-trial tune of the small
-workload, each made once per session."""
+workload, each made once per session; every test (and the session's fixtures) gets a LITECOOP_CACHE of its
+own, so records kept across runs never leak between tests or from the user's cache."""
 
 import os
 import subprocess
@@ -14,6 +15,34 @@ from tvm.script import relax as R
 from litecoop.targets import load_target
 from litecoop.measure import import_tensor_intrinsics
 from litecoop.tuner import fuse
+
+
+USER_MODELS = Path(os.environ.get("LITECOOP_CACHE", Path.home() / ".cache" / "litecoop")) / "models"
+
+
+def isolated_cache(root: Path) -> Path:
+    """A LITECOOP_CACHE at `root` with no records, sharing the user's assembled model weights (a symlink)."""
+    root.mkdir(parents=True, exist_ok=True)
+    USER_MODELS.mkdir(parents=True, exist_ok=True)
+    (root / "models").symlink_to(USER_MODELS)
+    return root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory):
+    """The cache of the session-scoped fixtures (set before them: autouse comes first in its scope)."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("LITECOOP_CACHE", str(isolated_cache(tmp_path_factory.mktemp("session-cache"))))
+    yield
+    patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch) -> Path:
+    """This test's own LITECOOP_CACHE (subprocesses inherit it)."""
+    path = isolated_cache(tmp_path / "litecoop-cache")
+    monkeypatch.setenv("LITECOOP_CACHE", str(path))
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -54,10 +83,11 @@ def cuda_matmul_context():
 TESTS = Path(__file__).parent
 
 
-def run_litecoop(*args) -> subprocess.CompletedProcess:
-    """`litecoop ARGS` in a subprocess from tests/ (so `small_workload` imports), 200 columns wide."""
+def run_litecoop(*args, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`litecoop ARGS` in a subprocess from tests/ (so `small_workload` imports), 200 columns wide, with
+    `env` added to this process's environment."""
     return subprocess.run([sys.executable, "-m", "litecoop.cli", *args], cwd=TESTS, capture_output=True,
-                          text=True, timeout=900, env={**os.environ, "COLUMNS": "200"})
+                          text=True, timeout=900, env={**os.environ, "COLUMNS": "200", **(env or {})})
 
 
 @pytest.fixture(scope="session")

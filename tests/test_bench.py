@@ -33,5 +33,10 @@ def test_bench_smoke_writes_report_and_plots(tmp_path):
         assert stats["correct"] and stats["final_speedup_geomean"] > 1.0
         assert 0 < stats["roofline_fraction"]["flux_conv"] < 1.5
     assert summary["peak_flops"] > 1e9 and summary["memory_bandwidth_Bps"] > 1e9
-    for name in ("bench.md", "speedup_vs_trials.png", "speedup_vs_seconds.png", "llm_compute.png"):
+    for run in bench["runs"]:  # kernels get their peers too, timed in alternation with the tuned build
+        assert run["tuned_over_onnxruntime"] == pytest.approx(run["tuned_latency_s"] / run["onnxruntime_latency_s"])
+        assert run["torch_latency_s"] > 0
+    row = next(line for line in (out / "bench.md").read_text().splitlines() if line.startswith("| flux_conv |"))
+    assert len(row.split("|")) == 2 + 1 + 2  # workload, then one tuned / onnxruntime cell per strategy
+    for name in ("bench.md", "speedup_vs_trials.png", "speedup_vs_seconds.png", "llm_compute.png", "vs_onnxruntime.png"):
         assert (out / name).stat().st_size > 0

@@ -1,0 +1,79 @@
+"""`litecoop tune --time-budget`: the search stops on time, the report carries onnxruntime and torch eager
+timed alongside the tuned build and what each task got, and the run's records seed the next run of the
+workload unless `--fresh`. Real builds, real measurements, one small workload."""
+
+import json
+import statistics
+import time
+
+import pytest
+from conftest import isolated_cache, run_litecoop
+
+BUDGET_S = 60
+
+
+def tune(cache, work_dir, report, *args):
+    """`litecoop tune` of small_workload:make (mcts, smoke search) with LITECOOP_CACHE=cache; returns
+    (the report, seconds the process took)."""
+    start = time.perf_counter()
+    result = run_litecoop("tune", "--workload", "small_workload:make", "--strategy", "mcts", "--search", "smoke",
+                          "--work-dir", str(work_dir), "--json", str(report), *args, env={"LITECOOP_CACHE": str(cache)})
+    elapsed = time.perf_counter() - start
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(report.read_text()), elapsed
+
+
+def record_count(directory) -> int:
+    return sum(1 for line in (directory / "database_tuning_record.json").read_text().splitlines() if line.strip())
+
+
+@pytest.fixture(scope="module")
+def budget_run(tmp_path_factory):
+    """(report, process seconds, root) of a `--time-budget 60s` run with its own cache under root."""
+    root = tmp_path_factory.mktemp("budget")
+    report, elapsed = tune(isolated_cache(root / "cache"), root / "w", root / "report.json", "--time-budget", f"{BUDGET_S}s")
+    return report, elapsed, root
+
+
+def test_time_budget_stops_on_time(budget_run):
+    report, elapsed, _ = budget_run
+    assert report["time_budget_s"] == BUDGET_S and report["trials"] is None
+    assert 0.9 * BUDGET_S <= report["search_s"] <= 1.1 * BUDGET_S < elapsed
+    assert report["trials_measured_this_run"] >= 8 and report["correct"]
+    tasks = report["per_task"]
+    assert len(tasks) == report["tasks"] >= 1
+    assert sum(t["trials"] for t in tasks) == report["trials_measured_this_run"]
+    assert all(t["trials"] > 0 and t["best_latency_s"] > 0 for t in tasks)
+
+
+def test_report_has_peers_timed_with_the_tuned_build(budget_run):
+    report = budget_run[0]
+    assert report["peer_threads"] >= 1
+    for peer in ("onnxruntime", "torch"):
+        samples = report["peer_samples_s"][peer]
+        assert len(samples) == len(report["tuned_samples_s"]) == 10
+        assert report[f"{peer}_latency_s"] == pytest.approx(statistics.median(samples))
+        assert 1e-7 < report[f"{peer}_latency_s"] < 0.1
+    assert report["tuned_over_onnxruntime"] == pytest.approx(report["tuned_latency_s"] / report["onnxruntime_latency_s"])
+
+
+def test_records_seed_the_next_run_unless_fresh(budget_run):
+    first, _, root = budget_run
+    earlier = record_count(root / "w")
+    assert first["records_from_earlier_runs"] == 0 and earlier >= first["trials_measured_this_run"]
+    again, _ = tune(root / "cache", root / "again", root / "again.json", "--trials", "8")
+    assert again["records_from_earlier_runs"] == earlier
+    assert record_count(root / "again") >= earlier + 8  # the earlier records joined this run's database
+    assert again["trials_measured_this_run"] >= 8  # they do not count against --trials
+    fresh, _ = tune(root / "cache", root / "fresh", root / "fresh.json", "--trials", "8", "--fresh")
+    assert fresh["records_from_earlier_runs"] == 0 and record_count(root / "fresh") < earlier + 8
+    stores = list((root / "cache" / "records").iterdir())
+    assert len(stores) == 1 and record_count(stores[0]) >= earlier + 8 + 8  # every run's records are kept
+
+
+@pytest.mark.parametrize("budget", ["30", "5 minutes", "1.5.h", "1d", "0s"])
+def test_bad_time_budget_is_one_line_exit_2(tmp_path, budget):
+    result = run_litecoop("tune", "--workload", "small_workload:make", "--time-budget", budget,
+                          "--work-dir", str(tmp_path / "w"))
+    assert result.returncode == 2 and "--time-budget" in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
