@@ -32,17 +32,19 @@ def unified_diff(task: CodeTask, source: str) -> str:
 
 
 def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: int = 0, meta_prompting: bool = True,
-             single_model: str | None = None, console: Console | None = None, prompt_cache: Path | None = None) -> dict:
+             single_model: str | None = None, console: Console | None = None, prompt_cache: Path | None = None,
+             sandboxed: bool = True) -> dict:
     """Search for a faster version of `task` and return the report (JSON-able dict).
 
-    Raises UserError if the original fails its own tests, or for an unknown strategy.
+    Raises UserError, before any LLM call, if the original fails its own tests or the input generator, for
+    an unknown strategy, or if no sandbox works here and `sandboxed` (False: the user's `--no-sandbox`).
     """
     if strategy not in STRATEGIES:
         raise UserError(f"unknown strategy '{strategy}' (known: {', '.join(STRATEGIES)})")
     console = console or Console(stderr=True)
     start = time.perf_counter()
     team.reset_usage()
-    evaluator = Evaluator(task)
+    evaluator = Evaluator(task, sandboxed=sandboxed)
     try:
         evaluator.prepare()
         contexts = prompts.Contexts(prompts.project_context(task.lang, task.source, task.path.name),
@@ -67,7 +69,7 @@ def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: i
     wall = time.perf_counter() - start
     return {
         "file": str(task.path), "lang": task.lang, "entry": task.entry, "strategy": strategy, "budget": budget,
-        "seed": seed, "meta_prompting": prompter.usage(), "isolation": sandbox.isolation(),
+        "seed": seed, "meta_prompting": prompter.usage(), "isolation": sandbox.isolation(sandboxed),
         "original_s": evaluator.original_run_s, "input_size": evaluator.size,
         "speedup": confirmed.speedup if confirmed else 1.0,
         "ci": list(confirmed.ci) if confirmed else [1.0, 1.0],
