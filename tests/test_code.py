@@ -11,8 +11,8 @@ import pytest
 
 from litecoop.code import sandbox
 from litecoop.code.evaluate import Evaluator
-from litecoop.code.prompts import splice
-from litecoop.code.session import optimize
+from litecoop.code.prompts import Contexts, merge_request, splice
+from litecoop.code.session import optimize, write_outputs
 from litecoop.code.task import load_task
 from litecoop.errors import UserError
 from litecoop.llm.team import Team
@@ -155,6 +155,13 @@ def test_splice_keeps_helpers_the_answer_left_out():
     assert "seen.append" not in merged
 
 
+def test_merge_shows_the_first_version_whole_and_the_others_as_changes():
+    request = merge_request("python", Contexts("p", "t", "i"), [(SLOW_PY, "the original"), (FAST_PY, "2.0x")],
+                            "unique_keys")
+    assert request.count("def _key(x: int)") == 1 and request.count("return x % 1000") == 1
+    assert "+    seen, found = [], set()" in request and "-    seen = []" in request
+
+
 def test_python_validation_and_timing(tmp_path):
     evaluator = Evaluator(python_task(tmp_path))
     try:
@@ -260,3 +267,16 @@ def test_moa_with_real_model(tmp_path):
         assert report["best"]["diff"] == ""
     again = optimize(task, strategy, team, budget=1, prompt_cache=tmp_path / "prompts")
     assert again["meta_prompting"]["calls"] == 0 and again["meta_prompting"]["cache_hits"] == 1
+    assert team.models[0]._llama.n_ctx() == 16384  # trained for 32k, capped for memory (was a fixed 4096)
+
+
+def test_prompt_too_long_is_skipped_counted_and_reported(tmp_path):
+    task = python_task(tmp_path)
+    team = Team("test-tiny")
+    team.models[0].spec["n_ctx_max"] = 256  # smaller than any rewrite prompt of this file
+    report = optimize(task, "single", team, budget=2, meta_prompting=False)
+    assert team.models[0]._llama.n_ctx() == 256
+    assert report["prompts_too_long"] == 2 and report["llm_answers"] == 2 and report["candidates_tried"] == 0
+    assert report["llm"]["gemma3-270m"]["calls"] == 0 and report["stopped"] is None
+    write_outputs(report, tmp_path / "report.json")
+    assert "2 prompts too long" in (tmp_path / "report.md").read_text()

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from ..llm.team import ChatModel, Team
+from ..llm.team import ChatModel, PromptTooLong, Team
 from . import prompts
 from .evaluate import Evaluation, Evaluator
 from .meta import Prompter
@@ -58,16 +58,19 @@ def normalized(source: str, lang: str) -> str:
 class Pool:
     """Asks models for code, validates each answer once, and keeps every candidate (the run's history).
 
-    `budget` counts LLM code answers; `on_candidate` is called after each (progress display).
+    `budget` counts LLM code answers; `on_candidate` is called after each (progress display). A prompt too long
+    for its model is skipped: it spends its unit, counts in `too_long`, and `warn` gets a one-line message.
     """
 
     def __init__(self, team: Team, evaluator: Evaluator, prompter: Prompter, budget: int, seed: int = 0,
-                 on_candidate: Callable[[Candidate], None] | None = None):
+                 on_candidate: Callable[[Candidate], None] | None = None, warn: Callable[[str], None] = print):
         self.team, self.evaluator, self.prompter, self.budget = team, evaluator, prompter, budget
         self.task = evaluator.task
         self.rng = random.Random(seed)
         self.seed = seed
         self.spent = 0
+        self.too_long = 0
+        self.warn = warn
         self.candidates: list[Candidate] = []
         self._seen: dict[str, Candidate] = {}
         self.on_candidate = on_candidate or (lambda candidate: None)
@@ -81,8 +84,13 @@ class Pool:
         """One LLM answer, spliced into the file (Python), de-duplicated and validated; None if unusable."""
         self.spent += 1
         start = time.perf_counter()
-        answer = model.ask_code(self.prompter.system_for(model), user, max_tokens=100 + len(self.task.source) // 2,
-                                seed=self.seed * 1000 + self.spent)
+        try:
+            answer = model.ask_code(self.prompter.system_for(model), user, max_tokens=100 + len(self.task.source) // 2,
+                                    seed=self.seed * 1000 + self.spent)
+        except PromptTooLong as err:
+            self.too_long += 1
+            self.warn(f"skipped {origin} call: {err}")
+            return None
         llm_s = time.perf_counter() - start
         if answer is None:
             return None

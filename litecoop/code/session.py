@@ -57,10 +57,17 @@ def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: i
             verdict = (f"[green]{e.speedup:.2f}x[/green] p={e.p_value:.2g}" if e.passed else f"[red]{e.failure}[/red]")
             console.print(f"  {len(pool.candidates):>3} {candidate.origin:<14} {candidate.model:<20} {verdict}",
                           highlight=False, soft_wrap=True)
-        pool = Pool(team, evaluator, prompter, budget, seed, on_candidate=show)
+        def warn(message: str) -> None:
+            console.print(f"[yellow]warning: {message}[/yellow]", highlight=False, soft_wrap=True)
+        pool = Pool(team, evaluator, prompter, budget, seed, on_candidate=show, warn=warn)
         console.print(f"[bold]{task.path.name}[/bold]: strategy {strategy}, budget {budget}, "
                       f"meta-prompting {'on' if meta_prompting else 'off'}; original {evaluator.original_run_s * 1e3:.1f} ms")
-        run_strategy(strategy, pool, team, single_model)
+        stopped = None
+        try:
+            run_strategy(strategy, pool, team, single_model)
+        except Exception as err:  # an LLM or a server failed mid-search: report what was measured
+            stopped = f"{type(err).__name__}: {(str(err).splitlines() or [''])[0][:200]}"
+            warn(f"search stopped early ({stopped}); reporting the {len(pool.candidates)} candidates measured")
         best = pool.best()
         confirmed = evaluator.evaluate(best.source, repeat=CONFIRM_REPEAT) if best is not pool.original else None
     finally:
@@ -82,7 +89,8 @@ def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: i
                         "failure": c.evaluation.failure, "speedup": c.evaluation.speedup,
                         "p_value": c.evaluation.p_value, "llm_s": c.llm_s, "validation_s": c.validation_s}
                        for c in pool.candidates],
-        "llm_answers": pool.spent, "candidates_tried": len(pool.candidates),
+        "llm_answers": pool.spent, "candidates_tried": len(pool.candidates), "prompts_too_long": pool.too_long,
+        "stopped": stopped,
         "llm": usage["llm"], "llm_s": usage["llm_s"], "large_model_call_share": usage["large_model_call_share"],
         "validation_s": sum(c.validation_s for c in pool.candidates), "wall_s": wall,
     }
@@ -99,6 +107,9 @@ def summary_table(report: dict) -> Table:
     table.add_row("best from", f"{report['best']['origin']} / {report['best']['model']}")
     passed = sum(c["passed"] for c in report["candidates"])
     table.add_row("candidates passed / tried / answers", f"{passed} / {report['candidates_tried']} / {report['llm_answers']}")
+    table.add_row("prompts too long (skipped)", str(report["prompts_too_long"]))
+    if report["stopped"]:
+        table.add_row("search stopped early", report["stopped"])
     table.add_row("wall / llm / validation", f"{report['wall_s']:.0f} / {report['llm_s']:.0f} / {report['validation_s']:.0f} s")
     meta = report["meta_prompting"]
     table.add_row("meta-prompter calls (cache hits)", f"{meta['calls']} ({meta['cache_hits']})" if meta["enabled"] else "off")
@@ -115,7 +126,9 @@ def markdown(report: dict) -> str:
              f"significant: {report['significant']}",
              f"- original {report['original_s'] * 1e3:.2f} ms per run; isolation: {report['isolation']}",
              f"- best from {report['best']['origin']} ({report['best']['model']}); "
-             f"{report['candidates_tried']} candidates from {report['llm_answers']} LLM answers",
+             f"{report['candidates_tried']} candidates from {report['llm_answers']} LLM answers "
+             f"({report['prompts_too_long']} prompts too long, skipped)"
+             + (f"; search stopped early: {report['stopped']}" if report["stopped"] else ""),
              f"- wall {report['wall_s']:.0f} s, LLM {report['llm_s']:.0f} s, validation {report['validation_s']:.0f} s",
              "", "| model | calls | tokens | seconds |", "|---|---|---|---|"]
     lines += [f"| {n} | {u['calls']} | {u['prompt_tokens'] + u['completion_tokens']} | {u['seconds']:.0f} |"
