@@ -11,7 +11,9 @@ import pytest
 
 from litecoop.code import sandbox
 from litecoop.code.evaluate import Evaluator
+from litecoop.code.meta import Prompter
 from litecoop.code.prompts import Contexts, merge_request, splice
+from litecoop.code.search import Candidate, Pool
 from litecoop.code.session import optimize, write_outputs
 from litecoop.code.task import load_task
 from litecoop.errors import UserError
@@ -180,6 +182,14 @@ def test_python_validation_and_timing(tmp_path):
         memo = evaluator.evaluate(MEMO_PY)
         assert not memo.passed and memo.failure.startswith("caching:"), memo.failure
         assert memo.speedup < 1.5  # each timed call got a fresh input in a fresh process: the memo never hit
+        # GA fitness: the confirmed speedup (20 more runs), and only a significant one
+        team = Team("test-tiny")
+        pool = Pool(team, evaluator, Prompter(team, "python", Contexts("p", "t", "i"), enabled=False), budget=0)
+        candidate = Candidate(FAST_PY, "test", "-", fast, 0.0, 0.0)
+        pool.confirm(candidate)
+        assert len(candidate.confirmation.original_s) == 20 and candidate.confirmation.significant
+        assert candidate.fitness == candidate.confirmation.speedup != fast.speedup
+        assert Candidate(FAST_PY, "test", "-", fast, 0.0, 0.0, confirmation=memo).fitness == 0.0
     finally:
         evaluator.close()
 

@@ -19,10 +19,8 @@ from ..llm.team import Team
 from . import prompts, sandbox
 from .evaluate import Evaluator
 from .meta import Prompter
-from .search import STRATEGIES, Candidate, Pool, run_strategy
+from .search import CONFIRM_REPEAT, STRATEGIES, Candidate, Pool, run_strategy
 from .task import CodeTask
-
-CONFIRM_REPEAT = 20
 
 
 def unified_diff(task: CodeTask, source: str) -> str:
@@ -69,7 +67,8 @@ def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: i
             stopped = f"{type(err).__name__}: {(str(err).splitlines() or [''])[0][:200]}"
             warn(f"search stopped early ({stopped}); reporting the {len(pool.candidates)} candidates measured")
         best = pool.best()
-        confirmed = evaluator.evaluate(best.source, repeat=CONFIRM_REPEAT) if best is not pool.original else None
+        confirmed = None if best is pool.original else (
+            best.confirmation or evaluator.evaluate(best.source, repeat=CONFIRM_REPEAT))
     finally:
         evaluator.close()
     usage = team.usage_report()
