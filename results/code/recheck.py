@@ -2,7 +2,7 @@
 in a fresh process on a fresh input, caching refused), with the candidates recorded in runs.jsonl and
 no LLM call. Writes recheck.json beside runs.jsonl and prints a markdown table.
 
-    python results/code/recheck.py [RESULTS_DIR] [EXAMPLES_DIR]
+    PYTHONPATH=. python results/code/recheck.py [RESULTS_DIR] [EXAMPLES_DIR]
 """
 
 import json
