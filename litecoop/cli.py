@@ -80,7 +80,8 @@ def _optimize_code(args) -> None:
     if args.budget <= 0:
         raise UserError("--budget must be positive")
     report = optimize(task, args.strategy, Team(args.models, seed=args.seed), args.budget, args.seed,
-                      meta_prompting=not args.no_meta_prompting, single_model=args.model, console=console)
+                      meta_prompting=not args.no_meta_prompting, single_model=args.model, console=console,
+                      sandboxed=not args.no_sandbox)
     console.print(summary_table(report))
     if args.json:
         write_outputs(report, args.json)
@@ -158,7 +159,8 @@ def parser() -> argparse.ArgumentParser:
     code.add_argument("path", type=Path, help="the file to optimize")
     code.add_argument("--lang", required=True, help="python | cpp")
     code.add_argument("--tests", required=True, help="Python: pytest file or shell command; C++: directory of *.in inputs")
-    code.add_argument("--entry", help="Python: the function to time and compare on generated inputs")
+    code.add_argument("--entry", help="Python: the function to time and compare on generated inputs "
+                                      "(default: the one function of the file that the tests call)")
     code.add_argument("--inputs", type=Path, help="Python: file defining make_inputs(size, seed) -> tuple of arguments")
     code.add_argument("--strategy", default="moa", help="moa | ga | single (default moa)")
     code.add_argument("--budget", type=int, default=8, help="LLM code answers to spend (default 8)")
@@ -167,6 +169,8 @@ def parser() -> argparse.ArgumentParser:
     code.add_argument("--model", help="single: which model samples (default: the team's larger model)")
     code.add_argument("--no-meta-prompting", action="store_true", help="ablation: fixed prompt instead of MPCO")
     code.add_argument("--json", type=Path, help="write the report here (and .md, .diff beside it)")
+    code.add_argument("--no-sandbox", action="store_true",
+                      help="run generated code without bubblewrap (only resource limits) where none works")
     code.set_defaults(run=_optimize_code)
     bench_code = commands.add_parser("bench-code", help="compare code strategies on a set of examples; write results/")
     bench_code.add_argument("--examples", type=Path, default=Path("examples/code"))

@@ -1,17 +1,20 @@
-"""Source-level optimizer: the sandbox, validation and timing on real code, and strategies with the real
-270M model. C++ cases compile with the system g++."""
+"""Source-level optimizer: the sandbox (bubblewrap, which CI installs), validation and timing on real code,
+and strategies with the real 270M model. C++ cases compile with the system g++."""
 
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
 
 from litecoop.code import sandbox
 from litecoop.code.evaluate import Evaluator
-from litecoop.code.prompts import splice
-from litecoop.code.session import optimize
+from litecoop.code.meta import Prompter
+from litecoop.code.prompts import Contexts, merge_request, splice
+from litecoop.code.search import Candidate, Pool
+from litecoop.code.session import optimize, write_outputs
 from litecoop.code.task import load_task
 from litecoop.errors import UserError
 from litecoop.llm.team import Team
@@ -63,12 +66,26 @@ int main() {
     for (int i = 0; i < n; ++i) { scanf("%lld", &x); s += x; printf("%lld\\n", s); }
 }
 '''
+# What the issue found in the wild: a memo dict as a default argument. The timer repeated one input, so
+# every timed call after the first was a dictionary lookup.
+MEMO_PY = SLOW_PY.replace("def unique_keys(values: list[int]) -> list[int]:\n", """\
+def unique_keys(values: list[int], _memo={}) -> list[int]:
+    key = tuple(values)
+    if key not in _memo:
+        _memo[key] = _unique_keys(values)
+    return list(_memo[key])
 
 
-def python_task(tmp_path, source=SLOW_PY):
+def _unique_keys(values):
+""")
+
+
+def python_task(tmp_path, source=SLOW_PY, inputs=None, entry="unique_keys"):
     (tmp_path / "slow.py").write_text(source)
     (tmp_path / "test_slow.py").write_text(TESTS_PY)
-    return load_task(tmp_path / "slow.py", "python", "test_slow.py", "unique_keys")
+    if inputs:
+        (tmp_path / "inputs.py").write_text(inputs)
+    return load_task(tmp_path / "slow.py", "python", "test_slow.py", entry, tmp_path / "inputs.py" if inputs else None)
 
 
 def cpp_task(tmp_path):
@@ -84,6 +101,11 @@ def run_in_sandbox(tmp_path, code, **limits):
     return sandbox.run([sys.executable, "-c", textwrap.dedent(code)], tmp_path, sandbox.Limits(**limits))
 
 
+def test_sandbox_is_available():
+    """CI installs bubblewrap (.ci/run): without it every sandbox test below would be meaningless."""
+    assert sandbox.available(), "bubblewrap (bwrap) is missing or cannot create namespaces here"
+
+
 def test_sandbox_runs_code_and_stops_runaways(tmp_path):
     assert run_in_sandbox(tmp_path, "print(6 * 7)").stdout.strip() == "42"
     assert "wall time limit" in run_in_sandbox(tmp_path, "import time\nwhile True: time.sleep(1)", wall_s=2).failure
@@ -96,18 +118,36 @@ def test_sandbox_runs_code_and_stops_runaways(tmp_path):
                                               file_bytes=1 << 20).failure
 
 
-@pytest.mark.skipif(not sandbox.namespaces_available(), reason="needs user namespaces (unshare) for a read-only /")
-def test_sandbox_blocks_deleting_files_and_network(tmp_path):
-    victim = Path.cwd() / "tests" / "small_workload.py"
+def test_sandbox_blocks_writes_outside_the_work_dir_and_network(tmp_path):
+    victim = Path(__file__).with_name("small_workload.py")
     before = victim.read_text()
     box = tmp_path / "box"
     box.mkdir()
     outcome = run_in_sandbox(box, f"import os\nos.remove({str(victim)!r})")
     assert outcome.failure and "Read-only file system" in outcome.stderr
     assert victim.read_text() == before
-    assert run_in_sandbox(box, "open('mine.txt', 'w').write('ok')").failure is None
+    # every other place a file could land: other mounts, the real /tmp and /dev/shm, the home directory
+    tag = uuid.uuid4().hex
+    outside = [tmp_path / f"beside-{tag}", Path("/tmp") / f"escape-{tag}", Path("/dev/shm") / f"escape-{tag}",
+               Path("/var/tmp") / f"escape-{tag}", Path.home() / f".escape-{tag}", Path("/run") / f"escape-{tag}"]
+    script = "\n".join(f"try: open({str(p)!r}, 'w').write('x')\nexcept OSError: pass" for p in outside)
+    assert run_in_sandbox(box, script + "\nopen('mine.txt', 'w').write('ok')").failure is None
+    assert (box / "mine.txt").read_text() == "ok"
+    assert not [p for p in outside if p.exists()]
     network = run_in_sandbox(box, "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=3)")
-    assert network.failure
+    assert network.failure and "Network is unreachable" in network.stderr
+
+
+def test_no_sandbox_refuses_to_run_generated_code(tmp_path, monkeypatch):
+    task = python_task(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on PATH
+    sandbox.available.cache_clear()
+    try:
+        with pytest.raises(UserError, match="no working sandbox.*--no-sandbox"):
+            Evaluator(task)
+    finally:
+        monkeypatch.undo()
+        sandbox.available.cache_clear()
 
 
 def test_splice_keeps_helpers_the_answer_left_out():
@@ -115,6 +155,13 @@ def test_splice_keeps_helpers_the_answer_left_out():
     merged = splice(SLOW_PY, answer)
     assert "def _key(x: int)" in merged and "import bisect" in merged and "sorted({_key" in merged
     assert "seen.append" not in merged
+
+
+def test_merge_shows_the_first_version_whole_and_the_others_as_changes():
+    request = merge_request("python", Contexts("p", "t", "i"), [(SLOW_PY, "the original"), (FAST_PY, "2.0x")],
+                            "unique_keys")
+    assert request.count("def _key(x: int)") == 1 and request.count("return x % 1000") == 1
+    assert "+    seen, found = [], set()" in request and "-    seen = []" in request
 
 
 def test_python_validation_and_timing(tmp_path):
@@ -132,6 +179,17 @@ def test_python_validation_and_timing(tmp_path):
         assert not subtle.passed and "different output" in subtle.failure
         hang = evaluator.evaluate(SLOW_PY.replace("seen = []", "seen = []\n    while True: pass"))
         assert not hang.passed and "terminated" in hang.failure
+        memo = evaluator.evaluate(MEMO_PY)
+        assert not memo.passed and memo.failure.startswith("caching:"), memo.failure
+        assert memo.speedup < 1.5  # each timed call got a fresh input in a fresh process: the memo never hit
+        # GA fitness: the confirmed speedup (20 more runs), and only a significant one
+        team = Team("test-tiny")
+        pool = Pool(team, evaluator, Prompter(team, "python", Contexts("p", "t", "i"), enabled=False), budget=0)
+        candidate = Candidate(FAST_PY, "test", "-", fast, 0.0, 0.0)
+        pool.confirm(candidate)
+        assert len(candidate.confirmation.original_s) == 20 and candidate.confirmation.significant
+        assert candidate.fitness == candidate.confirmation.speedup != fast.speedup
+        assert Candidate(FAST_PY, "test", "-", fast, 0.0, 0.0, confirmation=memo).fitness == 0.0
     finally:
         evaluator.close()
 
@@ -166,6 +224,34 @@ def test_bad_input_is_a_user_error(tmp_path, monkeypatch):
         load_task(task.path, "cpp", "inputs")
 
 
+def test_entry_is_found_from_the_tests_or_required(tmp_path):
+    assert python_task(tmp_path, entry=None).entry == "unique_keys"
+    with pytest.raises(UserError, match="--entry is required"):
+        load_task(tmp_path / "slow.py", "python", "python -m pytest -q test_slow.py")
+    (tmp_path / "test_two.py").write_text("import slow as s\nfrom slow import _key\n\n"
+                                          "def test_both():\n    assert s.unique_keys([_key(1)]) == [1]\n")
+    with pytest.raises(UserError, match=r"several functions of slow.py \(_key, unique_keys\).*--entry"):
+        load_task(tmp_path / "slow.py", "python", "test_two.py")
+
+
+def test_broken_generator_or_original_stops_before_any_llm_call(tmp_path):
+    bad_generator = "def make_inputs(size, seed):\n    return ([i % 7 for i in range(size)], 1 / size)\n"
+    evaluator = Evaluator(python_task(tmp_path, inputs=bad_generator))
+    with pytest.raises(UserError, match="input generator fails at size 0 .*ZeroDivisionError"):
+        evaluator.prepare()
+    evaluator.close()
+    raises_at_13 = SLOW_PY.replace("    seen = []", "    if len(values) == 13:\n        raise ValueError('13')\n    seen = []")
+    evaluator = Evaluator(python_task(tmp_path, raises_at_13))
+    with pytest.raises(UserError, match="original raises at size 13 .*ValueError"):
+        evaluator.prepare()
+    evaluator.close()
+    (tmp_path / "inputs.py").write_text(bad_generator)
+    result = subprocess.run([sys.executable, "-m", "litecoop.cli", "optimize-code", str(tmp_path / "slow.py"), "--lang",
+                             "python", "--tests", "test_slow.py", "--inputs", str(tmp_path / "inputs.py"),
+                             "--models", "test-tiny"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "size 0" in result.stderr and result.stderr.strip().count("\n") == 0, result.stderr
+
+
 def test_cli_bad_input_exits_2(tmp_path):
     (tmp_path / "broken.py").write_text("def f(:\n")
     result = subprocess.run([sys.executable, "-m", "litecoop.cli", "optimize-code", str(tmp_path / "broken.py"),
@@ -191,3 +277,16 @@ def test_moa_with_real_model(tmp_path):
         assert report["best"]["diff"] == ""
     again = optimize(task, strategy, team, budget=1, prompt_cache=tmp_path / "prompts")
     assert again["meta_prompting"]["calls"] == 0 and again["meta_prompting"]["cache_hits"] == 1
+    assert team.models[0]._llama.n_ctx() == 16384  # trained for 32k, capped for memory (was a fixed 4096)
+
+
+def test_prompt_too_long_is_skipped_counted_and_reported(tmp_path):
+    task = python_task(tmp_path)
+    team = Team("test-tiny")
+    team.models[0].spec["n_ctx_max"] = 256  # smaller than any rewrite prompt of this file
+    report = optimize(task, "single", team, budget=2, meta_prompting=False)
+    assert team.models[0]._llama.n_ctx() == 256
+    assert report["prompts_too_long"] == 2 and report["llm_answers"] == 2 and report["candidates_tried"] == 0
+    assert report["llm"]["gemma3-270m"]["calls"] == 0 and report["stopped"] is None
+    write_outputs(report, tmp_path / "report.json")
+    assert "2 prompts too long" in (tmp_path / "report.md").read_text()

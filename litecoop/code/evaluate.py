@@ -5,6 +5,9 @@ outputs equal the original's (generated inputs for a Python entry point, the giv
 It is then timed against the original, interleaved, at least 10 runs each; it counts as faster only if
 the median speedup is >= 5% and a one-sided Mann-Whitney U test gives p < 0.05 (the SWE-Perf practice,
 scipy.stats). The speedup's 95% confidence interval is a percentile bootstrap of the ratio of medians.
+A Python entry is timed as a user calls it: every repetition in a fresh process on a fresh input, and a
+candidate whose second call on one input is CACHE_RATIO x faster than its first (beyond what the
+original gains) fails as caching.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ HARNESS = Path(__file__).with_name("harness.py")
 MIN_SPEEDUP = 1.05
 ALPHA = 0.05
 CHECK_SIZES = [0, 1, 2, 3, 5, 8, 13, 21, 34, 55]
+CHECK_SEEDS = 3
+CACHE_RATIO = 2.0
 IGNORED = shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", "*.pyc", ".venv", "node_modules")
 
 
@@ -63,15 +68,32 @@ def compare(original_s: list[float], candidate_s: list[float]) -> tuple[float, f
     return speedup, p_value, (float(interval.low), float(interval.high))
 
 
+def caching(samples: dict[str, list[float]]) -> str | None:
+    """A one-line verdict if the candidate's second call on one input is CACHE_RATIO x faster than its first,
+    beyond the original's own gain (a cache a user calling on new inputs never hits), else None."""
+    if "candidate_again" not in samples:
+        return None
+    gain = {side: float(np.median(samples[side]) / np.median(samples[f"{side}_again"])) for side in ("original", "candidate")}
+    if gain["candidate"] < CACHE_RATIO * max(1.0, gain["original"]):
+        return None
+    return (f"caching: a second call on the same input is {gain['candidate']:.3g}x faster than the first "
+            f"(the original's: {gain['original']:.2g}x); not counted")
+
+
 class Evaluator:
     """Runs one task's original once (baseline) and then any number of candidates, in a private temp dir.
 
     Raises UserError from `prepare()` when the original itself fails (tests, compile, entry inputs).
     """
 
-    def __init__(self, task: CodeTask, repeat: int = 10, limits: sandbox.Limits = sandbox.Limits()):
-        self.task, self.repeat, self.limits = task, repeat, limits
+    def __init__(self, task: CodeTask, repeat: int = 10, limits: sandbox.Limits = sandbox.Limits(),
+                 sandboxed: bool = True):
+        """`sandboxed=False` runs generated code without bubblewrap (the user's `--no-sandbox`); with it,
+        raises UserError if no sandbox works here."""
+        sandbox.require(sandboxed)
+        self.task, self.repeat, self.limits, self.sandboxed = task, repeat, limits, sandboxed
         self.root = Path(tempfile.mkdtemp(prefix="litecoop-code-"))
+        (self.root / "scratch").mkdir()
         shutil.copy(HARNESS, self.root / "harness.py")
         if task.inputs:
             shutil.copy(task.inputs, self.root / "litecoop_inputs.py")
@@ -91,16 +113,22 @@ class Evaluator:
             shutil.copy(tests, directory / tests.name)
         return directory
 
-    def _harness(self, mode: str, arguments: dict, wall_s: float | None = None) -> tuple[dict | None, str | None]:
+    def _harness(self, mode: str, arguments: dict, wall_s: float | None = None,
+                 stdin: Path | None = None) -> tuple[dict | None, str | None]:
         limits = sandbox.Limits(wall_s=wall_s or self.limits.wall_s, cpu_s=int(wall_s or self.limits.cpu_s),
                                 memory_bytes=self.limits.memory_bytes)
         if self.task.inputs:
             arguments = arguments | {"inputs": str(self.root / "litecoop_inputs.py")}
-        outcome = sandbox.run([sys.executable, str(self.root / "harness.py"), mode, json.dumps(arguments)],
-                              self.root, limits)
+        outcome = self._run([sys.executable, str(self.root / "harness.py"), mode, json.dumps(arguments)],
+                            self.root / "scratch", limits, stdin, visible=(self.root,))
         if outcome.failure:
             return None, outcome.failure
         return json.loads(outcome.stdout.strip().splitlines()[-1]), None
+
+    def _run(self, argv: list[str], directory: Path, limits: sandbox.Limits, stdin: Path | None = None,
+             visible: tuple[Path, ...] = ()) -> sandbox.Outcome:
+        """`sandbox.run` with this evaluator's isolation: `directory` writable, `visible` readable."""
+        return sandbox.run(argv, directory, limits, stdin, visible, isolated=self.sandboxed)
 
     def _module(self, side: str) -> str:
         return str(self.root / side / self.task.path.name)
@@ -113,30 +141,26 @@ class Evaluator:
         staged = tests.relative_to(self.task.path.parent) if tests.is_relative_to(self.task.path.parent) else tests.name
         return [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", str(staged)]
 
-    def _timed_argv(self, side: str) -> list[str]:
-        """What is timed without an entry point: the C++ program, or the Python tests."""
-        return [str(self.root / side / "program")] if self.task.lang == "cpp" else self._test_argv()
-
     def _run_tests(self, directory: Path) -> str | None:
         limits = self.limits if not self.tests_s else sandbox.Limits(
             wall_s=max(10.0, 10 * self.tests_s), cpu_s=int(max(10.0, 10 * self.tests_s)),
             memory_bytes=self.limits.memory_bytes)
-        outcome = sandbox.run(self._test_argv(), directory, limits)
+        outcome = self._run(self._test_argv(), directory, limits)
         if outcome.failure:
             last = (outcome.stdout + outcome.stderr).strip().splitlines()[-1:] or [outcome.failure]
             return f"tests failed: {outcome.failure if 'terminated' in outcome.failure else last[0][:200]}"
         return None
 
     def _compile(self, directory: Path) -> str | None:
-        outcome = sandbox.run([compiler(), "-O2", "-std=c++17", "-o", "program", self.task.path.name], directory,
-                              sandbox.Limits(wall_s=120, cpu_s=120))
+        outcome = self._run([compiler(), "-O2", "-std=c++17", "-o", "program", self.task.path.name], directory,
+                            sandbox.Limits(wall_s=120, cpu_s=120))
         return f"does not compile: {outcome.stderr.strip().splitlines()[0][:200] if outcome.stderr.strip() else outcome.failure}" \
             if outcome.failure else None
 
     def _outputs(self, directory: Path) -> tuple[list[str], str | None]:
         outputs = []
         for path in self.task.test_inputs():
-            outcome = sandbox.run([str(directory / "program")], directory, self.limits, stdin=path)
+            outcome = self._run([str(directory / "program")], directory, self.limits, stdin=path)
             if outcome.failure:
                 return outputs, f"{path.name}: {outcome.failure}"
             outputs.append(outcome.stdout)
@@ -163,23 +187,29 @@ class Evaluator:
             if failure:
                 raise UserError(f"{failure.replace('tests failed', 'tests fail on the original')}")
             self.tests_s = time.perf_counter() - start
-            if self.task.entry:
-                result, failure = self._harness("calibrate", {"original": self._module("original"),
-                                                              "entry": self.task.entry, "target_s": 0.05})
-                if failure:
-                    raise UserError(f"cannot call '{self.task.entry}' on generated inputs: {failure}")
-                self.size = result["size"]
+            self.size = self._calibrate()
         candidate = self._stage("candidate", self.task.source)  # the original timed against itself
         if self.task.lang == "cpp":
             self._compile(candidate)
-        self.original_run_s = float(np.median(self.time(repeat=3)[0]))
+        self.original_run_s = float(np.median(self.time(repeat=3)["original"]))
+
+    def _calibrate(self) -> int:
+        """Check the input generator and the original at every size and seed the output check uses, then
+        find the timing input's size. Raises UserError naming the failing size."""
+        original = {"original": self._module("original"), "entry": self.task.entry}
+        for mode, arguments in (("validate", {"sizes": CHECK_SIZES, "seeds": CHECK_SEEDS}), ("calibrate", {"target_s": 0.05})):
+            result, failure = self._harness(mode, original | arguments)
+            problem = failure or result["problem"]
+            if problem:
+                raise UserError(f"cannot call '{self.task.entry}' on generated inputs: {problem}")
+        return result["size"]
 
     def check(self, source: str) -> str | None:
         """None if the candidate is correct, else a one-line reason."""
         problem = syntax_error(source, self.task.lang)
         if problem:
             return f"does not parse: {problem}"
-        if self.task.lang == "python" and self.task.entry and not defines(source, self.task.entry):
+        if self.task.lang == "python" and not defines(source, self.task.entry):
             return f"does not define '{self.task.entry}'"
         directory = self._stage("candidate", source)
         if self.task.lang == "cpp":
@@ -192,29 +222,30 @@ class Evaluator:
             wrong = [p.name for p, a, b in zip(self.task.test_inputs(), outputs, self.reference) if a.split() != b.split()]
             return f"wrong output on {', '.join(wrong)}" if wrong else None
         failure = self._run_tests(directory)
-        if failure or not self.task.entry:
+        if failure:
             return failure
         result, failure = self._harness("check", {"original": self._module("original"),
                                                   "candidate": self._module("candidate"),
-                                                  "entry": self.task.entry, "sizes": CHECK_SIZES, "seeds": 3})
+                                                  "entry": self.task.entry, "sizes": CHECK_SIZES, "seeds": CHECK_SEEDS})
         return f"output check: {failure}" if failure else (None if result["ok"] else f"different output: {result['detail']}")
 
-    def time(self, repeat: int) -> tuple[list[float], list[float]]:
-        """Interleaved seconds per run (original, candidate) of the candidate staged by `check`.
+    def time(self, repeat: int) -> dict[str, list[float]]:
+        """Interleaved seconds per run of the original and the candidate staged by `check`: keys "original",
+        "candidate", and for Python "original_again", "candidate_again" (second calls on the same input).
         Raises RuntimeError if the timing run fails (a flaky candidate)."""
-        wall_s = 20 + 6 * self.original_run_s * repeat  # a candidate over ~5x slower fails
-        if self.task.lang == "python" and self.task.entry:
+        wall_s = 20 + repeat * (1 + 12 * self.original_run_s)  # a candidate over ~5x slower fails
+        if self.task.lang == "python":
             result, failure = self._harness("time", {"original": self._module("original"),
                                                      "candidate": self._module("candidate"), "entry": self.task.entry,
                                                      "size": self.size, "repeat": repeat}, wall_s)
         else:
-            commands = {side: {"argv": self._timed_argv(side), "cwd": str(self.root / side)}
+            commands = {side: {"argv": [str(self.root / side / "program")], "cwd": str(self.root / side)}
                         for side in ("original", "candidate")}
-            stdin = str(self._bench_input()) if self.task.lang == "cpp" else None
-            result, failure = self._harness("time-commands", commands | {"stdin": stdin, "repeat": repeat}, wall_s)
+            result, failure = self._harness("time-commands", commands | {"repeat": repeat}, wall_s,
+                                            stdin=self._bench_input())
         if failure:
             raise RuntimeError(f"timing failed: {failure}")
-        return result["original"], result["candidate"]
+        return result
 
     def evaluate(self, source: str, repeat: int | None = None) -> Evaluation:
         """Check, then time. Never raises for a bad candidate: the reason lands in `Evaluation.failure`."""
@@ -222,17 +253,17 @@ class Evaluator:
         if failure:
             return Evaluation(passed=False, failure=failure)
         try:
-            original_s, candidate_s = self.time(repeat or self.repeat)
+            samples = self.time(repeat or self.repeat)
         except RuntimeError as err:
             return Evaluation(passed=False, failure=str(err))
+        original_s, candidate_s = samples["original"], samples["candidate"]
         speedup, p_value, ci = compare(original_s, candidate_s)
-        return Evaluation(True, None, original_s, candidate_s, speedup, p_value, ci)
+        failure = caching(samples)
+        return Evaluation(failure is None, failure, original_s, candidate_s, speedup, p_value, ci)
 
     def hot_spots(self) -> str:
         """Profile of the original, as text for prompts: cProfile + line counts (Python), gprof (C++)."""
         if self.task.lang == "python":
-            if not self.task.entry:
-                return "no profile (no entry point given)"
             result, failure = self._harness("profile", {"original": self._module("original"),
                                                         "entry": self.task.entry, "size": self.size})
             if failure:
@@ -241,14 +272,14 @@ class Evaluator:
             return "\n".join(["cProfile, top functions by own time (ncalls tottime percall cumtime percall):",
                               *result["functions"][:5], "hot lines:", *lines])
         directory = self._stage("profile", self.task.source)
-        outcome = sandbox.run([compiler(), "-O2", "-pg", "-fno-inline", "-std=c++17", "-o", "program",
-                               self.task.path.name], directory, sandbox.Limits(wall_s=120, cpu_s=120))
+        outcome = self._run([compiler(), "-O2", "-pg", "-fno-inline", "-std=c++17", "-o", "program",
+                             self.task.path.name], directory, sandbox.Limits(wall_s=120, cpu_s=120))
         if not outcome.failure:
-            outcome = sandbox.run([str(directory / "program")], directory, self.limits, stdin=self._bench_input())
+            outcome = self._run([str(directory / "program")], directory, self.limits, stdin=self._bench_input())
         gprof = shutil.which("gprof")
         if outcome.failure or not gprof or not (directory / "gmon.out").exists():
             return f"whole program: {self.original_run_s * 1e3:.1f} ms on {self._bench_input().name}"
-        flat = sandbox.run([gprof, "-b", "-p", "program", "gmon.out"], directory, self.limits).stdout
+        flat = self._run([gprof, "-b", "-p", "program", "gmon.out"], directory, self.limits).stdout
         rows = [line[:140] for line in flat.splitlines() if line.strip()[:1].isdigit()][:5]
         return "\n".join([f"gprof flat profile on {self._bench_input().name} "
                           "(% time, cumulative s, self s, calls, ..., function):", *rows])

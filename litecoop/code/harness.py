@@ -2,15 +2,19 @@
 
 python harness.py MODE '<json arguments>'
 
+- validate: the input generator and the original work at every size and seed of the output check (the
+  original returns, and returns the same value twice); else a one-line problem naming the size.
 - calibrate: the smallest input size (doubling from 16) at which the original entry takes >= target_s.
 - check: the candidate's outputs equal the original's on generated inputs (several sizes and seeds),
   including raising the same exception type.
-- time: `repeat` timed calls of original and candidate on one input of `size`, interleaved, order
-  alternating; each call gets a fresh copy of the input. Seconds per call.
+- time: `repeat` repetitions, each in a fresh process (so no state a function keeps between calls
+  survives: module globals, default arguments, caches) on a fresh input (seed = repetition + 1, the same for
+  both sides): the first call of original and candidate, order alternating, then a second call of each on
+  the same input (`*_again`: a function far faster the second time caches its answers). Seconds per call.
 - profile: cProfile's top functions by own time, and the lines where the original spends its time
   (a sys.settrace line timer on an input 1/8 the size).
-- time-commands: interleaved wall times (seconds) of two commands, each {"argv", "cwd"}, fed the same
-  stdin file (or none).
+- time-commands: interleaved wall times (seconds) of two commands, each {"argv", "cwd"}, both fed this
+  process's stdin.
 
 Inputs come from `make_inputs(size, seed) -> tuple` in the user's inputs file, or are generated from the
 entry's type hints (int, float, bool, str, list/tuple/set/dict of those, nested).
@@ -97,17 +101,44 @@ def entries(a):
     return original, candidate, input_maker(original, a.get("inputs"))
 
 
+def attempt(function, *args):
+    """(value, None) if `function(*args)` returns, else (None, its exception as one line)."""
+    try:
+        return function(*args), None
+    except Exception as err:
+        return None, f"{type(err).__name__}: {str(err)[:120]}"
+
+
+def validate(a):
+    original, _, make = entries(a)
+    for size in a["sizes"]:
+        for seed in range(a["seeds"]):
+            where = f"size {size} (seed {seed})"
+            args, problem = attempt(make, size, seed)
+            if problem:
+                return {"problem": f"the input generator fails at {where}: {problem}"}
+            first, problem = attempt(original, *copy.deepcopy(args))
+            if problem:
+                return {"problem": f"the original raises at {where} on generated inputs: {problem}"}
+            if not equal(first, original(*copy.deepcopy(args))):
+                return {"problem": f"the original returns different values for the same input at {where}"}
+    return {"problem": None}
+
+
 def calibrate(a):
     original, _, make = entries(a)
     size = 16
     while size < a.get("max_size", 1 << 20):
-        args = make(size, 0)
+        args, problem = attempt(make, size, 0)
         start = time.perf_counter()
-        original(*args)
+        if not problem:
+            _, problem = attempt(original, *args)
+        if problem:
+            return {"size": size, "problem": f"at size {size} (seed 0), the timing input: {problem}"}
         if time.perf_counter() - start >= a["target_s"]:
             break
         size *= 2
-    return {"size": size}
+    return {"size": size, "problem": None}
 
 
 def check(a):
@@ -122,19 +153,30 @@ def check(a):
     return {"ok": True, "detail": ""}
 
 
-def time_calls(a):
+def seconds(function, args):
+    fresh = copy.deepcopy(args)
+    start = time.perf_counter()
+    function(*fresh)
+    return time.perf_counter() - start
+
+
+def time_once(a):
     original, candidate, make = entries(a)
-    args = make(a["size"], 0)
-    samples = {"original": [], "candidate": []}
-    for side, function in (("original", original), ("candidate", candidate)):
-        function(*copy.deepcopy(args))
+    args = make(a["size"], a["seed"])
+    order = [("original", original), ("candidate", candidate)]
+    first = {side: seconds(function, args) for side, function in (order[::-1] if a["seed"] % 2 else order)}
+    return first | {f"{side}_again": seconds(function, args) for side, function in order}
+
+
+def time_calls(a):
+    samples = {}
     for r in range(a["repeat"]):
-        order = [("original", original), ("candidate", candidate)]
-        for side, function in order if r % 2 == 0 else order[::-1]:
-            fresh = copy.deepcopy(args)
-            start = time.perf_counter()
-            function(*fresh)
-            samples[side].append(time.perf_counter() - start)
+        done = subprocess.run([sys.executable, __file__, "time-once", json.dumps(a | {"seed": r + 1})],
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit((done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1])
+        for side, value in json.loads(done.stdout.strip().splitlines()[-1]).items():
+            samples.setdefault(side, []).append(value)
     return samples
 
 
@@ -172,7 +214,7 @@ def profile(a):
 
 def time_commands(a):
     samples = {"original": [], "candidate": []}
-    stdin = Path(a["stdin"]).read_bytes() if a.get("stdin") else b""
+    stdin = sys.stdin.buffer.read()
     for r in range(a["repeat"] + 1):
         for side in ("original", "candidate") if r % 2 == 0 else ("candidate", "original"):
             start = time.perf_counter()
@@ -184,5 +226,6 @@ def time_commands(a):
 
 if __name__ == "__main__":
     mode, arguments = sys.argv[1], json.loads(sys.argv[2])
-    modes = {"calibrate": calibrate, "check": check, "time": time_calls, "profile": profile, "time-commands": time_commands}
+    modes = {"validate": validate, "calibrate": calibrate, "check": check, "time": time_calls, "time-once": time_once,
+             "profile": profile, "time-commands": time_commands}
     print(json.dumps(modes[mode](arguments)))

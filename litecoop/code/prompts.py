@@ -8,6 +8,7 @@ answer may hold only the functions it changes: `splice` puts them back into the 
 from __future__ import annotations
 
 import ast
+import difflib
 from dataclasses import dataclass
 
 LANGUAGE_NAMES = {"python": "Python", "cpp": "C++17"}
@@ -81,9 +82,19 @@ def rewrite_request(lang: str, contexts: Contexts, source: str, entry: str | Non
             f"Rewrite it to run faster. {_answer_rule(lang, entry)}")
 
 
+def changes(base: str, source: str) -> str:
+    """The regions where `source` differs from `base`, as a unified diff with 3 lines of context."""
+    return "".join(difflib.unified_diff(base.splitlines(keepends=True), source.splitlines(keepends=True),
+                                        "version 1", "this version")).rstrip()
+
+
 def merge_request(lang: str, contexts: Contexts, parents: list[tuple[str, str]], entry: str | None) -> str:
-    """Crossover (GA) and aggregation (MoA): combine versions, each given with how it measured."""
-    shown = "\n\n".join(f"Version {i + 1} ({note}):\n{_file_block(lang, source)}" for i, (source, note) in enumerate(parents))
+    """Crossover (GA) and aggregation (MoA): combine versions, each given with how it measured. The first
+    is shown whole, the others as their changes to it, so the prompt grows with the changes, not the file."""
+    (base, base_note), *others = parents
+    shown = "\n\n".join([f"Version 1 ({base_note}):\n{_file_block(lang, base)}"] + [
+        f"Version {i} ({note}), as its changes to version 1:\n```diff\n{changes(base, source)}\n```"
+        for i, (source, note) in enumerate(others, start=2)])
     return (f"{contexts.task}\n\n{shown}\n\nWrite one version that combines the correct speedups of these and "
             f"avoids their mistakes. {_answer_rule(lang, entry)}")
 

@@ -1,12 +1,14 @@
-"""Run untrusted candidate code: a subprocess with resource limits, no network and a read-only filesystem.
+"""Run untrusted candidate code: a subprocess in a bubblewrap sandbox with resource limits.
 
-Isolation, strongest available first (probed once per process):
-- Linux namespaces via util-linux `unshare` (user, network, pid, mount): the root filesystem is re-mounted
-  read-only and only the sandbox's work dir is writable; killing the namespace's first process kills
-  every process it started.
+Isolation (`available()` probes it once per process):
+- bubblewrap (`bwrap`): the whole filesystem bound read-only, recursively (every mount under `/`), a private
+  `/tmp` and `/dev`, new user, pid, network, IPC and UTS namespaces (no network at all), every capability
+  dropped, `/proc/sys` read-only and `/run` (system sockets) hidden; only the work dir is writable. The
+  sandbox dies with its parent. (Run by root, its processes still own root's files; they can only read them.)
 - a pids cgroup (v1 or v2) caps the number of processes (fork bombs), else RLIMIT_NPROC;
 - rlimits: CPU seconds, address space, file size, open files; a wall-clock timeout kills the session.
-The environment is minimal: PATH, HOME and TMPDIR inside the work dir, LANG.
+The environment is minimal: PATH, HOME and TMPDIR in the work dir, LANG.
+Without bubblewrap, `run(..., isolated=False)` runs with the limits only (the user's `--no-sandbox`).
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ from __future__ import annotations
 import functools
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-# Re-mount / read-only under $1, bind the work dir $2 writable at its own path, chroot, run the rest.
-_JAIL = ('set -e; r="$1"; w="$2"; shift 2; mount --rbind / "$r"; mount -o remount,bind,ro "$r"; '
-         'mount --bind "$w" "$r$w"; exec chroot "$r" /bin/sh -c \'cd "$0" && exec "$@"\' "$w" "$@"')
+from ..errors import UserError
 
 
 @dataclass(frozen=True)
@@ -49,20 +51,51 @@ class Outcome:
     failure: str | None
 
 
+def _bwrap_argv(work_dir: Path, visible: tuple[Path, ...], limits: Limits) -> list[str]:
+    """bwrap's arguments: `/` read-only, `visible` dirs read-only and `work_dir` writable at their own paths."""
+    binds = [arg for path in visible for arg in ("--ro-bind", str(path), str(path))]
+    return ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--ro-bind-try", "/proc/sys", "/proc/sys",
+            "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger", "--tmpfs", "/run", "--size", str(limits.file_bytes),
+            "--tmpfs", "/tmp", *binds, "--bind", str(work_dir), str(work_dir), "--unshare-all", "--unshare-user",
+            "--cap-drop", "ALL", "--die-with-parent", "--new-session", "--chdir", str(work_dir), "--"]
+
+
 @functools.cache
-def namespaces_available() -> bool:
-    """True if `unshare` can create user, network, pid and mount namespaces and chroot here."""
-    probe = Path(f"/tmp/litecoop-probe-{os.getpid()}")
-    (probe / "root").mkdir(parents=True, exist_ok=True)
-    try:
-        result = subprocess.run(["unshare", "-rnpm", "--fork", "--mount-proc", "/bin/sh", "-c", _JAIL, "sh",
-                                 str(probe / "root"), str(probe), "/bin/true"], capture_output=True, timeout=20)
-        return result.returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
+def available() -> bool:
+    """True if bubblewrap can build the sandbox here (installed, user namespaces allowed)."""
+    if not shutil.which("bwrap"):
         return False
-    finally:
-        (probe / "root").rmdir()
-        probe.rmdir()
+    with tempfile.TemporaryDirectory(prefix="litecoop-probe-") as probe:
+        outcome = run(["/bin/sh", "-c", "touch ok"], Path(probe), Limits(wall_s=20, cpu_s=20))
+        return outcome.failure is None and (Path(probe) / "ok").exists()
+
+
+def require(isolated: bool) -> None:
+    """Raise UserError if `isolated` is asked for and no sandbox works here."""
+    if isolated and not available():
+        raise UserError("no working sandbox for generated code (install bubblewrap: apt-get install bubblewrap); "
+                        "pass --no-sandbox to run it without one")
+
+
+def isolation(isolated: bool = True) -> str:
+    """One line naming the isolation in force, for reports."""
+    parts = ["bubblewrap (read-only /, private /tmp, no network, no capabilities)" if isolated else "NO SANDBOX",
+             "pids cgroup" if _pids_cgroup_root() else "RLIMIT_NPROC", "rlimits cpu/as/fsize"]
+    return ", ".join(parts)
+
+
+def _limit_child(limits: Limits, cgroup: Path | None):
+    def apply():
+        os.setsid()
+        if cgroup:
+            (cgroup / "cgroup.procs").write_text(str(os.getpid()))
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+        if not cgroup:
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+    return apply
 
 
 @functools.cache
@@ -79,27 +112,6 @@ def _pids_cgroup_root() -> Path | None:
         if usable:
             return root
     return None
-
-
-def isolation() -> str:
-    """One line naming the isolation in force, for reports."""
-    parts = ["namespaces (no network, read-only /)" if namespaces_available() else "no namespaces",
-             "pids cgroup" if _pids_cgroup_root() else "RLIMIT_NPROC", "rlimits cpu/as/fsize"]
-    return ", ".join(parts)
-
-
-def _limit_child(limits: Limits, cgroup: Path | None):
-    def apply():
-        os.setsid()
-        if cgroup:
-            (cgroup / "cgroup.procs").write_text(str(os.getpid()))
-        else:
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-    return apply
 
 
 def _kill_group(process: subprocess.Popen, cgroup: Path | None) -> None:
@@ -129,21 +141,18 @@ def _describe_failure(returncode: int, stderr: str, limits: Limits, cpu_s: float
     return f"exit code {returncode}: {last[:200]}"
 
 
-def run(argv: list[str], work_dir: Path, limits: Limits = Limits(), stdin: Path | None = None) -> Outcome:
-    """Run `argv` inside `work_dir` (which must be under /tmp or another writable mount) in the sandbox.
+def run(argv: list[str], work_dir: Path, limits: Limits = Limits(), stdin: Path | None = None,
+        visible: tuple[Path, ...] = (), isolated: bool = True) -> Outcome:
+    """Run `argv` in `work_dir`, the only writable directory; `visible` directories can be read too.
 
-    `stdin` is a file fed to the command. Never raises for what the command does: a timeout, a signal
-    or a non-zero exit becomes `Outcome.failure`.
+    `stdin` is a file fed to the command. `isolated=False` runs without bubblewrap (limits only). Never
+    raises for what the command does: a timeout, a signal or a non-zero exit becomes `Outcome.failure`.
     """
     work_dir = work_dir.resolve()
+    visible = tuple(path.resolve() for path in visible)
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME": str(work_dir),
            "TMPDIR": str(work_dir), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
-    command = list(argv)
-    if namespaces_available():
-        jail_root = work_dir / ".jail-root"
-        jail_root.mkdir(exist_ok=True)
-        command = ["unshare", "-rnpm", "--fork", "--kill-child", "--mount-proc", "/bin/sh", "-c", _JAIL, "sh",
-                   str(jail_root), str(work_dir), *argv]
+    command = [*_bwrap_argv(work_dir, visible, limits), *argv] if isolated else list(argv)
     cgroup_root = _pids_cgroup_root()
     cgroup = None
     if cgroup_root:
@@ -156,8 +165,10 @@ def run(argv: list[str], work_dir: Path, limits: Limits = Limits(), stdin: Path 
                                    stderr=subprocess.PIPE, preexec_fn=_limit_child(limits, cgroup))
         try:
             out, err = process.communicate(timeout=limits.wall_s)
-            failure = None if process.returncode == 0 else _describe_failure(
-                process.returncode, err.decode(errors="replace"), limits, _children_cpu_s() - cpu_start)
+            # bwrap exits with 128 + N when its command was killed by signal N
+            code = 128 - process.returncode if isolated and process.returncode > 128 else process.returncode
+            failure = None if code == 0 else _describe_failure(code, err.decode(errors="replace"), limits,
+                                                               _children_cpu_s() - cpu_start)
         except subprocess.TimeoutExpired:
             _kill_group(process, cgroup)
             out, err = process.communicate()

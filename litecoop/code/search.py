@@ -4,9 +4,11 @@
 - moa: Mixture-of-Agents (Wang et al. 2024): a proposer layer of heterogeneous small models, then the
   larger model aggregates their candidates (shown with their measured verdicts) into one; the next layer's
   proposers start from the best version so far;
-- ga: a genetic algorithm: a population of variants, fitness = measured speedup with tests passing (0 if
-  failing), tournament selection, mutation = an LLM rewrite (small models), crossover = an LLM merge of two
-  parents (larger model), elitism, and de-duplication of identical programs.
+- ga: a genetic algorithm: a population of variants, fitness = the confirmed speedup (a child significantly
+  faster at screening is re-timed with CONFIRM_REPEAT fresh runs; only a significant speedup counts, a
+  passing variant otherwise scores at most 1, a failing one 0), tournament selection, mutation = an LLM
+  rewrite (small models), crossover = an LLM merge of two parents (larger model), elitism, and
+  de-duplication of identical programs.
 """
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from ..llm.team import ChatModel, Team
+from ..llm.team import ChatModel, PromptTooLong, Team
 from . import prompts
 from .evaluate import Evaluation, Evaluator
 from .meta import Prompter
 
 STRATEGIES = ("single", "moa", "ga")
+CONFIRM_REPEAT = 20
 
 
 @dataclass
 class Candidate:
-    """One validated variant. `origin`: how it was made (e.g. "ga-crossover"); seconds are LLM + validation."""
+    """One validated variant. `origin`: how it was made (e.g. "ga-crossover"); seconds are LLM + validation;
+    `confirmation`: its re-timing with CONFIRM_REPEAT runs, if any."""
 
     source: str
     origin: str
@@ -35,10 +39,13 @@ class Candidate:
     evaluation: Evaluation
     llm_s: float
     validation_s: float
+    confirmation: Evaluation | None = None
 
     @property
     def fitness(self) -> float:
-        return self.evaluation.speedup if self.evaluation.passed else 0.0
+        """The speedup if significant (confirmed, where re-timed), at most 1.0 if it only passed, 0.0 if it failed."""
+        e = self.confirmation or self.evaluation
+        return e.speedup if e.significant else (min(1.0, e.speedup) if e.passed else 0.0)
 
     def note(self) -> str:
         e = self.evaluation
@@ -58,16 +65,19 @@ def normalized(source: str, lang: str) -> str:
 class Pool:
     """Asks models for code, validates each answer once, and keeps every candidate (the run's history).
 
-    `budget` counts LLM code answers; `on_candidate` is called after each (progress display).
+    `budget` counts LLM code answers; `on_candidate` is called after each (progress display). A prompt too long
+    for its model is skipped: it spends its unit, counts in `too_long`, and `warn` gets a one-line message.
     """
 
     def __init__(self, team: Team, evaluator: Evaluator, prompter: Prompter, budget: int, seed: int = 0,
-                 on_candidate: Callable[[Candidate], None] | None = None):
+                 on_candidate: Callable[[Candidate], None] | None = None, warn: Callable[[str], None] = print):
         self.team, self.evaluator, self.prompter, self.budget = team, evaluator, prompter, budget
         self.task = evaluator.task
         self.rng = random.Random(seed)
         self.seed = seed
         self.spent = 0
+        self.too_long = 0
+        self.warn = warn
         self.candidates: list[Candidate] = []
         self._seen: dict[str, Candidate] = {}
         self.on_candidate = on_candidate or (lambda candidate: None)
@@ -81,8 +91,13 @@ class Pool:
         """One LLM answer, spliced into the file (Python), de-duplicated and validated; None if unusable."""
         self.spent += 1
         start = time.perf_counter()
-        answer = model.ask_code(self.prompter.system_for(model), user, max_tokens=100 + len(self.task.source) // 2,
-                                seed=self.seed * 1000 + self.spent)
+        try:
+            answer = model.ask_code(self.prompter.system_for(model), user, max_tokens=100 + len(self.task.source) // 2,
+                                    seed=self.seed * 1000 + self.spent)
+        except PromptTooLong as err:
+            self.too_long += 1
+            self.warn(f"skipped {origin} call: {err}")
+            return None
         llm_s = time.perf_counter() - start
         if answer is None:
             return None
@@ -109,9 +124,17 @@ class Pool:
         return self.ask(model, prompts.merge_request(self.task.lang, self.prompter.contexts, shown, self.task.entry),
                         origin)
 
+    def confirm(self, candidate: Candidate) -> None:
+        """Re-time a candidate significantly faster at screening with CONFIRM_REPEAT fresh interleaved runs."""
+        if candidate.evaluation.significant and candidate.confirmation is None:
+            start = time.perf_counter()
+            candidate.confirmation = self.evaluator.evaluate(candidate.source, repeat=CONFIRM_REPEAT)
+            candidate.validation_s += time.perf_counter() - start
+
     def best(self) -> Candidate:
+        """The passed candidate of highest fitness (ties: the higher screening speedup), else the original."""
         passed = [c for c in self.candidates if c.evaluation.passed]
-        return max(passed, key=lambda c: c.evaluation.speedup, default=self.original)
+        return max(passed, key=lambda c: (c.fitness, c.evaluation.speedup), default=self.original)
 
 
 def run_single(pool: Pool, model: ChatModel) -> None:
@@ -152,6 +175,7 @@ def run_ga(pool: Pool, mutators: list[ChatModel], crossover: ChatModel, populati
             child = pool.rewrite(mutators[turn % len(mutators)], tournament(), "ga-mutation")
             turn += 1
         if child is not None and child not in population:
+            pool.confirm(child)
             population.append(child)
         population.sort(key=lambda c: -c.fitness)
         population = population[:population_size]

@@ -19,10 +19,8 @@ from ..llm.team import Team
 from . import prompts, sandbox
 from .evaluate import Evaluator
 from .meta import Prompter
-from .search import STRATEGIES, Candidate, Pool, run_strategy
+from .search import CONFIRM_REPEAT, STRATEGIES, Candidate, Pool, run_strategy
 from .task import CodeTask
-
-CONFIRM_REPEAT = 20
 
 
 def unified_diff(task: CodeTask, source: str) -> str:
@@ -32,17 +30,19 @@ def unified_diff(task: CodeTask, source: str) -> str:
 
 
 def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: int = 0, meta_prompting: bool = True,
-             single_model: str | None = None, console: Console | None = None, prompt_cache: Path | None = None) -> dict:
+             single_model: str | None = None, console: Console | None = None, prompt_cache: Path | None = None,
+             sandboxed: bool = True) -> dict:
     """Search for a faster version of `task` and return the report (JSON-able dict).
 
-    Raises UserError if the original fails its own tests, or for an unknown strategy.
+    Raises UserError, before any LLM call, if the original fails its own tests or the input generator, for
+    an unknown strategy, or if no sandbox works here and `sandboxed` (False: the user's `--no-sandbox`).
     """
     if strategy not in STRATEGIES:
         raise UserError(f"unknown strategy '{strategy}' (known: {', '.join(STRATEGIES)})")
     console = console or Console(stderr=True)
     start = time.perf_counter()
     team.reset_usage()
-    evaluator = Evaluator(task)
+    evaluator = Evaluator(task, sandboxed=sandboxed)
     try:
         evaluator.prepare()
         contexts = prompts.Contexts(prompts.project_context(task.lang, task.source, task.path.name),
@@ -55,19 +55,27 @@ def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: i
             verdict = (f"[green]{e.speedup:.2f}x[/green] p={e.p_value:.2g}" if e.passed else f"[red]{e.failure}[/red]")
             console.print(f"  {len(pool.candidates):>3} {candidate.origin:<14} {candidate.model:<20} {verdict}",
                           highlight=False, soft_wrap=True)
-        pool = Pool(team, evaluator, prompter, budget, seed, on_candidate=show)
+        def warn(message: str) -> None:
+            console.print(f"[yellow]warning: {message}[/yellow]", highlight=False, soft_wrap=True)
+        pool = Pool(team, evaluator, prompter, budget, seed, on_candidate=show, warn=warn)
         console.print(f"[bold]{task.path.name}[/bold]: strategy {strategy}, budget {budget}, "
                       f"meta-prompting {'on' if meta_prompting else 'off'}; original {evaluator.original_run_s * 1e3:.1f} ms")
-        run_strategy(strategy, pool, team, single_model)
+        stopped = None
+        try:
+            run_strategy(strategy, pool, team, single_model)
+        except Exception as err:  # an LLM or a server failed mid-search: report what was measured
+            stopped = f"{type(err).__name__}: {(str(err).splitlines() or [''])[0][:200]}"
+            warn(f"search stopped early ({stopped}); reporting the {len(pool.candidates)} candidates measured")
         best = pool.best()
-        confirmed = evaluator.evaluate(best.source, repeat=CONFIRM_REPEAT) if best is not pool.original else None
+        confirmed = None if best is pool.original else (
+            best.confirmation or evaluator.evaluate(best.source, repeat=CONFIRM_REPEAT))
     finally:
         evaluator.close()
     usage = team.usage_report()
     wall = time.perf_counter() - start
     return {
         "file": str(task.path), "lang": task.lang, "entry": task.entry, "strategy": strategy, "budget": budget,
-        "seed": seed, "meta_prompting": prompter.usage(), "isolation": sandbox.isolation(),
+        "seed": seed, "meta_prompting": prompter.usage(), "isolation": sandbox.isolation(sandboxed),
         "original_s": evaluator.original_run_s, "input_size": evaluator.size,
         "speedup": confirmed.speedup if confirmed else 1.0,
         "ci": list(confirmed.ci) if confirmed else [1.0, 1.0],
@@ -80,7 +88,8 @@ def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: i
                         "failure": c.evaluation.failure, "speedup": c.evaluation.speedup,
                         "p_value": c.evaluation.p_value, "llm_s": c.llm_s, "validation_s": c.validation_s}
                        for c in pool.candidates],
-        "llm_answers": pool.spent, "candidates_tried": len(pool.candidates),
+        "llm_answers": pool.spent, "candidates_tried": len(pool.candidates), "prompts_too_long": pool.too_long,
+        "stopped": stopped,
         "llm": usage["llm"], "llm_s": usage["llm_s"], "large_model_call_share": usage["large_model_call_share"],
         "validation_s": sum(c.validation_s for c in pool.candidates), "wall_s": wall,
     }
@@ -97,6 +106,9 @@ def summary_table(report: dict) -> Table:
     table.add_row("best from", f"{report['best']['origin']} / {report['best']['model']}")
     passed = sum(c["passed"] for c in report["candidates"])
     table.add_row("candidates passed / tried / answers", f"{passed} / {report['candidates_tried']} / {report['llm_answers']}")
+    table.add_row("prompts too long (skipped)", str(report["prompts_too_long"]))
+    if report["stopped"]:
+        table.add_row("search stopped early", report["stopped"])
     table.add_row("wall / llm / validation", f"{report['wall_s']:.0f} / {report['llm_s']:.0f} / {report['validation_s']:.0f} s")
     meta = report["meta_prompting"]
     table.add_row("meta-prompter calls (cache hits)", f"{meta['calls']} ({meta['cache_hits']})" if meta["enabled"] else "off")
@@ -113,7 +125,9 @@ def markdown(report: dict) -> str:
              f"significant: {report['significant']}",
              f"- original {report['original_s'] * 1e3:.2f} ms per run; isolation: {report['isolation']}",
              f"- best from {report['best']['origin']} ({report['best']['model']}); "
-             f"{report['candidates_tried']} candidates from {report['llm_answers']} LLM answers",
+             f"{report['candidates_tried']} candidates from {report['llm_answers']} LLM answers "
+             f"({report['prompts_too_long']} prompts too long, skipped)"
+             + (f"; search stopped early: {report['stopped']}" if report["stopped"] else ""),
              f"- wall {report['wall_s']:.0f} s, LLM {report['llm_s']:.0f} s, validation {report['validation_s']:.0f} s",
              "", "| model | calls | tokens | seconds |", "|---|---|---|---|"]
     lines += [f"| {n} | {u['calls']} | {u['prompt_tokens'] + u['completion_tokens']} | {u['seconds']:.0f} |"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import UserError
@@ -19,8 +19,8 @@ class CodeTask:
 
     `tests`: for Python a pytest file (relative to the file's directory or absolute) or a shell command run
     in that directory; for C++ a directory of `*.in` files (or one file) fed to the program's stdin, whose
-    outputs must match the original's. `entry`: a Python function to time and compare on generated inputs;
-    `inputs`: a file defining `make_inputs(size, seed) -> tuple` of its arguments.
+    outputs must match the original's. `entry`: the Python function to time and compare on generated inputs
+    (always set for Python); `inputs`: a file defining `make_inputs(size, seed) -> tuple` of its arguments.
     """
 
     path: Path
@@ -70,8 +70,45 @@ def defines(source: str, name: str) -> bool:
                for node in ast.parse(source).body)
 
 
+def called_functions(tests_source: str, module: str, defined: set[str]) -> set[str]:
+    """The functions of `defined` that the tests call from `module` (`from module import f [as g]`; `g(...)`,
+    or `import module [as m]`; `m.f(...)`)."""
+    tree = ast.parse(tests_source)
+    imported = {alias.asname or alias.name: alias.name for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module == module for alias in node.names}
+    modules = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+               for alias in node.names if alias.name == module}
+    called = set()
+    for node in ast.walk(tree):
+        function = getattr(node, "func", None)
+        if isinstance(function, ast.Name) and function.id in imported:
+            called.add(imported[function.id])
+        elif isinstance(function, ast.Attribute) and isinstance(function.value, ast.Name) and function.value.id in modules:
+            called.add(function.attr)
+    return called & defined
+
+
+def find_entry(path: Path, tests_path: Path | None) -> str:
+    """The one function of the Python file `path` that its pytest file calls. Raises UserError if the tests are a
+    shell command, do not parse, or call none or several of its functions."""
+    if tests_path is None or not tests_path.is_file():
+        raise UserError("--entry is required when --tests is not a pytest file: name the function to time")
+    try:
+        tests_source = tests_path.read_text()
+        defined = {node.name for node in ast.parse(path.read_text()).body
+                   if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        called = called_functions(tests_source, path.stem, defined)
+    except (SyntaxError, UnicodeDecodeError):
+        raise UserError(f"cannot read the tests {tests_path.name} to find the entry; name it with --entry") from None
+    if len(called) != 1:
+        which = f"several functions of {path.name} ({', '.join(sorted(called))})" if called else f"no function of {path.name}"
+        raise UserError(f"the tests call {which}; name the one to time with --entry")
+    return called.pop()
+
+
 def load_task(path: Path, lang: str, tests: str, entry: str | None = None, inputs: Path | None = None) -> CodeTask:
-    """Check what can be checked without running anything. Raises UserError with a one-line reason."""
+    """Check what can be checked without running anything. A Python task without `entry` gets the function its
+    tests call. Raises UserError with a one-line reason."""
     if lang not in LANGUAGES:
         raise UserError(f"unknown language '{lang}' (known: {', '.join(LANGUAGES)})")
     if not path.is_file():
@@ -85,6 +122,8 @@ def load_task(path: Path, lang: str, tests: str, entry: str | None = None, input
         raise UserError(f"{path} does not parse: {problem}")
     if lang == "python" and entry and not defines(task.source, entry):
         raise UserError(f"entry point '{entry}' does not exist in {path}")
+    if lang == "python" and not entry:
+        task = replace(task, entry=find_entry(task.path, task.tests_path))
     if inputs and not inputs.is_file():
         raise UserError(f"no such inputs file: {inputs}")
     if lang == "cpp":

@@ -17,6 +17,11 @@ from . import weights
 
 
 FENCED_BLOCK = re.compile(r"```[\w+-]*\n(?:```[\w+-]*\n)*(.*?)\n```", re.DOTALL)  # tolerates a doubled opening fence
+N_CTX_MAX = 16384  # context tokens of a local model at most (KV cache: ~0.5 GB for a 1.5B Qwen at this length)
+
+
+class PromptTooLong(Exception):
+    """A prompt that does not fit the model's context window; the call was not made (and costs nothing)."""
 
 
 @dataclass
@@ -121,8 +126,9 @@ class ChatModel:
 class LocalModel(ChatModel):
     """A GGUF model run in-process by llama-cpp-python (llama.cpp) on the CPU.
 
-    The llama.cpp context is created on first use; it keeps the previous prompt's KV cache, so prompts
-    that share a prefix (system text, program) are only partly re-evaluated.
+    The llama.cpp context is created on first use, as long as the model was trained for, at most
+    `n_ctx_max` tokens (spec; default N_CTX_MAX); it keeps the previous prompt's KV cache, so prompts that
+    share a prefix (system text, program) are only partly re-evaluated.
     """
 
     _llama: object = None
@@ -137,15 +143,22 @@ class LocalModel(ChatModel):
     def load(self) -> None:
         self._load()
 
+    def _open(self, n_ctx: int):
+        from llama_cpp import Llama
+
+        extra = {"chat_format": self.spec["chat_format"]} if "chat_format" in self.spec else {}
+        return Llama(model_path=str(self.weights_path()), n_ctx=n_ctx, n_threads=2, n_batch=512, seed=self.seed,
+                     verbose=False, **extra)
+
     def _load(self):
         if self._llama is None:
-            from llama_cpp import Llama
-
             start = time.perf_counter()
-            path = self.weights_path()
-            extra = {"chat_format": self.spec["chat_format"]} if "chat_format" in self.spec else {}
-            self._llama = Llama(model_path=str(path), n_ctx=4096, n_threads=2, n_batch=512,
-                                seed=self.seed, verbose=False, **extra)
+            limit = int(self.spec.get("n_ctx_max", N_CTX_MAX))
+            self._llama = self._open(limit)
+            metadata = self._llama.metadata
+            trained = int(metadata.get(f"{metadata.get('general.architecture')}.context_length", limit))
+            if trained < limit:
+                self._llama = self._open(trained)
             self.usage.load_s += time.perf_counter() - start
         return self._llama
 
@@ -154,10 +167,15 @@ class LocalModel(ChatModel):
 
         constraint = ({"grammar": LlamaGrammar.from_string(grammar, verbose=False)} if grammar
                       else {"response_format": response_format})
-        for chunk in self._load().create_chat_completion(messages=messages, max_tokens=max_tokens,
-                                                         temperature=temperature, seed=seed, stream=True,
-                                                         **constraint):
-            yield chunk["choices"][0]["delta"].get("content") or ""
+        try:
+            for chunk in self._load().create_chat_completion(messages=messages, max_tokens=max_tokens,
+                                                             temperature=temperature, seed=seed, stream=True,
+                                                             **constraint):
+                yield chunk["choices"][0]["delta"].get("content") or ""
+        except ValueError as err:  # llama-cpp-python: "Requested tokens (N) exceed context window of M"
+            if "exceed context window" not in str(err):
+                raise
+            raise PromptTooLong(f"{self.name}: {err}") from None
 
     def _count_tokens(self, text: str) -> int:
         return len(self._load().tokenize(text.encode(), add_bos=True))
