@@ -163,10 +163,9 @@ def summarize(runs: list[dict], strategies: list[str], trials: int) -> dict:
                 speedups = [baseline_s(r) / best for r in group if (best := best_latency_at(r["history"], c))]
                 if len(speedups) == len(group):
                     per_seed[c][seed] = geomean(speedups)
-            speedups = [baseline_s(r) / best for r in group
-                        if (best := best_latency_within(r["history"], equal_wall[(seed, r["workload"])]))]
-            if len(speedups) == len(group):
-                at_equal_wall[seed] = geomean(speedups)
+            if group:  # a strategy with nothing measured yet at that time gives the user the untuned build
+                at_equal_wall[seed] = geomean([baseline_s(r) / (best_latency_within(
+                    r["history"], equal_wall[(seed, r["workload"])]) or baseline_s(r)) for r in group])
         finals = [geomean([final_speedup(r) for r in mine if r["seed"] == s]) for s in seeds]
         compute = {}
         for r in mine:
@@ -309,7 +308,8 @@ def plot_vs_onnxruntime(runs: list[dict], strategies: list[str], out: Path) -> N
         values = [groups[x][name] for x in xs]
         means = [geomean(v) for v in values]
         ax.bar([x + i * width for x in xs], means, width, label=name,
-               yerr=[[m - min(v) for m, v in zip(means, values)], [max(v) - m for m, v in zip(means, values)]])
+               yerr=[[max(m - min(v), 0.0) for m, v in zip(means, values)],
+                     [max(max(v) - m, 0.0) for m, v in zip(means, values)]])  # 0, not -1e-16, for one seed
     ax.axhline(1.0, color="black", linewidth=1)
     ax.set_xticks([x + width * (len(strategies) - 1) / 2 for x in range(len(ratios))], list(ratios), rotation=20)
     ax.set(ylabel="tuned / onnxruntime latency (< 1: faster)", title="Tuned TVM vs onnxruntime, same threads")
