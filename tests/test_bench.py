@@ -15,6 +15,7 @@ def test_history_queries():
     assert seconds_to_reach(history, 2.2) == 20.0 and seconds_to_reach(history, 1.0) is None
 
 
+@pytest.mark.slow  # two real tunes and the re-timing
 def test_bench_smoke_writes_report_and_plots(tmp_path):
     out = tmp_path / "bench"
     result = subprocess.run([sys.executable, "-m", "litecoop.cli", "bench", "--kernels", "flux_conv",

@@ -35,6 +35,7 @@ def budget_run(tmp_path_factory):
     return report, elapsed, root
 
 
+@pytest.mark.slow  # real tunes under a time budget
 def test_time_budget_stops_on_time(budget_run):
     report, elapsed, _ = budget_run
     assert report["time_budget_s"] == BUDGET_S and report["trials"] is None
@@ -46,6 +47,7 @@ def test_time_budget_stops_on_time(budget_run):
     assert all(t["trials"] > 0 and t["best_latency_s"] > 0 for t in tasks)
 
 
+@pytest.mark.slow  # real tunes under a time budget
 def test_report_has_peers_timed_with_the_tuned_build(budget_run):
     report = budget_run[0]
     assert report["peer_threads"] >= 1
@@ -57,6 +59,7 @@ def test_report_has_peers_timed_with_the_tuned_build(budget_run):
     assert report["tuned_over_onnxruntime"] == pytest.approx(report["tuned_latency_s"] / report["onnxruntime_latency_s"])
 
 
+@pytest.mark.slow  # real tunes under a time budget
 def test_records_seed_the_next_run_unless_fresh(budget_run):
     first, _, root = budget_run
     earlier = record_count(root / "w")

@@ -6,7 +6,11 @@ import json
 import shutil
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from conftest import run_litecoop
+
+pytestmark = pytest.mark.slow  # rebuilds and re-times a tuned workload
 
 
 def test_check_passes_unchanged_and_fails_injected_slowdown(tmp_path, small_mcts_run):

@@ -164,6 +164,7 @@ def test_merge_shows_the_first_version_whole_and_the_others_as_changes():
     assert "+    seen, found = [], set()" in request and "-    seen = []" in request
 
 
+@pytest.mark.slow  # interleaved timing runs / real LLM calls
 def test_python_validation_and_timing(tmp_path):
     evaluator = Evaluator(python_task(tmp_path))
     try:
@@ -260,6 +261,7 @@ def test_cli_bad_input_exits_2(tmp_path):
     assert result.stderr.strip().count("\n") == 0, result.stderr
 
 
+@pytest.mark.slow  # interleaved timing runs / real LLM calls
 def test_moa_with_real_model(tmp_path):
     """The 270M model proposes and aggregates candidates; every answer is validated and accounted.
     (Tests run one strategy on the real model to keep CI short; `litecoop bench-code` runs all three.)"""

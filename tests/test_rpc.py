@@ -12,6 +12,8 @@ from tvm import rpc
 
 from test_tune import litecoop, records
 
+pytestmark = pytest.mark.slow  # an RPC tracker, servers and a real tune
+
 HOST_PRESET = """\
 kind = "llvm"
 mtriple = "x86_64-linux-gnu"

@@ -8,8 +8,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import tvm
 from tvm import relax
+
+pytestmark = pytest.mark.slow  # real tunes with builds and the 270M model
 
 TESTS = Path(__file__).parent
 

@@ -1,6 +1,7 @@
 """Warm start from a similar shape: decisions moved onto another loop extent stay legal and nearest, and
 `litecoop tune --warm-start` measures the moved records of an earlier run first."""
 
+import pytest
 import json
 import math
 
@@ -43,6 +44,7 @@ def test_transfer_relegalizes_tiles_for_the_new_extent(target, matmul_context):
     assert transfer(spaces16[0].trace, Trace([], {})) is None
 
 
+@pytest.mark.slow  # a real tune
 def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run):
     source, target = small_mcts_run[0], tmp_path / "target"
     warm = run_litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "mcts", "--trials", "8",

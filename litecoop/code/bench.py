@@ -18,8 +18,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from rich.console import Console  # noqa: E402
+from scipy.stats import gmean  # noqa: E402
 
-from ..bench import geomean  # noqa: E402
 from ..errors import UserError  # noqa: E402
 from ..llm.team import Team  # noqa: E402
 from .search import STRATEGIES  # noqa: E402
@@ -86,7 +86,7 @@ def summarize(runs: list[dict], strategies: list[str]) -> dict:
         summary[strategy] = {
             "examples": len(mine),
             "success_rate": sum(r["significant"] for r in mine) / len(mine),
-            "geomean_speedup": geomean([r["speedup"] if r["significant"] else 1.0 for r in mine]),
+            "geomean_speedup": float(gmean([r["speedup"] if r["significant"] else 1.0 for r in mine])),
             "llm_calls": sum(u["calls"] for u in usage),
             "tokens": sum(u["prompt_tokens"] + u["completion_tokens"] for u in usage),
             "compute_token_params": sum(u["compute_token_params"] for u in usage),
