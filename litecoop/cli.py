@@ -106,7 +106,8 @@ def parser() -> argparse.ArgumentParser:
     tune = commands.add_parser("tune", help="tune a workload; write its database, library (.so) and report")
     tune.add_argument("--workload", default="deepseek_moe", help="kernel name, minilm, path.onnx or module:function")
     tune.add_argument("--target", default="host", help="preset in targets/ or a .toml path (default: host)")
-    tune.add_argument("--strategy", default="litecoop", help="litecoop | single-llm | mcts | evolutionary | random")
+    tune.add_argument("--strategy", default="mcts", help="mcts (default: wins at equal wall time, see README) | "
+                      "litecoop | single-llm | evolutionary | random")
     tune.add_argument("--trials", type=int, help="measured trials in total, all tasks (default 64 without --time-budget)")
     tune.add_argument("--time-budget", metavar="DURATION",
                       help="search wall time, e.g. 90s, 30m, 1h (setup and the final build come on top); "

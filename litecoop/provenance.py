@@ -45,6 +45,7 @@ def _version(name: str) -> str:
 def provenance(**presets: str) -> dict:
     """{command, commit, presets, machine, versions} of this process; `presets` names the presets used
     (e.g. search_preset="default")."""
-    return {"command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]), "commit": _commit(), "presets": presets,
+    program = "litecoop" if Path(sys.argv[0]).match("litecoop/cli.py") else Path(sys.argv[0]).name  # python -m
+    return {"command": shlex.join([program, *sys.argv[1:]]), "commit": _commit(), "presets": presets,
             "machine": f"{_cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "versions": {name: _version(name) for name in LIBRARIES}}

@@ -27,7 +27,7 @@ def bad_models_preset(tmp_path):
     (["--workload", "missing.onnx"], "model file not found"),
     (["--strategy", "greedy"], "unknown strategy"),
     (["--workload", "garbled.onnx"], "not a valid ONNX model"),
-    (["--models", "BAD"], "checksum mismatch"),
+    (["--models", "BAD", "--strategy", "litecoop"], "checksum mismatch"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
     (tmp_path / "garbled.onnx").write_bytes(b"\x00\x01garbage")
