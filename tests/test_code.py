@@ -119,15 +119,19 @@ def test_sandbox_runs_code_and_stops_runaways(tmp_path):
 
 
 def test_sandbox_blocks_writes_outside_the_work_dir_and_network(tmp_path):
-    victim = Path(__file__).with_name("small_workload.py")
-    before = victim.read_text()
+    # a file outside the work dir that the sandbox sees (not under /tmp, which it replaces with its own)
+    tag = uuid.uuid4().hex
+    victim = Path.home() / f".litecoop-victim-{tag}"
+    victim.write_text("keep me")
     box = tmp_path / "box"
     box.mkdir()
-    outcome = run_in_sandbox(box, f"import os\nos.remove({str(victim)!r})")
-    assert outcome.failure and "Read-only file system" in outcome.stderr
-    assert victim.read_text() == before
+    try:
+        outcome = run_in_sandbox(box, f"import os\nos.remove({str(victim)!r})")
+        assert outcome.failure and "Read-only file system" in outcome.stderr
+        assert victim.read_text() == "keep me"
+    finally:
+        victim.unlink()
     # every other place a file could land: other mounts, the real /tmp and /dev/shm, the home directory
-    tag = uuid.uuid4().hex
     outside = [tmp_path / f"beside-{tag}", Path("/tmp") / f"escape-{tag}", Path("/dev/shm") / f"escape-{tag}",
                Path("/var/tmp") / f"escape-{tag}", Path.home() / f".escape-{tag}", Path("/run") / f"escape-{tag}"]
     script = "\n".join(f"try: open({str(p)!r}, 'w').write('x')\nexcept OSError: pass" for p in outside)
