@@ -37,7 +37,7 @@ def build_from_database(workload_spec: str, db_dir: Path, target_name: str = "ho
         raise UserError(f"no tuning database in {db_dir}")
     work = workloads.load(workload_spec, seed)
     database = ms.database.JSONDatabase(work_dir=str(db_dir), allow_missing=False)
-    return work, ms.relax_integration.compile_relax(database, work.mod, load_target(target_name), None)
+    return work, tuner.compile_tuned(database, work.mod, load_target(target_name))
 
 
 def load_baselines(path: Path) -> list[dict]:

@@ -1,8 +1,8 @@
 """`litecoop tune`: a workload in, a tuned library, a TVM tuning database and a report out.
 
-Flow: Relax module -> fusion (the same passes `compile_relax` runs) -> MetaSchedule task extraction ->
+Flow: Relax module -> fusion (the same passes the final build runs; on CPUs weights marked layout-free) -> MetaSchedule task extraction ->
 one TuneContext per task with the chosen search strategy -> TVM's gradient task scheduler under one
-global trial budget -> `compile_relax` from the database -> latency and correctness checks.
+global trial budget -> `compile_tuned` from the database (weights prepacked at build time) -> latency and correctness checks.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy as np
 import tvm
 from tvm import relax
 from tvm.ir.utils import derived_object
+from tvm.relax.backend.cpu_generic import pipeline as cpu_pipeline
 from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback
 
@@ -41,13 +42,56 @@ STRATEGIES = ("litecoop", "single-llm", "mcts", "evolutionary", "random")
 TREE_STRATEGIES = ("litecoop", "single-llm", "mcts")
 
 
-def fuse(mod, target):
-    """Legalize and fuse a Relax module exactly as `compile_relax` does, so task keys match."""
+def _prepacks_weights(target) -> bool:
+    """Whether the build prepacks constant weights: on CPUs, where MetaSchedule's RewriteLayout postprocessor
+    lays a weight out as the tuned loops read it (TVM's `static_shape_tuning_pipeline(cpu_weight_prepack=True)`)."""
+    return target.kind.name == "llvm"
+
+
+def _fusion_passes(target) -> list:
     passes = [*relax.pipeline.library_dispatch_passes(target), relax.transform.LegalizeOps(),
               relax.transform.AnnotateTIROpPattern(), relax.transform.FoldConstant(),
               relax.transform.FuseOps(), relax.transform.FuseTIR()]
+    if _prepacks_weights(target):
+        passes.append(relax.transform.AttachAttrLayoutFreeBuffers())
+    return passes
+
+
+def fuse(mod, target):
+    """Legalize and fuse a Relax module as `compile_tuned` does, so task keys match. On CPUs the fused
+    functions mark their constant (weight) buffers layout-free, so that tuning may choose their layout."""
     with target:
-        return tvm.transform.Sequential(passes)(mod)
+        return tvm.transform.Sequential(_fusion_passes(target))(mod)
+
+
+def prepacked_module(database, mod, target):
+    """`mod` fused, with the schedules in `database` (a MetaSchedule Database) applied, and on CPUs the weight
+    layout transforms that tuning chose (MetaSchedule's RewriteLayout) split out of the kernels and folded into
+    the constants (SplitLayoutRewritePreproc, LiftTransformParams, FoldConstant, as in TVM's
+    `static_shape_tuning_pipeline(cpu_weight_prepack=True)`): a call reads prepacked weights instead of repacking
+    them. Returns the Relax IRModule before lowering; call inside `with target, database`."""
+    mod = tvm.transform.Sequential(_fusion_passes(target))(mod)
+    mod = relax.transform.MetaScheduleApplyDatabase()(mod)
+    if not _prepacks_weights(target):
+        return mod
+    return tvm.transform.Sequential([relax.transform.SplitLayoutRewritePreproc(), relax.transform.LiftTransformParams(),
+                                     relax.transform.FoldConstant()])(mod)
+
+
+def compile_tuned(database, mod, target):
+    """Build `mod` with the schedules in `database`; returns a relax.VMExecutable. On CPUs the weights are
+    prepacked at build time (`prepacked_module`); other targets build with MetaSchedule's `compile_relax`."""
+    if not _prepacks_weights(target):
+        return ms.relax_integration.compile_relax(database, mod, target, None)
+    # relax.pipeline.dataflow_lower_passes fails for llvm in TVM 0.27 (cpu_generic does not export it)
+    lower = [*cpu_pipeline.dataflow_lower_passes(target), *cpu_pipeline.finalize_passes(target)]
+
+    @tvm.transform.module_pass(opt_level=3)
+    def pipeline(mod, _ctx):
+        return tvm.transform.Sequential(lower)(prepacked_module(database, mod, target))
+
+    with target, database, tvm.transform.PassContext(opt_level=3):
+        return relax.build(mod, target=target, relax_pipeline=pipeline)
 
 
 def make_team(strategy: str, preset: str, seed: int) -> Team | None:
@@ -243,7 +287,7 @@ def tune(workload: Workload, target, strategy: str, trials: int | None, seed: in
     if stop.is_set():
         raise KeyboardInterrupt
     with timing.phase("compile"):
-        executable = ms.relax_integration.compile_relax(database, workload.mod, target, None)
+        executable = compile_tuned(database, workload.mod, target)
     lineages = search.outcomes if isinstance(search, TreeSearch) else {}
     per_task = [{"task": context.task_name, "weight": float(weight), "trials": progress.trials_by_task[i],
                  "best_latency_s": progress.best.get(i)} for i, (context, weight) in enumerate(zip(contexts, weights))]

@@ -17,3 +17,9 @@ def make_taller():
     """The same operator with twice the rows and 80 columns: a similar shape for warm-start tests."""
     generator = torch.Generator().manual_seed(1)
     return MatMulReLU(), (torch.randn(128, 128, generator=generator), torch.randn(128, 80, generator=generator))
+
+
+def make_linear():
+    """A linear layer: its weight is a constant of the imported module, so the build may prepack it."""
+    torch.manual_seed(0)
+    return torch.nn.Linear(128, 96), (torch.randn(64, 128),)

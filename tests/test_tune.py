@@ -73,3 +73,28 @@ def test_interrupted_run_resumes_without_losing_records(tmp_path):
     final = records(work_dir)
     assert final[: len(kept)] == kept
     assert len(final) >= len(kept) + 8
+
+
+def test_constant_weights_are_prepacked_at_build_time(tmp_path):
+    """A linear layer tuned on the CPU: its weight is marked layout-free for the search, the tuned kernels
+    read a weight packed once at build time (no layout transform left in `main`), and the output is right."""
+    from tvm.s_tir import meta_schedule as ms
+
+    from conftest import run_litecoop
+    from litecoop import tuner, workloads
+    from litecoop.targets import load_target
+
+    work_dir, report = tmp_path / "work", tmp_path / "report.json"
+    tuned = run_litecoop("tune", "--workload", "small_workload:make_linear", "--trials", "8", "--search", "smoke",
+                         "--work-dir", str(work_dir), "--json", str(report))
+    assert tuned.returncode == 0, tuned.stderr[-2000:]
+    assert json.loads(report.read_text())["correct"]
+
+    sys.path.insert(0, str(TESTS))
+    work, target = workloads.load("small_workload:make_linear"), load_target("host")
+    tasks = ms.relax_integration.extract_tasks(tuner.fuse(work.mod, target), target)
+    assert any("layout_free_buffers" in (task.dispatched[0]["main"].attrs or {}) for task in tasks)
+    database = ms.database.JSONDatabase(work_dir=str(work_dir), allow_missing=False)
+    with target, database, tvm.transform.PassContext(opt_level=3):
+        main = tuner.prepacked_module(database, work.mod, target)["main"].script()
+    assert "_prepacked" in main and "_weight_prepack" not in main
