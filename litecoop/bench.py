@@ -24,9 +24,10 @@ from . import roofline, verdicts
 from .errors import UserError
 from .history import best_latency_at, best_latency_within, seconds_to_reach, trials_to_reach, tuning_seconds
 from .session import run_tune
+from .strategies import get as get_strategy
 from .provenance import provenance
 from .targets import load_target
-from .tuner import STRATEGIES, device_inputs, device_of, interleaved_latency_samples, untuned_executable
+from .tuner import device_inputs, device_of, interleaved_latency_samples, untuned_executable
 from .workloads import KERNELS
 from .workloads import load as load_workload
 
@@ -111,9 +112,8 @@ def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: P
               models_preset: str = "local-cpu", search_preset: str = "default", console: Console | None = None) -> dict:
     """Run (or resume) the comparison and write bench.json, bench.md and the plots into `out`."""
     console = console or Console(stderr=True)
-    unknown = [s for s in strategies if s not in STRATEGIES]
-    if unknown:
-        raise UserError(f"unknown strategy {unknown[0]!r} (choose from {', '.join(STRATEGIES)})")
+    for strategy in strategies:
+        get_strategy(strategy)
     workloads = ["minilm"] if suite == "minilm" else (kernels or list(KERNELS))
     if suite not in ("kernels", "minilm") or any(w not in KERNELS + ("minilm",) for w in workloads):
         raise UserError(f"unknown suite '{suite}' or kernel in {workloads}")

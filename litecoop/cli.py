@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markdown import Markdown
 
+from . import strategies
 from .errors import UserError
 
 console = Console(stderr=True)
@@ -106,8 +107,8 @@ def parser() -> argparse.ArgumentParser:
     tune = commands.add_parser("tune", help="tune a workload; write its database, library (.so) and report")
     tune.add_argument("--workload", default="deepseek_moe", help="kernel name, minilm, path.onnx or module:function")
     tune.add_argument("--target", default="host", help="preset in targets/ or a .toml path (default: host)")
-    tune.add_argument("--strategy", default="mcts", help="mcts (default: wins at equal wall time, see README) | "
-                      "litecoop | single-llm | evolutionary | random")
+    tune.add_argument("--strategy", default="mcts", help="default mcts (wins at equal wall time, see README); "
+                      + "; ".join(f"{s.name}: {s.description}" for s in strategies.REGISTRY.values()))
     tune.add_argument("--trials", type=int, help="measured trials in total, all tasks (default 64 without --time-budget)")
     tune.add_argument("--time-budget", metavar="DURATION",
                       help="search wall time, e.g. 90s, 30m, 1h (setup and the final build come on top); "
@@ -127,7 +128,8 @@ def parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="compare strategies, interleaved, over seeds; write results/")
     bench.add_argument("--suite", default="kernels", help="kernels | minilm")
     bench.add_argument("--kernels", help="comma-separated subset of the kernel suite")
-    bench.add_argument("--strategies", default="evolutionary,random,mcts,single-llm,litecoop")
+    bench.add_argument("--strategies", default="evolutionary,random,mcts,single-llm,litecoop",
+                       help=f"comma-separated, of {', '.join(strategies.names())}")
     bench.add_argument("--trials", type=int, default=64)
     bench.add_argument("--seeds", type=int, default=3)
     bench.add_argument("--out", type=Path, default=Path("results/bench"))
@@ -138,7 +140,7 @@ def parser() -> argparse.ArgumentParser:
     warm.add_argument("--source", default="examples.warm_start.ffn:tokens_64", help="workload tuned first")
     warm.add_argument("--target", default="examples.warm_start.ffn:tokens_128",
                       help="workload tuned cold and warm-started from the source's records")
-    warm.add_argument("--strategy", default="mcts", help="litecoop | single-llm | mcts")
+    warm.add_argument("--strategy", default="mcts", help=" | ".join(strategies.tree_names()))
     warm.add_argument("--trials", type=int, default=64, help="trials of every run, the source's included")
     warm.add_argument("--seeds", type=int, default=3)
     warm.add_argument("--out", type=Path, default=Path("results/warm"))

@@ -12,7 +12,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import peers, records, timing, tuner, workloads
+from . import peers, records, strategies, timing, tuner, workloads
 from .errors import UserError
 from .presets import load_preset
 from .provenance import provenance
@@ -58,8 +58,7 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int | No
         raise UserError(f"--trials must be positive, got {trials}")
     if time_budget_s is not None and time_budget_s <= 0:
         raise UserError(f"--time-budget must be positive, got {time_budget_s:g} s")
-    if strategy not in tuner.STRATEGIES:
-        raise UserError(f"unknown strategy '{strategy}' (choose from {', '.join(tuner.STRATEGIES)})")
+    strategies.get(strategy)
     target = load_target(target_name)
     device = tuner.device_of(target)
     rpc_config = load_rpc_config(target_name)
@@ -67,7 +66,7 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int | No
     warm_records = tuner.warm_start_records(warm_start) if warm_start else ()
     timing.reset()
     work = workloads.load(workload, seed)
-    team = tuner.make_team(strategy, models_preset, seed)
+    team = strategies.make_team(strategy, models_preset, seed)
     budget = " ".join(part for part in (f"{trials} trials" if trials else "",
                                         f"{time_budget_s:g} s" if time_budget_s else "") if part)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import signal
 import threading
 import time
@@ -26,21 +25,15 @@ from tvm.relax.backend.cpu_generic import pipeline as cpu_pipeline
 from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback
 
-from . import records, timing
+from . import records, strategies, timing
 from .cost_model import TimedXGBModel, records_by_workload
 from .errors import UserError
 from .llm.team import Team
-from .machine import host_facts
 from .measure import TimedBuilder, TimedRunner, import_tensor_intrinsics
-from .proposers import LLMProposer, Router
 from .strategy import SearchSettings, TreeSearch
 from .workloads import Workload
 
 logging.getLogger("tvm.s_tir.meta_schedule").setLevel(logging.WARNING)
-
-STRATEGIES = ("litecoop", "single-llm", "mcts", "evolutionary", "random")
-TREE_STRATEGIES = ("litecoop", "single-llm", "mcts")
-
 
 def _prepacks_weights(target) -> bool:
     """Whether the build prepacks constant weights: on CPUs, where MetaSchedule's RewriteLayout postprocessor
@@ -92,51 +85,6 @@ def compile_tuned(database, mod, target):
 
     with target, database, tvm.transform.PassContext(opt_level=3):
         return relax.build(mod, target=target, relax_pipeline=pipeline)
-
-
-def make_team(strategy: str, preset: str, seed: int) -> Team | None:
-    """The LLM team a strategy uses: all models of the preset for `litecoop`, only its largest for
-    `single-llm` (the Reasoning Compiler setting), none otherwise. The models are loaded here, once per run and
-    before any search (weights checked; the time goes to each model's `usage.load_s`)."""
-    if strategy not in ("litecoop", "single-llm"):
-        return None
-    team = Team(preset, seed=seed)
-    if strategy == "single-llm":
-        team.models = [team.large]
-    for model in team.models:
-        model.load()
-    return team
-
-
-def make_strategy(name: str, settings: SearchSettings, seed: int, team: Team | None, target, warm_start: tuple = (),
-                  deadline: timing.Deadline | None = None):
-    """The MetaSchedule search strategy for `--strategy` (one of STRATEGIES).
-
-    `litecoop`: the shared tree, expanded by the whole team; `single-llm`: the same tree, the larger model
-    only; `mcts`: the same tree, random mutators only; `evolutionary`/`random`: TVM's EvolutionarySearch
-    and ReplayTrace. One router (proposers.Router) serves every task of the run; on a CPU target the prompts
-    state this machine's facts (machine.host_facts). `warm_start` records seed the tree strategies, which size
-    their batches to the time left before `deadline`. Raises UserError for an unknown name, or
-    a warm start with a strategy that cannot take one.
-    """
-    if warm_start and name not in TREE_STRATEGIES:
-        raise UserError(f"--warm-start works with {', '.join(TREE_STRATEGIES)}, not '{name}'")
-    if name == "evolutionary":
-        return ms.search_strategy.EvolutionarySearch()
-    if name == "random":
-        return ms.search_strategy.ReplayTrace()
-    if name == "mcts":
-        return TreeSearch(lambda rng: None, settings, seed, warm_start, deadline=deadline)
-    if name not in STRATEGIES or team is None:
-        raise UserError(f"unknown strategy '{name}' (choose from {', '.join(STRATEGIES)})")
-
-    router = Router(team, settings.regressions_before_large)
-    machine = host_facts(int(target.attrs.get("num-cores", 0)) or None) if target.kind.name == "llvm" else None
-
-    def make_proposer(rng: random.Random) -> LLMProposer:
-        return LLMProposer(team, router, settings.edits_per_call, rng, machine)
-
-    return TreeSearch(make_proposer, settings, seed, warm_start, deadline=deadline)
 
 
 def _mean_latency_s(record) -> float:
@@ -259,8 +207,8 @@ def tune(workload: Workload, target, strategy: str, trials: int | None, seed: in
     database = ms.database.JSONDatabase(work_dir=str(work_dir))
     fused = fuse(workload.mod, target)
     extracted = ms.relax_integration.extract_tasks(fused, target)
-    deadline = timing.Deadline(time_budget_s, 1 if strategy in TREE_STRATEGIES else per_iter)
-    search = make_strategy(strategy, settings, seed, team, target, warm_start, deadline)
+    deadline = timing.Deadline(time_budget_s, 1 if strategies.get(strategy).tree else per_iter)
+    search = strategies.create(strategy, settings, seed, team, target, warm_start, deadline)
     import_tensor_intrinsics()
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
         extracted, str(work_dir), strategy=search, num_threads=len(os.sched_getaffinity(0)), seed=seed)

@@ -15,7 +15,7 @@ from litecoop.llm.team import Team
 from litecoop.proposers import Proposal
 from litecoop.space import decisions_key
 from litecoop.strategy import SearchSettings, TreeSearch, task_seed
-from litecoop.tuner import make_strategy
+from litecoop.strategies import create
 
 SETTINGS = SearchSettings(samples_per_sketch=8, rollouts_per_child=4, elites_per_iter=2, rollouts_per_elite=8,
                           cost_model_warmup_samples=0)
@@ -112,7 +112,7 @@ def test_one_router_serves_every_task_clone(target):
     """MetaSchedule clones the strategy per task: the regressions counted in one task's clone call the larger
     model in the next task's."""
     team = Team("local-cpu")
-    search = make_strategy("litecoop", SETTINGS, 0, team, target)
+    search = create("litecoop", SETTINGS, 0, team, target)
     clones = [search._inst.clone(), search._inst.clone()]  # what MetaSchedule calls per task
     first, second = (clone.make_proposer(random.Random(i)) for i, clone in enumerate(clones))
     assert first.router is second.router
@@ -124,7 +124,7 @@ def test_one_router_serves_every_task_clone(target):
 
 def test_router_prefers_the_named_small_model_and_resets_on_improvement(target):
     team = Team("local-cpu")
-    router = make_strategy("litecoop", SETTINGS, 0, team, target).make_proposer(random.Random(0)).router
+    router = create("litecoop", SETTINGS, 0, team, target).make_proposer(random.Random(0)).router
     assert router.choose("qwen2.5-coder-0.5b").name == "qwen2.5-coder-0.5b"
     assert router.choose(team.large.name).role == "small"  # the larger model is called by the router only
     router.record("gemma3-270m", improved=False)
