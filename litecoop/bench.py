@@ -27,7 +27,8 @@ from .session import run_tune
 from .strategies import get as get_strategy
 from .provenance import provenance
 from .targets import load_target
-from .tuner import device_inputs, device_of, interleaved_latency_samples, untuned_executable
+from .latency import device_inputs, device_of, interleaved_latency_samples
+from .tuner import untuned_executable
 from .workloads import KERNELS
 from .workloads import load as load_workload
 
@@ -48,7 +49,7 @@ def append_run(log: Path, runs: list[dict], report: dict) -> None:
 
 def remeasure_finals(runs: list[dict], console: Console) -> None:
     """Time every run's tuned library of a workload again, together with one untuned build of the workload,
-    all in one interleaved series (`tuner.interleaved_latency_samples`: U A B C U A B C ...) on the device of
+    all in one interleaved series (`latency.interleaved_latency_samples`: U A B C U A B C ...) on the device of
     the runs' target, so that the final speedups of a comparison share one machine state and one baseline;
     each run's own end-of-tune timing drifts with load from one run to the next. Sets each run's
     `baseline_latency_s` (the common untuned median), `final_latency_s` (median, seconds) and `final_speedup`;

@@ -23,7 +23,7 @@ from rich.table import Table
 from scipy.stats import mannwhitneyu
 from tvm.s_tir import meta_schedule as ms
 
-from . import tuner, workloads
+from . import latency, tuner, workloads
 from .errors import UserError
 from .targets import load_target
 
@@ -70,18 +70,18 @@ def baseline_library(report: dict):
 
 
 def measure_against_baseline(report: dict, repeat: int) -> tuple[str, list[float], list[float], np.ndarray, object]:
-    """Rebuild the report's workload from its database and time it on its target's device (`tuner.device_of`):
+    """Rebuild the report's workload from its database and time it on its target's device (`latency.device_of`):
     (baseline source, baseline samples, current samples in seconds, current output, workload)."""
     target_name = report.get("target_preset", "host")
-    device = tuner.device_of(load_target(target_name))
+    device = latency.device_of(load_target(target_name))
     work, executable = build_from_database(report["workload_spec"], Path(report["work_dir"]), target_name,
                                            report.get("seed", 0))
-    args = tuner.device_inputs(work.inputs, device)
+    args = latency.device_inputs(work.inputs, device)
     library = baseline_library(report)
     if library is None:
-        samples, output = tuner.latency_samples(executable, args, device, repeat)
+        samples, output = latency.latency_samples(executable, args, device, repeat)
         return "stored", report["tuned_samples_s"], samples, output, work
-    (base, samples), (_, output) = tuner.interleaved_latency_samples([library, executable], args, device, repeat)
+    (base, samples), (_, output) = latency.interleaved_latency_samples([library, executable], args, device, repeat)
     return "re-measured", base, samples, output, work
 
 

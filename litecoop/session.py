@@ -12,7 +12,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import peers, records, strategies, timing, tuner, workloads
+from . import latency, peers, records, strategies, timing, tuner, workloads
 from .errors import UserError
 from .presets import load_preset
 from .provenance import provenance
@@ -60,7 +60,7 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int | No
         raise UserError(f"--time-budget must be positive, got {time_budget_s:g} s")
     strategies.get(strategy)
     target = load_target(target_name)
-    device = tuner.device_of(target)
+    device = latency.device_of(target)
     rpc_config = load_rpc_config(target_name)
     settings, per_iter, run_timeout_s = search_settings(search_preset)
     warm_records = tuner.warm_start_records(warm_start) if warm_start else ()
@@ -79,8 +79,8 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int | No
         outcome = tuner.tune(work, target, strategy, trials, seed, work_dir, resume, settings, per_iter,
                              run_timeout_s, on_batch, team, rpc_config, warm_records,
                              time_budget_s=time_budget_s, cache_dir=records.cache_dir(work, target), reuse=not fresh)
-    args = tuner.device_inputs(work.inputs, device)
-    tuned_sampler, output = tuner.vm_sampler(outcome.executable, args, device)
+    args = latency.device_inputs(work.inputs, device)
+    tuned_sampler, output = latency.vm_sampler(outcome.executable, args, device)
     cpu_peers = measure_peers and target.kind.name == "llvm"
     contenders = {"tuned": tuned_sampler, **(peers.samplers(work, THREADS) if cpu_peers else {})}
     samples = dict(zip(contenders, timing.interleave(list(contenders.values()), repeat=10)))
@@ -88,7 +88,7 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int | No
     tuned_s = median["tuned"]
     library = work_dir / "tuned.so"
     outcome.executable.export_library(str(library))
-    untuned_s = float(np.median(tuner.latency_samples(tuner.untuned_executable(work, target), args, device, 3)[0]))
+    untuned_s = float(np.median(latency.latency_samples(tuner.untuned_executable(work, target), args, device, 3)[0]))
     error = float(np.max(np.abs(output.astype(np.float32) - work.reference)))
     wall = time.perf_counter() - started
     usage = outcome.team.usage_report() if outcome.team else {"llm": {}, "large_model_call_share": 0.0, "llm_s": 0.0,

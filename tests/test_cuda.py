@@ -15,7 +15,7 @@ import tvm.support.nvcc  # noqa: F401 - registers TVM's CUDA compile callback
 from rich.console import Console
 
 from conftest import build_matmul_context
-from litecoop import peers, prompts, tuner, workloads
+from litecoop import latency, peers, prompts, tuner, workloads
 from litecoop.errors import UserError
 from litecoop.measure import build_candidate
 from litecoop.report import gpu_peer_markdown, summary_table
@@ -60,12 +60,12 @@ def test_edited_gpu_candidate_compiles_with_nvcc(cuda_matmul_context):
 
 
 def test_final_timing_device_follows_the_target(target):
-    assert tuner.device_of(target) == tvm.cpu()
+    assert latency.device_of(target) == tvm.cpu()
     if tvm.cuda(0).exist:
-        assert tuner.device_of(load_target("cuda-sm90")) == tvm.cuda(0)
+        assert latency.device_of(load_target("cuda-sm90")) == tvm.cuda(0)
     else:
         with pytest.raises(UserError, match="no cuda device"):
-            tuner.device_of(load_target("cuda-sm90"))
+            latency.device_of(load_target("cuda-sm90"))
 
 
 @pytest.mark.skipif(tvm.cuda(0).exist, reason="checks the error of a machine without a GPU")
@@ -78,10 +78,10 @@ def test_cuda_tune_without_a_gpu_is_a_user_error_before_any_work(tmp_path):
 
 def test_latency_samples_take_inputs_on_the_device(target):
     work = workloads.load("small_workload:make")
-    device = tuner.device_of(target)
-    args = tuner.device_inputs(work.inputs, device)
+    device = latency.device_of(target)
+    args = latency.device_inputs(work.inputs, device)
     assert all(arg.device == device for arg in args)
-    samples, out = tuner.latency_samples(tuner.untuned_executable(work, target), args, device, repeat=3)
+    samples, out = latency.latency_samples(tuner.untuned_executable(work, target), args, device, repeat=3)
     assert len(samples) == 3 and min(samples) > 0
     np.testing.assert_allclose(out, work.reference, rtol=1e-4, atol=1e-4)
 
