@@ -1,0 +1,200 @@
+"""`litecoop bench` output: the summaries of `bench_stats` as Markdown tables and matplotlib plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .bench_stats import baseline_s, geomean, vs_onnxruntime
+from .history import best_latency_at
+
+
+def markdown(summary: dict) -> str:
+    """The summary as Markdown tables."""
+    checkpoints = summary["checkpoints"]
+    lines = [f"Machine: peak {summary['peak_flops'] / 1e9:.1f} GFLOP/s (FMA microbenchmark), "
+             f"bandwidth {summary['memory_bandwidth_Bps'] / 1e9:.1f} GB/s (copy).", "",
+             "Geometric-mean speedup over workloads (one untuned baseline per workload) after N measured trials, "
+             "and at equal wall time (when the first strategy of each workload and seed finished tuning); "
+             "mean over seeds [min, max]:", "",
+             "| strategy | " + " | ".join(str(c) for c in checkpoints) + " | equal wall time | final (re-timed together) "
+             "| correct |", "|---" * (len(checkpoints) + 4) + "|"]
+
+    def spread(values) -> str:
+        return f"{np.mean(values):.1f} [{min(values):.1f}, {max(values):.1f}]" if values else "-"
+
+    for name, s in summary["strategies"].items():
+        cells = [spread(list(s["speedup_at_by_seed"][c].values())) if c in s["speedup_at_by_seed"] else "-"
+                 for c in checkpoints]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {spread(list(s['speedup_at_equal_wall_by_seed'].values()))}"
+                     f" | {s['final_speedup_geomean']:.1f} | {s['correct']} |")
+    lines += ["", "| strategy | wall s | llm s | cost model s | build s | run s | LLM calls | invalid/dup | "
+              "larger-model share | LLM compute (tokens x params) |", "|---" * 10 + "|"]
+    for name, s in summary["strategies"].items():
+        compute = ", ".join(f"{m}: {v:.2e}" for m, v in s["llm_compute_token_params"].items()) or "-"
+        lines.append(f"| {name} | {s['wall_s']:.0f} | {s['llm_s']:.0f} | {s['cost_model_s']:.0f} | {s['build_s']:.0f} | "
+                     f"{s['run_s']:.0f} | {s['llm_calls']} | {s['invalid_proposals']} | "
+                     f"{s['large_model_call_share']:.0%} | {compute} |")
+    lines += ["", "Fraction of the roofline bound reached (bound / tuned latency):", "",
+              "| strategy | " + " | ".join(sorted({w for s in summary['strategies'].values() for w in s['roofline_fraction']}))
+              + " |"]
+    workloads = sorted({w for s in summary["strategies"].values() for w in s["roofline_fraction"]})
+    lines.append("|---" * (len(workloads) + 1) + "|")
+    for name, s in summary["strategies"].items():
+        lines.append(f"| {name} | " + " | ".join(f"{s['roofline_fraction'].get(w, float('nan')):.1%}" for w in workloads) + " |")
+    lines += lineage_table(summary)
+    return "\n".join(lines) + "\n"
+
+
+def lineage_table(summary: dict) -> list[str]:
+    """Markdown lines: per tree strategy and origin (the proposer a node's edits descend from), the trials
+    measured and the new bests found, summed over runs; "own" counts the proposer's children, not their
+    rollouts. Empty when no run recorded lineages."""
+    rows = [(name, origin, o) for name, s in summary["strategies"].items() for origin, o in s.get("lineages", {}).items()]
+    if not rows:
+        return []
+    lines = ["", "Where the measured trials and the new bests came from (origin: the proposer whose edit a node "
+             "descends from; own: its own children, not their rollouts; summed over runs):", "",
+             "| strategy | origin | nodes | trials (own) | new bests (own) | new bests per 100 trials | seconds "
+             "| new bests per 100 s |", "|---" * 8 + "|"]
+    for name, origin, o in rows:
+        rate = f"{100 * o['new_bests'] / o['measured']:.1f}" if o["measured"] else "-"
+        per_second = f"{100 * o['new_bests'] / o['seconds']:.2f}" if o.get("seconds") else "-"
+        lines.append(f"| {name} | {origin} | {o['added']} | {o['measured']} ({o['own_measured']}) | "
+                     f"{o['new_bests']} ({o['own_new_bests']}) | {rate} | {o.get('seconds', 0):.0f} | {per_second} |")
+    return lines
+
+
+def vs_onnxruntime_table(runs: list[dict], strategies: list[str]) -> str:
+    """Markdown: per workload and strategy, tuned latency / onnxruntime latency on the same threads
+    (geomean over seeds [min, max]; below 1 is faster than onnxruntime)."""
+    ratios = vs_onnxruntime(runs, strategies)
+    if not ratios:
+        return ""
+    lines = ["", "tuned / onnxruntime (same threads, timed in alternation in each run; geomean over seeds "
+             "[min, max]; < 1: faster than onnxruntime):", "",
+             "| workload | " + " | ".join(strategies) + " |", "|---" * (len(strategies) + 1) + "|"]
+    for workload, by_strategy in ratios.items():
+        cells = [f"{geomean(v):.2f} [{min(v):.2f}, {max(v):.2f}]" if (v := by_strategy.get(name)) else "-"
+                 for name in strategies]
+        lines.append(f"| {workload} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_vs_onnxruntime(runs: list[dict], strategies: list[str], out: Path) -> None:
+    """vs_onnxruntime.png: tuned / onnxruntime per workload, one bar per strategy (geomean over seeds,
+    whiskers min-max), the parity line at 1."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ratios = vs_onnxruntime(runs, strategies)
+    fig, ax = plt.subplots(figsize=(max(6, 1.5 * len(ratios)), 4))
+    width = 0.8 / len(strategies)
+    groups = list(ratios.values())
+    for i, name in enumerate(strategies):
+        xs = [x for x, by_strategy in enumerate(groups) if name in by_strategy]
+        values = [groups[x][name] for x in xs]
+        means = [geomean(v) for v in values]
+        ax.bar([x + i * width for x in xs], means, width, label=name,
+               yerr=[[max(m - min(v), 0.0) for m, v in zip(means, values)],
+                     [max(max(v) - m, 0.0) for m, v in zip(means, values)]])  # 0, not -1e-16, for one seed
+    ax.axhline(1.0, color="black", linewidth=1)
+    ax.set_xticks([x + width * (len(strategies) - 1) / 2 for x in range(len(ratios))], list(ratios), rotation=20)
+    ax.set(ylabel="tuned / onnxruntime latency (< 1: faster)", title="Tuned TVM vs onnxruntime, same threads")
+    ax.legend()
+    fig.savefig(out / "vs_onnxruntime.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> None:
+    """speedup_vs_trials.png, speedup_vs_seconds.png, llm_compute.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, s in summary["strategies"].items():
+        points = sorted((int(c), v["mean"], v["mean"] - v["min"], v["max"] - v["mean"]) for c, v in s["speedup_at"].items())
+        if points:
+            trials, means, below, above = zip(*points)
+            ax.errorbar(trials, means, yerr=[below, above], marker="o", capsize=3, label=name)
+    ax.set(xscale="log", xlabel="measured trials", ylabel="geomean speedup (mean, seed min-max)",
+           title="Best speedup vs trials")
+    ax.legend()
+    fig.savefig(out / "speedup_vs_trials.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for strategy in strategies:
+        for i, r in enumerate(r for r in runs if r["strategy"] == strategy and r["seed"] == 0):
+            xs = [elapsed for _, total, elapsed in r["history"] if total > 0]
+            ys = [baseline_s(r) / best_latency_at(r["history"], count) for count, total, _ in r["history"] if total > 0]
+            ax.plot(xs, ys, color=f"C{strategies.index(strategy)}", alpha=0.8, label=strategy if i == 0 else None)
+    ax.set(yscale="log", xlabel="tuning wall-clock seconds (LLM included)", ylabel="speedup (per workload, seed 0)",
+           title="Best speedup vs wall time")
+    ax.legend()
+    fig.savefig(out / "speedup_vs_seconds.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    names = list(summary["strategies"])
+    bottoms = np.zeros(len(names))
+    models = sorted({m for s in summary["strategies"].values() for m in s["llm_compute_token_params"]})
+    for model in models:
+        values = np.array([summary["strategies"][n]["llm_compute_token_params"].get(model, 0.0) for n in names])
+        ax.bar(names, values, bottom=bottoms, label=model)
+        bottoms += values
+    ax.set(ylabel="tokens x parameters", title="LLM compute per strategy")
+    if models:
+        ax.legend()
+    fig.savefig(out / "llm_compute.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def markdown_warm(summary: dict, source: str, target: str, strategy: str) -> str:
+    """The warm-start summary as Markdown tables."""
+    checkpoints = summary["checkpoints"]
+    lines = [f"Warm start: `{target}` tuned cold and from the records of `{source}` ({strategy}).", "",
+             "Geometric-mean speedup over seeds after N measured trials:", "",
+             "| start | " + " | ".join(str(c) for c in checkpoints) + " | final (re-timed together) | wall s |",
+             "|---" * (len(checkpoints) + 3) + "|"]
+    for mode, s in summary["modes"].items():
+        lines.append(f"| {mode} | " + " | ".join(f"{s['speedup_at'][c]:.2f}" if c in s["speedup_at"] else "-"
+                                                 for c in checkpoints)
+                     + f" | {s['final_speedup_geomean']:.2f} | {s['wall_s']:.0f} |")
+    lines += ["", "Trials (and tuning seconds) to reach the cold run's final best latency, and 95% of its speedup:", "",
+              "| seed | cold best ms | cold trials | warm trials | cold s | warm s | cold trials 95% | warm trials 95% |",
+              "|---" * 8 + "|"]
+
+    def cell(value, fmt="{}"):
+        return "never" if value is None else fmt.format(value)
+
+    for row in summary["seeds"]:
+        full, near = row["100%"], row["95%"]
+        lines.append(f"| {row['seed']} | {row['cold_best_s'] * 1e3:.3f} | {cell(full['cold_trials'])} | "
+                     f"{cell(full['warm_trials'])} | {cell(full['cold_seconds'], '{:.0f}')} | "
+                     f"{cell(full['warm_seconds'], '{:.0f}')} | {cell(near['cold_trials'])} | {cell(near['warm_trials'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_warm(runs: list[dict], out: Path) -> None:
+    """warm_speedup_vs_trials.png: best speedup vs measured trials, cold and warm, one line per seed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for color, mode in enumerate(("cold", "warm")):
+        for i, r in enumerate(r for r in runs if r["mode"] == mode):
+            points = [(count, baseline_s(r) / best_latency_at(r["history"], count))
+                      for count, total, _ in r["history"] if total > 0]
+            ax.plot(*zip(*points), color=f"C{color}", marker=".", alpha=0.8, label=mode if i == 0 else None)
+    ax.set(xlabel="measured trials", ylabel="speedup over untuned", title="Warm start vs cold start")
+    ax.legend()
+    fig.savefig(out / "warm_speedup_vs_trials.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
