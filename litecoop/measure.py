@@ -34,6 +34,13 @@ def import_tensor_intrinsics() -> None:
         inspect.stack = full_stack
 
 
+def mean_run_s(run_secs) -> float | None:
+    """The mean in seconds of a TuningRecord's or RunnerResult's `run_secs` (one entry per repeat of
+    EvaluatorConfig); None when there are none."""
+    times = [float(t) for t in run_secs or ()]
+    return sum(times) / len(times) if times else None
+
+
 def build_candidate(mod, target, _params):
     """Compile one scheduled PrimFunc module (runs in a builder worker process)."""
     from tvm.driver import build

@@ -6,13 +6,14 @@ The LLM proposer is where LiteCoOp's routing lives: the acting model may name th
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
 from . import prompts
 from .llm.team import ChatModel, Team
 from .space import apply_edits, decision_sites
-from .tree import Node
+from .tree import Node, small_model_bonus
 
 
 @dataclass
@@ -137,6 +138,24 @@ class LLMProposer:
         """Tell the router whether a call of `proposer` improved on its parent (ignored for non-models)."""
         if proposer in self.model_names:
             self.router.record(proposer, improved)
+
+    def uct_bonus(self, node: Node) -> float:
+        """phi of LiteCoOp's model-aware UCT (tree.small_model_bonus) for a node proposed by a model of the team,
+        else 0."""
+        if node.proposer not in self.model_names:
+            return 0.0
+        sizes = [m.parameters for m in self.team.models]
+        return small_model_bonus(self.team.by_name(node.proposer).parameters, min(sizes), max(sizes))
+
+    def judge_calls(self, expansions: list[tuple[str | None, Node, list[Node]]], best_before: float | None) -> None:
+        """Tell the router, once a round is measured, whether each LLM call of the round (`expansions`: model,
+        parent, vetted children) improved: one of its vetted children ran faster than their parent: its measured
+        latency, else the latency its estimate predicts (else `best_before`, the best latency in seconds before
+        the round). A call with no vetted child measured is a regression (LiteCoOp's course-correction signal)."""
+        for model, parent, children in expansions:
+            if model is not None:
+                reference = parent.latency_s or (1.0 / parent.speed if parent.speed else best_before) or math.inf
+                self.record(model, any(c.latency_s is not None and c.latency_s < reference for c in children))
 
     def usage_of(self, proposer: str):
         return self.team.by_name(proposer).usage if proposer in self.model_names else None

@@ -12,27 +12,14 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import latency, peers, records, strategies, timing, tuner, workloads
+from . import latency, peers, records, search_settings, strategies, timing, tuner, workloads
 from .errors import UserError
-from .presets import load_preset
 from .provenance import provenance
 from .report import print_summary
-from .strategy import SearchSettings
 from .targets import describe, load_rpc_config, load_target
 
 TOLERANCE = 1e-4
 THREADS = len(os.sched_getaffinity(0))  # the peers' intra-op threads: every core this process may use
-
-
-def search_settings(preset: str) -> tuple[SearchSettings, int, float]:
-    """(tree-search settings, trials per round, run timeout in seconds) from a `search/` preset."""
-    spec = dict(load_preset("search", preset))
-    per_iter = int(spec.pop("num_trials_per_iter", 16))
-    run_timeout_s = float(spec.pop("run_timeout_s", 30))
-    try:
-        return SearchSettings(**spec), per_iter, run_timeout_s
-    except TypeError as err:
-        raise UserError(f"search preset '{preset}': {err}") from None
 
 
 DEFAULT_TRIALS = 64
@@ -62,7 +49,7 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int | No
     target = load_target(target_name)
     device = latency.device_of(target)
     rpc_config = load_rpc_config(target_name)
-    settings, per_iter, run_timeout_s = search_settings(search_preset)
+    settings, per_iter, run_timeout_s = search_settings.from_preset(search_preset)
     warm_records = tuner.warm_start_records(warm_start) if warm_start else ()
     timing.reset()
     work = workloads.load(workload, seed)

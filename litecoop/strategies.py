@@ -16,7 +16,7 @@ from .errors import UserError
 
 if TYPE_CHECKING:
     from .llm.team import Team
-    from .strategy import SearchSettings
+    from .search_settings import SearchSettings
     from .timing import Deadline
 
 ALL_MODELS, LARGEST_MODEL, NO_MODELS = "all", "largest", "none"  # which models of the preset a strategy loads

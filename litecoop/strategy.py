@@ -13,7 +13,7 @@ One round (`generate_measure_candidates`):
      predicted ones, plus a few random ones for exploration, are returned to MetaSchedule to build and measure.
 Every node enters the tree valued by the cost model's prediction (tree.estimate); `notify_runner_results`
 replaces the prediction of each measured node by its measured speed and counts, per lineage
-(`LineageOutcome`), the trials measured and the new bests found.
+(`lineage.LineageOutcome`), the trials measured and the new bests found.
 With `warm_start` records (the best of earlier runs, maybe of other shapes), each one that fits a sketch
 is moved onto it (space.transfer) and measured first.
 This is the Reasoning Compiler / LiteCoOp search, plugged into TVM so that the task scheduler,
@@ -25,58 +25,21 @@ from __future__ import annotations
 import math
 import random
 import zlib
-from dataclasses import dataclass
 
 from tvm.ir.utils import derived_object
 from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate, PySearchStrategy
 
+from .lineage import count_trial, outcome_of
+from .measure import mean_run_s
 from .proposers import MutatorProposer, Proposal, decision_diff, sites_tried
+from .search_settings import SearchSettings
 from .space import decisions_key, fresh_sample, replay, transfer
 from .timing import Deadline
-from .tree import Node, estimate, select, small_model_bonus
+from .tree import Node, estimate, select
 
 
 WARM_START = "warm-start"  # proposer of the nodes moved from earlier records
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    """Knobs of the tree search (defaults in `search/default.toml`)."""
-
-    samples_per_sketch: int = 16
-    exploration_per_iter: int = 3
-    expansion_trials_per_iter: int = 4
-    expansions_per_iter: int = 2
-    incumbent_expansions_per_iter: int = 0
-    children_per_expansion: int = 4
-    max_children: int = 4
-    rollouts_per_child: int = 16
-    elites_per_iter: int = 4
-    rollouts_per_elite: int = 48
-    open_limit: int = 256
-    edits_per_call: int = 3
-    uct_c: float = 1.0
-    small_model_bias: float = 0.2
-    regressions_before_large: int = 3
-    warm_start_per_task: int = 8
-    cost_model_warmup_samples: int = 16
-
-
-@dataclass
-class LineageOutcome:
-    """What the nodes descending from one proposer's edits became, over a run (all tasks).
-
-    `added`: nodes that joined the tree (the proposer's own children and the rollouts below them);
-    `measured`: of those, trials built and measured; `new_bests`: trials faster than every earlier trial of
-    their task (a task's first trial excluded). `own_measured` and `own_new_bests` count the proposer's own
-    children only."""
-
-    added: int = 0
-    measured: int = 0
-    new_bests: int = 0
-    own_measured: int = 0
-    own_new_bests: int = 0
 
 
 def task_seed(run_seed: int, task_name: str) -> int:
@@ -90,7 +53,7 @@ class TreeSearch(PySearchStrategy):
     """MCTS over the decisions of MetaSchedule traces; `make_proposer(rng)` builds the expansion policy
     (an LLMProposer for `litecoop`/`single-llm`, None for `mcts`, which then expands with mutators).
     `warm_start`: earlier TuningRecords, best first, offered to every task (see module docstring).
-    `outcomes` ({origin: LineageOutcome}) is shared by the clones MetaSchedule makes per task; with a
+    `outcomes` ({origin: lineage.LineageOutcome}) is shared by the clones MetaSchedule makes per task; with a
     `deadline` (timing.Deadline) a batch holds only the trials that fit in the time left."""
 
     def __init__(self, make_proposer, settings: SearchSettings, seed: int = 0, warm_start: tuple = (),
@@ -169,20 +132,22 @@ class TreeSearch(PySearchStrategy):
     def notify_runner_results(self, measure_candidates, results) -> None:
         best_before = self.best_latency_s
         for (node, _), result in zip(self.pending, results):
-            times = [float(t) for t in (result.run_secs or [])]
-            if result.error_msg is not None or not times:
-                self._count_trial(node, False)
+            latency_s = mean_run_s(result.run_secs) if result.error_msg is None else None
+            if latency_s is None:
+                count_trial(self.outcomes, node, improved=False)
                 node.failed = True
                 estimate(node, 0.0)
                 continue
-            node.latency_s = sum(times) / len(times)
+            node.latency_s = latency_s
             improved = self.best_latency_s is not None and node.latency_s < self.best_latency_s
-            self._count_trial(node, improved)
+            count_trial(self.outcomes, node, improved)
             if self.best_latency_s is None or improved:
                 self.best_latency_s = node.latency_s
             estimate(node, 1.0 / node.latency_s)
         self.pending = []
-        self._judge_calls(best_before)
+        if self.llm is not None:
+            self.llm.judge_calls(self.expansions, best_before)
+        self.expansions = []
 
     def clone(self):
         return TreeSearch(self.make_proposer, self.settings, self.seed, self.warm_start, self.outcomes, self.deadline)
@@ -211,10 +176,7 @@ class TreeSearch(PySearchStrategy):
         return scores
 
     def _bonus(self, node: Node) -> float:
-        if self.llm is None or node.proposer not in self.llm.model_names:
-            return 0.0
-        sizes = [m.parameters for m in self.llm.team.models]
-        return small_model_bonus(self.llm.team.by_name(node.proposer).parameters, min(sizes), max(sizes))
+        return self.llm.uct_bonus(node) if self.llm is not None else 0.0
 
     def _expand(self, node: Node, by_policy: bool) -> None:
         """Add children to `node`: with `by_policy`, the policy's (the LLMs', or in `mcts` the mutators'),
@@ -260,7 +222,7 @@ class TreeSearch(PySearchStrategy):
         node = parent.add_child(Node(trace=proposal.trace, key=key, edits=proposal.edits, proposer=proposal.proposer,
                                      origin=proposal.proposer, next_model=proposal.next_model, schedule=sch))
         self.nodes[key] = node
-        self._outcome(node).added += 1
+        outcome_of(self.outcomes, node.origin).added += 1
         return node
 
     def _rollout(self, node: Node, count: int, keep: int) -> None:
@@ -282,7 +244,7 @@ class TreeSearch(PySearchStrategy):
                                         proposer="rollout", origin=node.origin, predicted=scores[index], schedule=sch))
             self.nodes[key] = child
             estimate(child, self._speed_of(scores[index]))
-            self._outcome(child).added += 1
+            outcome_of(self.outcomes, child.origin).added += 1
 
     def _predict(self, schedules) -> list[float]:
         if self.cost_model is None or not schedules:
@@ -325,37 +287,13 @@ class TreeSearch(PySearchStrategy):
         parent_score, *scores = self._value([parent, *children])  # one cost-model call; a measured parent keeps its speed
         return [child for child, score in zip(children, scores) if score > parent_score]
 
-    def _judge_calls(self, best_before: float | None) -> None:
-        """Tell the router, once the round is measured, whether each LLM call of the round improved: one of its
-        vetted children ran faster than their parent: its measured latency, else the latency its estimate predicts
-        (else the best before the round). A call with no vetted child measured is a regression (LiteCoOp's
-        course-correction signal)."""
-        for model, parent, children in self.expansions:
-            if model is not None:
-                reference = parent.latency_s or (1.0 / parent.speed if parent.speed else best_before) or math.inf
-                self.llm.record(model, any(c.latency_s is not None and c.latency_s < reference for c in children))
-        self.expansions = []
-
-    def _outcome(self, node: Node) -> LineageOutcome:
-        return self.outcomes.setdefault(node.origin, LineageOutcome())
-
-    def _count_trial(self, node: Node, improved: bool) -> None:
-        outcome = self._outcome(node)
-        own = node.proposer == node.origin
-        outcome.measured += 1
-        outcome.own_measured += own
-        outcome.new_bests += improved
-        outcome.own_new_bests += improved and own
-
     def _seed_from(self, database) -> None:
         """Put the task's measured records (a resumed run) under the root as measured nodes."""
-        workload = database.commit_workload(self.context.mod)
-        for record in database.get_top_k(workload, 256):
-            times = [float(t) for t in record.run_secs or []]
-            proposal = Proposal(record.trace, {"from": "database"}, "database")
-            node = self._add(self.root, proposal)
-            if node is not None and times:
-                node.latency_s = sum(times) / len(times)
+        for record in database.get_top_k(database.commit_workload(self.context.mod), 256):
+            latency_s = mean_run_s(record.run_secs)
+            node = self._add(self.root, Proposal(record.trace, {"from": "database"}, "database"))
+            if node is not None and latency_s is not None:
+                node.latency_s = latency_s
                 node.sent = True
                 self.best_latency_s = min(self.best_latency_s or math.inf, node.latency_s)
                 estimate(node, 1.0 / node.latency_s)

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import tvm
 from tvm import relax
 from tvm.ir.utils import derived_object
@@ -29,8 +28,9 @@ from . import records, strategies, timing
 from .cost_model import TimedXGBModel, records_by_workload
 from .errors import UserError
 from .llm.team import Team
-from .measure import TimedBuilder, TimedRunner, import_tensor_intrinsics
-from .strategy import SearchSettings, TreeSearch
+from .measure import TimedBuilder, TimedRunner, import_tensor_intrinsics, mean_run_s
+from .search_settings import SearchSettings
+from .strategy import TreeSearch
 from .workloads import Workload
 
 logging.getLogger("tvm.s_tir.meta_schedule").setLevel(logging.WARNING)
@@ -87,10 +87,6 @@ def compile_tuned(database, mod, target):
         return relax.build(mod, target=target, relax_pipeline=pipeline)
 
 
-def _mean_latency_s(record) -> float:
-    return float(np.mean([float(t) for t in record.run_secs]))
-
-
 def warm_start_records(db_dir: Path, per_workload: int = 32) -> tuple:
     """The `per_workload` best TuningRecords of each workload in the database in `db_dir`, ordered by
     latency relative to the best of their own workload (best first). Raises UserError without a database."""
@@ -99,8 +95,9 @@ def warm_start_records(db_dir: Path, per_workload: int = 32) -> tuple:
     database = ms.database.JSONDatabase(work_dir=str(db_dir), allow_missing=False)
     ranked = []
     for group in records_by_workload(database.get_all_tuning_records()):
-        group.sort(key=_mean_latency_s)
-        ranked += [(_mean_latency_s(record) / _mean_latency_s(group[0]), record) for record in group[:per_workload]]
+        group.sort(key=lambda record: mean_run_s(record.run_secs))
+        best_s = mean_run_s(group[0].run_secs)
+        ranked += [(mean_run_s(record.run_secs) / best_s, record) for record in group[:per_workload]]
     return tuple(record for _, record in sorted(ranked, key=lambda pair: pair[0]))
 
 
@@ -126,9 +123,8 @@ class ProgressCallback(PyMeasureCallback):
 
     def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results) -> None:
         for result in runner_results:
-            times = [float(t) for t in (result.run_secs or [])]
-            if result.error_msg is None and times:
-                latency = float(np.mean(times))
+            latency = mean_run_s(result.run_secs) if result.error_msg is None else None
+            if latency is not None:
                 self.best[task_id] = min(self.best.get(task_id, latency), latency)
         self.trials += len(measure_candidates)
         self.trials_by_task[task_id] += len(measure_candidates)

@@ -12,9 +12,10 @@ from tvm.s_tir.meta_schedule.cost_model import PyCostModel
 from tvm.s_tir.meta_schedule.runner import RunnerResult
 
 from litecoop.llm.team import Team
-from litecoop.proposers import Proposal
+from litecoop.proposers import LLMProposer, Proposal
 from litecoop.space import decisions_key
-from litecoop.strategy import SearchSettings, TreeSearch, task_seed
+from litecoop.search_settings import SearchSettings
+from litecoop.strategy import TreeSearch, task_seed
 from litecoop.strategies import create
 
 SETTINGS = SearchSettings(samples_per_sketch=8, rollouts_per_child=4, elites_per_iter=2, rollouts_per_elite=8,
@@ -85,12 +86,11 @@ def test_judge_compares_with_the_parents_predicted_latency(matmul_context):
     search = start(context, spaces)
     run_round(search)
     verdicts = []
-    search.llm = SimpleNamespace(record=lambda model, improved: verdicts.append(improved))
+    proposer = SimpleNamespace(record=lambda model, improved: verdicts.append(improved))
     parent = next(n for n in search.nodes.values() if n.latency_s is None and n.speed)
     fast = SimpleNamespace(latency_s=0.5 / parent.speed)
     slow = SimpleNamespace(latency_s=2.0 / parent.speed)
-    search.expansions = [("m", parent, [fast]), ("m", parent, [slow])]
-    search._judge_calls(best_before=1e-9)
+    LLMProposer.judge_calls(proposer, [("m", parent, [fast]), ("m", parent, [slow])], best_before=1e-9)
     assert verdicts == [True, False]
 
 
