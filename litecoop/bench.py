@@ -21,24 +21,13 @@ from .bench_stats import summarize, summarize_warm
 from .errors import UserError
 from .latency import device_inputs, device_of, interleaved_latency_samples
 from .provenance import provenance
+from .run_log import append_run, load_runs
 from .session import run_tune
 from .strategies import get as get_strategy
 from .targets import load_target
 from .tuner import untuned_executable
 from .workloads import KERNELS
 from .workloads import load as load_workload
-
-
-def load_runs(log: Path) -> list[dict]:
-    """The finished runs of a resume log (one JSON report per line); none if it does not exist yet."""
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
-
-def append_run(log: Path, runs: list[dict], report: dict) -> None:
-    """Keep a finished run in memory and in the resume log (one JSON line)."""
-    runs.append(report)
-    with log.open("a") as stream:
-        stream.write(json.dumps(report, default=float) + "\n")
 
 
 def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: Path, kernels: list[str] | None = None,

@@ -10,6 +10,22 @@ from .bench_stats import baseline_s, geomean, vs_onnxruntime
 from .history import best_latency_at
 
 
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (files, no display), imported only when a plot is drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save(fig, path: Path) -> None:
+    """Write a matplotlib figure to `path` (PNG, 120 dpi, tight) and free it."""
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    pyplot().close(fig)
+
+
 def markdown(summary: dict) -> str:
     """The summary as Markdown tables."""
     checkpoints = summary["checkpoints"]
@@ -85,11 +101,7 @@ def vs_onnxruntime_table(runs: list[dict], strategies: list[str]) -> str:
 def plot_vs_onnxruntime(runs: list[dict], strategies: list[str], out: Path) -> None:
     """vs_onnxruntime.png: tuned / onnxruntime per workload, one bar per strategy (geomean over seeds,
     whiskers min-max), the parity line at 1."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     ratios = vs_onnxruntime(runs, strategies)
     fig, ax = plt.subplots(figsize=(max(6, 1.5 * len(ratios)), 4))
     width = 0.8 / len(strategies)
@@ -105,17 +117,12 @@ def plot_vs_onnxruntime(runs: list[dict], strategies: list[str], out: Path) -> N
     ax.set_xticks([x + width * (len(strategies) - 1) / 2 for x in range(len(ratios))], list(ratios), rotation=20)
     ax.set(ylabel="tuned / onnxruntime latency (< 1: faster)", title="Tuned TVM vs onnxruntime, same threads")
     ax.legend()
-    fig.savefig(out / "vs_onnxruntime.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    save(fig, out / "vs_onnxruntime.png")
 
 
 def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> None:
     """speedup_vs_trials.png, speedup_vs_seconds.png, llm_compute.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, s in summary["strategies"].items():
         points = sorted((int(c), v["mean"], v["mean"] - v["min"], v["max"] - v["mean"]) for c, v in s["speedup_at"].items())
@@ -125,8 +132,7 @@ def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> N
     ax.set(xscale="log", xlabel="measured trials", ylabel="geomean speedup (mean, seed min-max)",
            title="Best speedup vs trials")
     ax.legend()
-    fig.savefig(out / "speedup_vs_trials.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    save(fig, out / "speedup_vs_trials.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for strategy in strategies:
@@ -137,8 +143,7 @@ def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> N
     ax.set(yscale="log", xlabel="tuning wall-clock seconds (LLM included)", ylabel="speedup (per workload, seed 0)",
            title="Best speedup vs wall time")
     ax.legend()
-    fig.savefig(out / "speedup_vs_seconds.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    save(fig, out / "speedup_vs_seconds.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
     names = list(summary["strategies"])
@@ -151,8 +156,7 @@ def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> N
     ax.set(ylabel="tokens x parameters", title="LLM compute per strategy")
     if models:
         ax.legend()
-    fig.savefig(out / "llm_compute.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    save(fig, out / "llm_compute.png")
 
 
 def markdown_warm(summary: dict, source: str, target: str, strategy: str) -> str:
@@ -183,11 +187,7 @@ def markdown_warm(summary: dict, source: str, target: str, strategy: str) -> str
 
 def plot_warm(runs: list[dict], out: Path) -> None:
     """warm_speedup_vs_trials.png: best speedup vs measured trials, cold and warm, one line per seed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for color, mode in enumerate(("cold", "warm")):
         for i, r in enumerate(r for r in runs if r["mode"] == mode):
@@ -196,5 +196,4 @@ def plot_warm(runs: list[dict], out: Path) -> None:
             ax.plot(*zip(*points), color=f"C{color}", marker=".", alpha=0.8, label=mode if i == 0 else None)
     ax.set(xlabel="measured trials", ylabel="speedup over untuned", title="Warm start vs cold start")
     ax.legend()
-    fig.savefig(out / "warm_speedup_vs_trials.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    save(fig, out / "warm_speedup_vs_trials.png")

@@ -21,9 +21,8 @@ import tvm
 from rich.console import Console
 from rich.table import Table
 from scipy.stats import mannwhitneyu
-from tvm.s_tir import meta_schedule as ms
 
-from . import latency, tuner, workloads
+from . import latency, records, tuner, workloads
 from .errors import UserError
 from .targets import load_target
 
@@ -33,11 +32,10 @@ ALPHA = 0.05
 def build_from_database(workload_spec: str, db_dir: Path, target_name: str = "host", seed: int = 0):
     """Compile a workload with the schedules of the database in `db_dir`; returns (workload, executable).
     Raises UserError if the directory holds no database."""
-    if not (db_dir / "database_tuning_record.json").is_file():
+    if not records.has_database(db_dir):
         raise UserError(f"no tuning database in {db_dir}")
     work = workloads.load(workload_spec, seed)
-    database = ms.database.JSONDatabase(work_dir=str(db_dir), allow_missing=False)
-    return work, tuner.compile_tuned(database, work.mod, load_target(target_name))
+    return work, tuner.compile_tuned(records.open_database(db_dir), work.mod, load_target(target_name))
 
 
 def load_baselines(path: Path) -> list[dict]:
@@ -106,7 +104,7 @@ def run_check(baseline: Path, tolerance: float, junit: Path | None, repeat: int 
     for report in load_baselines(baseline):
         source, base, samples, output, work = measure_against_baseline(report, repeat)
         regressed, ratio, p_value = compare(samples, base, tolerance)
-        correct = bool(np.max(np.abs(output - work.reference)) <= 1e-4 * max(1.0, float(np.max(np.abs(work.reference)))))
+        correct = work.is_correct(np.max(np.abs(output - work.reference)))
         rows.append(Row(work.name, source, float(np.median(base)), float(np.median(samples)), ratio, p_value,
                         regressed or not correct, correct))
     table = Table(title=f"latency check against {baseline} (tolerance {tolerance:.0%}, alpha {ALPHA})")

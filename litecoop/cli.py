@@ -100,6 +100,16 @@ def _bench_code(args) -> None:
     console.print(f"wrote {args.out}/bench.json, bench.md and cost.png")
 
 
+def add_comparison_options(command: argparse.ArgumentParser, out: Path, trials_help: str | None = None) -> None:
+    """The options `bench` and `bench-warm` share: trials per run, seeds, output folder (default `out`), and the
+    models and search presets."""
+    command.add_argument("--trials", type=int, default=64, help=trials_help)
+    command.add_argument("--seeds", type=int, default=3)
+    command.add_argument("--out", type=Path, default=out)
+    command.add_argument("--models", default="local-cpu")
+    command.add_argument("--search", default="default")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="litecoop", description=(
         "LiteCoOp: LLM-guided Monte-Carlo tree search over TVM schedules, with a team of local models."))
@@ -130,22 +140,14 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--kernels", help="comma-separated subset of the kernel suite")
     bench.add_argument("--strategies", default="evolutionary,random,mcts,single-llm,litecoop",
                        help=f"comma-separated, of {', '.join(strategies.names())}")
-    bench.add_argument("--trials", type=int, default=64)
-    bench.add_argument("--seeds", type=int, default=3)
-    bench.add_argument("--out", type=Path, default=Path("results/bench"))
-    bench.add_argument("--models", default="local-cpu")
-    bench.add_argument("--search", default="default")
+    add_comparison_options(bench, Path("results/bench"))
     bench.set_defaults(run=_bench)
     warm = commands.add_parser("bench-warm", help="measure what warm-starting from a similar shape saves")
     warm.add_argument("--source", default="examples.warm_start.ffn:tokens_64", help="workload tuned first")
     warm.add_argument("--target", default="examples.warm_start.ffn:tokens_128",
                       help="workload tuned cold and warm-started from the source's records")
     warm.add_argument("--strategy", default="mcts", help=" | ".join(strategies.tree_names()))
-    warm.add_argument("--trials", type=int, default=64, help="trials of every run, the source's included")
-    warm.add_argument("--seeds", type=int, default=3)
-    warm.add_argument("--out", type=Path, default=Path("results/warm"))
-    warm.add_argument("--models", default="local-cpu")
-    warm.add_argument("--search", default="default")
+    add_comparison_options(warm, Path("results/warm"), "trials of every run, the source's included")
     warm.set_defaults(run=_bench_warm)
     check = commands.add_parser("check", help="fail (exit 1) when a tuned workload got slower than its baseline")
     check.add_argument("--baseline", type=Path, required=True, help="a `litecoop tune --json` report (or a list)")

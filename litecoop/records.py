@@ -17,6 +17,7 @@ from tvm.s_tir import meta_schedule as ms
 from tvm_ffi import structural_hash
 
 REUSED_FILE = "records_from_earlier_runs.txt"
+DATABASE_FILE = "database_tuning_record.json"  # the records file of a MetaSchedule JSONDatabase's work dir
 
 
 def store_root() -> Path:
@@ -33,10 +34,18 @@ def cache_dir(workload, target) -> Path:
     return store_root() / f"{name}-{module_hash}-{target.kind.name}-{target_hash}"
 
 
+def has_database(directory: Path) -> bool:
+    """Whether `directory` holds a MetaSchedule JSONDatabase (its records file)."""
+    return (directory / DATABASE_FILE).is_file()
+
+
+def open_database(directory: Path):
+    """The existing JSONDatabase in `directory` (MetaSchedule raises if it is incomplete)."""
+    return ms.database.JSONDatabase(work_dir=str(directory), allow_missing=False)
+
+
 def _records(directory: Path) -> list:
-    if not (directory / "database_tuning_record.json").is_file():
-        return []
-    return list(ms.database.JSONDatabase(work_dir=str(directory), allow_missing=False).get_all_tuning_records())
+    return list(open_database(directory).get_all_tuning_records()) if has_database(directory) else []
 
 
 def _key(record) -> tuple:
@@ -66,7 +75,7 @@ def reused_count(work_dir: Path) -> int:
 
 def own_count(work_dir: Path) -> int:
     """How many records of the work dir's database its own runs measured."""
-    path = work_dir / "database_tuning_record.json"
+    path = work_dir / DATABASE_FILE
     lines = sum(1 for line in path.open() if line.strip()) if path.is_file() else 0
     return lines - reused_count(work_dir)
 

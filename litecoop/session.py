@@ -18,7 +18,6 @@ from .provenance import provenance
 from .report import print_summary
 from .targets import describe, load_rpc_config, load_target
 
-TOLERANCE = 1e-4
 THREADS = len(os.sched_getaffinity(0))  # the peers' intra-op threads: every core this process may use
 
 
@@ -92,7 +91,7 @@ def run_tune(*, workload: str, target_name: str, strategy: str, trials: int | No
         "records_from_earlier_runs": outcome.reused_records, "search_s": outcome.search_s,
         "untuned_latency_s": untuned_s, "tuned_latency_s": tuned_s, "tuned_samples_s": samples["tuned"], "speedup": untuned_s / tuned_s,
         "peer_samples_s": {name: series for name, series in samples.items() if name != "tuned"},
-        "correct": bool(error <= TOLERANCE * max(1.0, float(np.max(np.abs(work.reference))))), "max_abs_error": error,
+        "correct": work.is_correct(error), "max_abs_error": error,
         "wall_s": wall, "llm_s": usage["llm_s"], "llm_load_s": usage["llm_load_s"], **split,
         "other_s": wall - usage["llm_s"] - usage["llm_load_s"] - sum(split.values()),
         "llm": usage["llm"], "large_model_call_share": usage["large_model_call_share"],

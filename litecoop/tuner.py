@@ -90,11 +90,10 @@ def compile_tuned(database, mod, target):
 def warm_start_records(db_dir: Path, per_workload: int = 32) -> tuple:
     """The `per_workload` best TuningRecords of each workload in the database in `db_dir`, ordered by
     latency relative to the best of their own workload (best first). Raises UserError without a database."""
-    if not (db_dir / "database_tuning_record.json").is_file():
+    if not records.has_database(db_dir):
         raise UserError(f"--warm-start: no tuning database in {db_dir}")
-    database = ms.database.JSONDatabase(work_dir=str(db_dir), allow_missing=False)
     ranked = []
-    for group in records_by_workload(database.get_all_tuning_records()):
+    for group in records_by_workload(records.open_database(db_dir).get_all_tuning_records()):
         group.sort(key=lambda record: mean_run_s(record.run_secs))
         best_s = mean_run_s(group[0].run_secs)
         ranked += [(mean_run_s(record.run_secs) / best_s, record) for record in group[:per_workload]]

@@ -19,6 +19,9 @@ import numpy as np
 from .errors import UserError
 
 
+CORRECTNESS_TOLERANCE = 1e-4  # largest absolute error allowed, per unit of the reference's largest magnitude
+
+
 @dataclass
 class Workload:
     """A model ready to tune: `mod` is a Relax IRModule with function `main(*inputs)`;
@@ -33,6 +36,11 @@ class Workload:
     bytes: float
     torch_module: object = None
     onnx_path: Path | None = None
+
+    def is_correct(self, max_abs_error: float) -> bool:
+        """Whether an output that differs from `reference` by at most `max_abs_error` passes: the error is within
+        CORRECTNESS_TOLERANCE x the reference's largest magnitude (x 1 when that is below 1)."""
+        return bool(max_abs_error <= CORRECTNESS_TOLERANCE * max(1.0, float(np.max(np.abs(self.reference)))))
 
 
 # --- the kernel suite (BENCHMARKS.md): real model dimensions, token counts picked for 2 CPU cores ---

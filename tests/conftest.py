@@ -3,6 +3,7 @@ workload, each made once per session; every test (and the session's fixtures) ge
 own, so records kept across runs never leak between tests or from the user's cache."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,13 @@ def cuda_matmul_context():
 
 
 TESTS = Path(__file__).parent
+
+
+def free_port() -> int:
+    """A TCP port on loopback that no one listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def run_litecoop(*args, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -1,7 +1,6 @@
 """LLMs on a server: a real llama-cpp-python OpenAI-compatible server on loopback, serving the 270M model."""
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -9,17 +8,12 @@ import urllib.request
 
 import pytest
 
+from conftest import free_port
 from litecoop.errors import UserError
 from litecoop.llm.team import LocalModel, RemoteModel, Team
 from litecoop.presets import load_preset
 
 SECRET = "test-secret-4d1c"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -10,6 +9,7 @@ import time
 import pytest
 from tvm import rpc
 
+from conftest import free_port
 from test_tune import litecoop, records
 
 pytestmark = pytest.mark.slow  # an RPC tracker, servers and a real tune
@@ -26,12 +26,6 @@ tracker_port = {port}
 device_key = "litecoop-test"
 session_timeout_s = 30
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def registered(port: int) -> int | None:

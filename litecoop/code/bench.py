@@ -22,6 +22,7 @@ from scipy.stats import gmean  # noqa: E402
 
 from ..errors import UserError  # noqa: E402
 from ..llm.team import Team  # noqa: E402
+from ..run_log import append_run, load_runs  # noqa: E402
 from .search import STRATEGIES  # noqa: E402
 from .session import optimize, write_outputs  # noqa: E402
 from .task import load_task  # noqa: E402
@@ -54,7 +55,7 @@ def run_bench_code(root: Path, strategies: list[str], budget: int, out: Path, se
     tasks = load_examples(root, names)
     out.mkdir(parents=True, exist_ok=True)
     log = out / "runs.jsonl"
-    runs = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    runs = load_runs(log)
     done = {(r["example"], r["strategy"]) for r in runs}
     team = Team(models_preset, seed=seed)
     for name, task in tasks.items():
@@ -65,9 +66,7 @@ def run_bench_code(root: Path, strategies: list[str], budget: int, out: Path, se
                               prompt_cache=out / "prompts" / strategy)
             report["example"] = name
             write_outputs(report, out / "runs" / f"{name}-{strategy}.json")
-            runs.append(report)
-            with log.open("a") as stream:
-                stream.write(json.dumps(report) + "\n")
+            append_run(log, runs, report)
     summary = summarize(runs, strategies)
     (out / "bench.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "bench.md").write_text(markdown(summary, runs, strategies))
