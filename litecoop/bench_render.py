@@ -8,6 +8,7 @@ import numpy as np
 
 from .bench_stats import baseline_s, geomean, vs_onnxruntime
 from .history import best_latency_at
+from .tables import markdown_table
 
 
 def pyplot():
@@ -26,60 +27,63 @@ def save(fig, path: Path) -> None:
     pyplot().close(fig)
 
 
+SPEEDUP_COLUMNS = ("equal wall time", "final (re-timed together)", "correct")
+COST_COLUMNS = ("strategy", "wall s", "llm s", "cost model s", "build s", "run s", "LLM calls", "invalid/dup",
+                "larger-model share", "LLM compute (tokens x params)")
+LINEAGE_COLUMNS = ("strategy", "origin", "nodes", "trials (own)", "new bests (own)", "new bests per 100 trials",
+                   "seconds", "new bests per 100 s")
+
+
+def _spread(values: list[float]) -> str:
+    return f"{np.mean(values):.1f} [{min(values):.1f}, {max(values):.1f}]" if values else "-"
+
+
+def _speedup_row(name: str, s: dict, checkpoints: list[int]) -> list[str]:
+    at = s["speedup_at_by_seed"]
+    return [name, *[_spread(list(at[c].values())) if c in at else "-" for c in checkpoints],
+            _spread(list(s["speedup_at_equal_wall_by_seed"].values())), f"{s['final_speedup_geomean']:.1f}",
+            str(s["correct"])]
+
+
+def _cost_row(name: str, s: dict) -> list[str]:
+    compute = ", ".join(f"{m}: {v:.2e}" for m, v in s["llm_compute_token_params"].items()) or "-"
+    return [name, *[f"{s[k]:.0f}" for k in ("wall_s", "llm_s", "cost_model_s", "build_s", "run_s")],
+            str(s["llm_calls"]), str(s["invalid_proposals"]), f"{s['large_model_call_share']:.0%}", compute]
+
+
 def markdown(summary: dict) -> str:
     """The summary as Markdown tables."""
-    checkpoints = summary["checkpoints"]
+    checkpoints, strategies = summary["checkpoints"], summary["strategies"]
+    workloads = sorted({w for s in strategies.values() for w in s["roofline_fraction"]})
+    speedups = markdown_table(["strategy", *map(str, checkpoints), *SPEEDUP_COLUMNS],
+                              [_speedup_row(name, s, checkpoints) for name, s in strategies.items()])
+    costs = markdown_table(list(COST_COLUMNS), [_cost_row(name, s) for name, s in strategies.items()])
+    rooflines = markdown_table(["strategy", *workloads], [
+        [name, *[f"{s['roofline_fraction'].get(w, float('nan')):.1%}" for w in workloads]]
+        for name, s in strategies.items()])
     lines = [f"Machine: peak {summary['peak_flops'] / 1e9:.1f} GFLOP/s (FMA microbenchmark), "
              f"bandwidth {summary['memory_bandwidth_Bps'] / 1e9:.1f} GB/s (copy).", "",
              "Geometric-mean speedup over workloads (one untuned baseline per workload) after N measured trials, "
              "and at equal wall time (when the first strategy of each workload and seed finished tuning); "
-             "mean over seeds [min, max]:", "",
-             "| strategy | " + " | ".join(str(c) for c in checkpoints) + " | equal wall time | final (re-timed together) "
-             "| correct |", "|---" * (len(checkpoints) + 4) + "|"]
-
-    def spread(values) -> str:
-        return f"{np.mean(values):.1f} [{min(values):.1f}, {max(values):.1f}]" if values else "-"
-
-    for name, s in summary["strategies"].items():
-        cells = [spread(list(s["speedup_at_by_seed"][c].values())) if c in s["speedup_at_by_seed"] else "-"
-                 for c in checkpoints]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {spread(list(s['speedup_at_equal_wall_by_seed'].values()))}"
-                     f" | {s['final_speedup_geomean']:.1f} | {s['correct']} |")
-    lines += ["", "| strategy | wall s | llm s | cost model s | build s | run s | LLM calls | invalid/dup | "
-              "larger-model share | LLM compute (tokens x params) |", "|---" * 10 + "|"]
-    for name, s in summary["strategies"].items():
-        compute = ", ".join(f"{m}: {v:.2e}" for m, v in s["llm_compute_token_params"].items()) or "-"
-        lines.append(f"| {name} | {s['wall_s']:.0f} | {s['llm_s']:.0f} | {s['cost_model_s']:.0f} | {s['build_s']:.0f} | "
-                     f"{s['run_s']:.0f} | {s['llm_calls']} | {s['invalid_proposals']} | "
-                     f"{s['large_model_call_share']:.0%} | {compute} |")
-    lines += ["", "Fraction of the roofline bound reached (bound / tuned latency):", "",
-              "| strategy | " + " | ".join(sorted({w for s in summary['strategies'].values() for w in s['roofline_fraction']}))
-              + " |"]
-    workloads = sorted({w for s in summary["strategies"].values() for w in s["roofline_fraction"]})
-    lines.append("|---" * (len(workloads) + 1) + "|")
-    for name, s in summary["strategies"].items():
-        lines.append(f"| {name} | " + " | ".join(f"{s['roofline_fraction'].get(w, float('nan')):.1%}" for w in workloads) + " |")
-    lines += lineage_table(summary)
-    return "\n".join(lines) + "\n"
+             "mean over seeds [min, max]:", "", speedups, "", costs, "",
+             "Fraction of the roofline bound reached (bound / tuned latency):", "", rooflines]
+    return "\n".join(lines + lineage_table(summary)) + "\n"
 
 
 def lineage_table(summary: dict) -> list[str]:
     """Markdown lines: per tree strategy and origin (the proposer a node's edits descend from), the trials
     measured and the new bests found, summed over runs; "own" counts the proposer's children, not their
     rollouts. Empty when no run recorded lineages."""
-    rows = [(name, origin, o) for name, s in summary["strategies"].items() for origin, o in s.get("lineages", {}).items()]
+    rows = [[name, origin, str(o["added"]), f"{o['measured']} ({o['own_measured']})",
+             f"{o['new_bests']} ({o['own_new_bests']})",
+             f"{100 * o['new_bests'] / o['measured']:.1f}" if o["measured"] else "-", f"{o.get('seconds', 0):.0f}",
+             f"{100 * o['new_bests'] / o['seconds']:.2f}" if o.get("seconds") else "-"]
+            for name, s in summary["strategies"].items() for origin, o in s.get("lineages", {}).items()]
     if not rows:
         return []
-    lines = ["", "Where the measured trials and the new bests came from (origin: the proposer whose edit a node "
-             "descends from; own: its own children, not their rollouts; summed over runs):", "",
-             "| strategy | origin | nodes | trials (own) | new bests (own) | new bests per 100 trials | seconds "
-             "| new bests per 100 s |", "|---" * 8 + "|"]
-    for name, origin, o in rows:
-        rate = f"{100 * o['new_bests'] / o['measured']:.1f}" if o["measured"] else "-"
-        per_second = f"{100 * o['new_bests'] / o['seconds']:.2f}" if o.get("seconds") else "-"
-        lines.append(f"| {name} | {origin} | {o['added']} | {o['measured']} ({o['own_measured']}) | "
-                     f"{o['new_bests']} ({o['own_new_bests']}) | {rate} | {o.get('seconds', 0):.0f} | {per_second} |")
-    return lines
+    return ["", "Where the measured trials and the new bests came from (origin: the proposer whose edit a node "
+            "descends from; own: its own children, not their rollouts; summed over runs):", "",
+            markdown_table(list(LINEAGE_COLUMNS), rows)]
 
 
 def vs_onnxruntime_table(runs: list[dict], strategies: list[str]) -> str:
@@ -88,14 +92,11 @@ def vs_onnxruntime_table(runs: list[dict], strategies: list[str]) -> str:
     ratios = vs_onnxruntime(runs, strategies)
     if not ratios:
         return ""
-    lines = ["", "tuned / onnxruntime (same threads, timed in alternation in each run; geomean over seeds "
-             "[min, max]; < 1: faster than onnxruntime):", "",
-             "| workload | " + " | ".join(strategies) + " |", "|---" * (len(strategies) + 1) + "|"]
-    for workload, by_strategy in ratios.items():
-        cells = [f"{geomean(v):.2f} [{min(v):.2f}, {max(v):.2f}]" if (v := by_strategy.get(name)) else "-"
-                 for name in strategies]
-        lines.append(f"| {workload} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    rows = [[workload, *[f"{geomean(v):.2f} [{min(v):.2f}, {max(v):.2f}]" if (v := by_strategy.get(name)) else "-"
+                         for name in strategies]] for workload, by_strategy in ratios.items()]
+    return "\n".join(["", "tuned / onnxruntime (same threads, timed in alternation in each run; geomean over seeds "
+                      "[min, max]; < 1: faster than onnxruntime):", "",
+                      markdown_table(["workload", *strategies], rows)]) + "\n"
 
 
 def plot_vs_onnxruntime(runs: list[dict], strategies: list[str], out: Path) -> None:
@@ -162,27 +163,22 @@ def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> N
 def markdown_warm(summary: dict, source: str, target: str, strategy: str) -> str:
     """The warm-start summary as Markdown tables."""
     checkpoints = summary["checkpoints"]
-    lines = [f"Warm start: `{target}` tuned cold and from the records of `{source}` ({strategy}).", "",
-             "Geometric-mean speedup over seeds after N measured trials:", "",
-             "| start | " + " | ".join(str(c) for c in checkpoints) + " | final (re-timed together) | wall s |",
-             "|---" * (len(checkpoints) + 3) + "|"]
-    for mode, s in summary["modes"].items():
-        lines.append(f"| {mode} | " + " | ".join(f"{s['speedup_at'][c]:.2f}" if c in s["speedup_at"] else "-"
-                                                 for c in checkpoints)
-                     + f" | {s['final_speedup_geomean']:.2f} | {s['wall_s']:.0f} |")
-    lines += ["", "Trials (and tuning seconds) to reach the cold run's final best latency, and 95% of its speedup:", "",
-              "| seed | cold best ms | cold trials | warm trials | cold s | warm s | cold trials 95% | warm trials 95% |",
-              "|---" * 8 + "|"]
 
     def cell(value, fmt="{}"):
         return "never" if value is None else fmt.format(value)
 
-    for row in summary["seeds"]:
-        full, near = row["100%"], row["95%"]
-        lines.append(f"| {row['seed']} | {row['cold_best_s'] * 1e3:.3f} | {cell(full['cold_trials'])} | "
-                     f"{cell(full['warm_trials'])} | {cell(full['cold_seconds'], '{:.0f}')} | "
-                     f"{cell(full['warm_seconds'], '{:.0f}')} | {cell(near['cold_trials'])} | {cell(near['warm_trials'])} |")
-    return "\n".join(lines) + "\n"
+    speedups = markdown_table(["start", *map(str, checkpoints), "final (re-timed together)", "wall s"], [
+        [mode, *[f"{s['speedup_at'][c]:.2f}" if c in s["speedup_at"] else "-" for c in checkpoints],
+         f"{s['final_speedup_geomean']:.2f}", f"{s['wall_s']:.0f}"] for mode, s in summary["modes"].items()])
+    reach = markdown_table(["seed", "cold best ms", "cold trials", "warm trials", "cold s", "warm s", "cold trials 95%",
+                   "warm trials 95%"], [
+        [str(row["seed"]), f"{row['cold_best_s'] * 1e3:.3f}", cell(full["cold_trials"]), cell(full["warm_trials"]),
+         cell(full["cold_seconds"], "{:.0f}"), cell(full["warm_seconds"], "{:.0f}"), cell(near["cold_trials"]),
+         cell(near["warm_trials"])] for row in summary["seeds"] for full, near in [(row["100%"], row["95%"])]])
+    return "\n".join([f"Warm start: `{target}` tuned cold and from the records of `{source}` ({strategy}).", "",
+                      "Geometric-mean speedup over seeds after N measured trials:", "", speedups, "",
+                      "Trials (and tuning seconds) to reach the cold run's final best latency, and 95% of its speedup:",
+                      "", reach]) + "\n"
 
 
 def plot_warm(runs: list[dict], out: Path) -> None:

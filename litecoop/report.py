@@ -8,6 +8,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from .tables import markdown_table
+
 
 # Peer latencies a report may carry (seconds): on the same CPU threads, or on the same GPU (CUDA targets).
 PEERS = ("onnxruntime_latency_s", "torch_latency_s", "torch_cuda_latency_s", "torch_compile_cuda_latency_s")
@@ -74,8 +76,7 @@ def gpu_peer_markdown(reports: list[dict]) -> str:
     """A markdown table of CUDA tuning reports against torch on the same GPU: untuned, tuned, torch eager and
     torch.compile latencies (ms), tuned speedup over each torch path (their latency / tuned latency; "-"
     where a peer is missing) and correctness."""
-    lines = ["| workload | strategy | trials | untuned ms | tuned ms | torch eager ms | torch.compile ms "
-             "| vs eager | vs compile | correct |", "|" + "---|" * 10]
+    rows = []
     for r in reports:
         tuned = r["tuned_latency_s"]
         cells = [r["workload"], r["strategy"], str(r["trials"]), f"{r['untuned_latency_s'] * 1e3:.4f}", f"{tuned * 1e3:.4f}"]
@@ -83,5 +84,6 @@ def gpu_peer_markdown(reports: list[dict]) -> str:
         cells += [f"{p * 1e3:.4f}" if p else "-" for p in peers]
         cells += [f"{p / tuned:.2f}x" if p else "-" for p in peers]
         cells.append(f"{r['correct']} ({r['max_abs_error']:.1e})")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append(cells)
+    return markdown_table(["workload", "strategy", "trials", "untuned ms", "tuned ms", "torch eager ms",
+                           "torch.compile ms", "vs eager", "vs compile", "correct"], rows) + "\n"

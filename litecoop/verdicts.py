@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 from scipy.stats import gmean
 
+from .tables import markdown_table
+
 
 class Verdict(NamedTuple):
     """One target: `measured` and `goal` as text, `met` None when this run cannot decide it."""
@@ -106,8 +108,8 @@ def verdicts(summary: dict, runs: list[dict]) -> list[Verdict]:
 
 def markdown(rows: list[Verdict]) -> str:
     """The verdicts as a Markdown table."""
-    lines = ["| target | what | measured | goal | met |", "|---|---|---|---|---|"]
-    for row in rows:
-        met = "n/a" if row.met is None else ("yes" if row.met else "**no**")
-        lines.append(f"| {row.number} | {row.name} | {row.measured} | {row.goal} | {met} |")
-    return "\n".join(lines) + "\n"
+    def met(row: Verdict) -> str:
+        return "n/a" if row.met is None else ("yes" if row.met else "**no**")
+
+    return markdown_table(["target", "what", "measured", "goal", "met"],
+                          [[str(row.number), row.name, row.measured, row.goal, met(row)] for row in rows]) + "\n"

@@ -22,6 +22,7 @@ from scipy.stats import gmean  # noqa: E402
 
 from ..errors import UserError  # noqa: E402
 from ..llm.team import Team  # noqa: E402
+from ..tables import markdown_table  # noqa: E402
 from ..run_log import append_run, load_runs  # noqa: E402
 from .search import STRATEGIES  # noqa: E402
 from .session import optimize, write_outputs  # noqa: E402
@@ -97,24 +98,26 @@ def summarize(runs: list[dict], strategies: list[str]) -> dict:
 
 
 def markdown(summary: dict, runs: list[dict], strategies: list[str]) -> str:
-    lines = ["| strategy | examples | success rate | geomean speedup | LLM calls | tokens | compute (tok x params) "
-             "| LLM s | wall s | candidates |", "|---" * 10 + "|"]
-    for strategy, s in summary.items():
-        lines.append(f"| {strategy} | {s['examples']} | {s['success_rate']:.0%} | {s['geomean_speedup']:.2f}x | "
-                     f"{s['llm_calls']} | {s['tokens']} | {s['compute_token_params']:.3g} | {s['llm_s']:.0f} | "
-                     f"{s['wall_s']:.0f} | {s['candidates']} |")
+    """Markdown: per strategy its totals and rates (`summarize`), MoA against GA when both ran, and per example
+    each strategy's speedup ("(n.s.)": not significant, "-": not run)."""
+    lines = [markdown_table(["strategy", "examples", "success rate", "geomean speedup", "LLM calls", "tokens",
+                    "compute (tok x params)", "LLM s", "wall s", "candidates"], [
+        [strategy, str(s["examples"]), f"{s['success_rate']:.0%}", f"{s['geomean_speedup']:.2f}x", str(s["llm_calls"]),
+         str(s["tokens"]), f"{s['compute_token_params']:.3g}", f"{s['llm_s']:.0f}", f"{s['wall_s']:.0f}",
+         str(s["candidates"])] for strategy, s in summary.items()])]
     if "moa" in summary and "ga" in summary:
         moa, ga = summary["moa"], summary["ga"]
         lines += ["", f"MoA vs GA: LLM compute {moa['compute_token_params'] / ga['compute_token_params']:.2f}x, "
                       f"wall time {moa['wall_s'] / ga['wall_s']:.2f}x, success {moa['success_rate']:.0%} vs "
                       f"{ga['success_rate']:.0%}."]
-    lines += ["", "| example | " + " | ".join(strategies) + " |", "|---" * (len(strategies) + 1) + "|"]
-    for example in dict.fromkeys(r["example"] for r in runs):
-        cells = []
-        for strategy in strategies:
-            r = next((r for r in runs if r["example"] == example and r["strategy"] == strategy), None)
-            cells.append("-" if r is None else f"{r['speedup']:.2f}x{'' if r['significant'] else ' (n.s.)'}")
-        lines.append(f"| {example} | " + " | ".join(cells) + " |")
+
+    def speedup(example: str, strategy: str) -> str:
+        r = next((r for r in runs if r["example"] == example and r["strategy"] == strategy), None)
+        return "-" if r is None else f"{r['speedup']:.2f}x{'' if r['significant'] else ' (n.s.)'}"
+
+    examples = dict.fromkeys(r["example"] for r in runs)
+    rows = [[example, *[speedup(example, name) for name in strategies]] for example in examples]
+    lines += ["", markdown_table(["example", *strategies], rows)]
     return "\n".join(lines) + "\n"
 
 

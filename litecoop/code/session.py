@@ -16,6 +16,7 @@ from rich.table import Table
 
 from ..errors import UserError
 from ..llm.team import Team
+from ..tables import markdown_table
 from . import prompts, sandbox
 from .evaluate import Evaluator
 from .meta import Prompter
@@ -120,7 +121,7 @@ def summary_table(report: dict) -> Table:
 
 def markdown(report: dict) -> str:
     low, high = report["ci"]
-    lines = [f"# {Path(report['file']).name}: {report['strategy']}", "",
+    return "\n".join([f"# {Path(report['file']).name}: {report['strategy']}", "",
              f"- speedup {report['speedup']:.2f}x (95% CI {low:.2f}-{high:.2f}, p={report['p_value']:.2g}), "
              f"significant: {report['significant']}",
              f"- original {report['original_s'] * 1e3:.2f} ms per run; isolation: {report['isolation']}",
@@ -129,11 +130,10 @@ def markdown(report: dict) -> str:
              f"({report['prompts_too_long']} prompts too long, skipped)"
              + (f"; search stopped early: {report['stopped']}" if report["stopped"] else ""),
              f"- wall {report['wall_s']:.0f} s, LLM {report['llm_s']:.0f} s, validation {report['validation_s']:.0f} s",
-             "", "| model | calls | tokens | seconds |", "|---|---|---|---|"]
-    lines += [f"| {n} | {u['calls']} | {u['prompt_tokens'] + u['completion_tokens']} | {u['seconds']:.0f} |"
-              for n, u in report["llm"].items()]
-    lines += ["", "```diff", report["best"]["diff"].rstrip(), "```", ""]
-    return "\n".join(lines)
+             "", markdown_table(["model", "calls", "tokens", "seconds"],
+                       [[n, str(u["calls"]), str(u["prompt_tokens"] + u["completion_tokens"]), f"{u['seconds']:.0f}"]
+                        for n, u in report["llm"].items()]),
+             "", "```diff", report["best"]["diff"].rstrip(), "```", ""])
 
 
 def write_outputs(report: dict, json_path: Path) -> None:
