@@ -22,9 +22,9 @@ from .errors import UserError
 from .latency import device_inputs, device_of, interleaved_latency_samples
 from .provenance import provenance
 from .run_log import append_run, load_runs
-from .session import run_tune
 from .strategies import get as get_strategy
 from .targets import load_target
+from .tune_command import run_tune
 from .tuner import untuned_executable
 from .workloads import KERNELS
 from .workloads import load as load_workload

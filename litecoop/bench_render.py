@@ -164,7 +164,7 @@ def markdown_warm(summary: dict, source: str, target: str, strategy: str) -> str
     """The warm-start summary as Markdown tables."""
     checkpoints = summary["checkpoints"]
 
-    def cell(value, fmt="{}"):
+    def cell(value, fmt="{}"):  # None: never reached
         return "never" if value is None else fmt.format(value)
 
     speedups = markdown_table(["start", *map(str, checkpoints), "final (re-timed together)", "wall s"], [

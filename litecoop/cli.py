@@ -27,7 +27,7 @@ def duration_s(text: str) -> float:
 def _tune(args) -> None:
     time_budget_s = duration_s(args.time_budget) if args.time_budget is not None else None
     from .report import write_json
-    from .session import run_tune
+    from .tune_command import run_tune
 
     work_dir = args.work_dir or Path("runs") / f"{Path(args.workload).stem.replace(':', '-')}-{args.strategy}"
     report = run_tune(workload=args.workload, target_name=args.target, strategy=args.strategy, trials=args.trials,
@@ -111,6 +111,7 @@ def add_comparison_options(command: argparse.ArgumentParser, out: Path, trials_h
 
 
 def parser() -> argparse.ArgumentParser:
+    """The `litecoop` argument parser: one subcommand per command, each with the function that runs it."""
     root = argparse.ArgumentParser(prog="litecoop", description=(
         "LiteCoOp: LLM-guided Monte-Carlo tree search over TVM schedules, with a team of local models."))
     commands = root.add_subparsers(dest="command", required=True)

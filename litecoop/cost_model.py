@@ -25,16 +25,20 @@ class TimedXGBModel(PyCostModel):
         self.inner = XGBModel(num_tuning_cores=cores, tree_method="auto", num_warmup_samples=warmup_samples)
 
     def load(self, path: str) -> None:
+        """Load the XGBoost model from `path`."""
         self.inner.load(path)
 
     def save(self, path: str) -> None:
+        """Save the XGBoost model to `path`."""
         self.inner.save(path)
 
     def update(self, context, candidates, results) -> None:
+        """Retrain on measured `candidates` and their runner `results` (run seconds)."""
         with timing.phase("cost_model"):
             self.inner.update(context, candidates, results)
 
     def predict(self, context, candidates):
+        """Normalized throughput scores of `candidates` (numpy array, higher is faster)."""
         with timing.phase("cost_model"):
             return self.inner.predict(context, candidates)
 

@@ -63,6 +63,7 @@ class TimedBuilder(PyBuilder):
                                   f_build=build_candidate)
 
     def build(self, build_inputs):
+        """Build the candidates (MetaSchedule BuilderInputs); returns their BuilderResults."""
         with timing.phase("build"):
             return self.inner.build(build_inputs)
 
@@ -80,6 +81,7 @@ class TimedRunner(PyRunner):
                       else LocalRunner(timeout_sec=timeout_s, evaluator_config=config))
 
     def run(self, runner_inputs):
+        """Measure the built candidates and wait for all; returns finished RunnerFutures (run seconds or error)."""
         with timing.phase("run"):
             results = [future.result() for future in self.inner.run(runner_inputs)]
         return [RunnerFuture(f_done=lambda: True, f_result=lambda r=r: r) for r in results]

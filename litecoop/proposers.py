@@ -109,6 +109,7 @@ class LLMProposer:
 
     @property
     def model_names(self) -> list[str]:
+        """The names of the team's models."""
         return [m.name for m in self.team.models]
 
     def propose(self, node: Node, tried: set, best_latency_s, target) -> list[Proposal]:
@@ -158,6 +159,7 @@ class LLMProposer:
                 self.record(model, any(c.latency_s is not None and c.latency_s < reference for c in children))
 
     def usage_of(self, proposer: str):
+        """The usage accounting of `proposer` when it is a model of the team, else None."""
         return self.team.by_name(proposer).usage if proposer in self.model_names else None
 
 

@@ -16,6 +16,7 @@ PEERS = ("onnxruntime_latency_s", "torch_latency_s", "torch_cuda_latency_s", "to
 
 
 def write_json(report: dict, path: Path) -> None:
+    """Write `report` as indented JSON to `path` (numpy numbers as floats), creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2, default=float) + "\n")
 
@@ -69,6 +70,7 @@ def summary_table(report: dict) -> Table:
 
 
 def print_summary(report: dict, console: Console | None = None) -> None:
+    """Print `summary_table(report)` on `console` (stdout by default)."""
     (console or Console()).print(summary_table(report))
 
 

@@ -65,7 +65,7 @@ class TreeSearch(PySearchStrategy):
         self.warm_start = warm_start
         self.outcomes = {} if outcomes is None else outcomes
 
-    # MetaSchedule protocol -------------------------------------------------------------------
+    # MetaSchedule protocol (documented by PySearchStrategy; one round is the module docstring) --------
 
     def _initialize_with_tune_context(self, context) -> None:
         self.context = context

@@ -75,6 +75,7 @@ def gpu_facts(target: Target, device=None) -> dict:
 
 
 def describe(target: Target) -> str:
+    """The target in one line: its kind and, where set, mcpu, arch and num-cores (e.g. `llvm mcpu=znver3`)."""
     attrs = {k: str(target.attrs[k]) for k in ("mcpu", "arch", "num-cores") if k in target.attrs}
     return target.kind.name + "".join(f" {k}={v}" for k, v in attrs.items())
 

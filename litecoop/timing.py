@@ -21,6 +21,7 @@ def phase(name: str):
 
 
 def reset() -> None:
+    """Forget every phase's seconds (a new run starts)."""
     seconds.clear()
 
 
@@ -46,6 +47,7 @@ class Deadline:
         self.trial_s = 0.0  # seconds per trial in the last batch, its search and build included
 
     def start(self) -> None:
+        """Start the clock: the deadline is `budget_s` seconds from now (none without a budget)."""
         self.at = None if self.budget_s is None else time.perf_counter() + self.budget_s
 
     def record(self, batch_s: float, trials: int) -> None:
@@ -53,6 +55,7 @@ class Deadline:
         self.trial_s = batch_s / max(trials, 1)
 
     def left_s(self) -> float:
+        """Seconds left before the deadline; infinite without a budget."""
         return float("inf") if self.at is None else self.at - time.perf_counter()
 
     def trials_that_fit(self, most: int) -> int:
@@ -63,4 +66,5 @@ class Deadline:
         return max(0, min(most, math.floor(self.left_s() / self.trial_s)))
 
     def is_up(self) -> bool:
+        """Whether less than half of a smallest batch (`min_batch` trials at the last pace) fits in the time left."""
         return self.left_s() < self.trial_s * self.min_batch / 2

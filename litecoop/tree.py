@@ -52,6 +52,7 @@ class Node:
     retired: bool = False
 
     def add_child(self, child: Node) -> Node:
+        """Attach `child` under this node; returns it."""
         child.parent = self
         self.children.append(child)
         return child

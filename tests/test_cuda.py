@@ -19,7 +19,7 @@ from litecoop import latency, peers, prompts, tuner, workloads
 from litecoop.errors import UserError
 from litecoop.measure import build_candidate
 from litecoop.report import gpu_peer_markdown, summary_table
-from litecoop.session import run_tune
+from litecoop.tune_command import run_tune
 from litecoop.space import apply_edits, decision_sites, fresh_sample, replay
 from litecoop.targets import gpu_facts, load_target
 from litecoop.tree import Node

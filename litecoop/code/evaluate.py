@@ -50,9 +50,11 @@ class Evaluation:
 
     @property
     def significant(self) -> bool:
+        """Tests passed and the speedup is at least MIN_SPEEDUP with p < ALPHA."""
         return self.passed and self.speedup >= MIN_SPEEDUP and self.p_value < ALPHA
 
     def as_dict(self) -> dict:
+        """The verdict as a JSON-able dict (times in seconds)."""
         return {"passed": self.passed, "failure": self.failure, "speedup": self.speedup, "p_value": self.p_value,
                 "ci": list(self.ci), "significant": self.significant, "original_s": self.original_s,
                 "candidate_s": self.candidate_s}

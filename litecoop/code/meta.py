@@ -27,6 +27,8 @@ class Prompter:
         self._memo: dict[str, str] = {}
 
     def system_for(self, model: ChatModel) -> str:
+        """The system prompt for `model`: written by the team's larger model from the project, task and model
+        contexts (MPCO meta-prompting), cached on disk and per run; the fixed default prompt when disabled."""
         if not self.enabled:
             return prompts.default_system(self.lang)
         if model.name in self._memo:
@@ -50,5 +52,6 @@ class Prompter:
         return text
 
     def usage(self) -> dict:
+        """What meta-prompting cost: enabled, larger-model calls, their seconds, cache hits and the prompts used."""
         return {"enabled": self.enabled, "calls": self.calls, "seconds": self.seconds, "cache_hits": self.cache_hits,
                 "prompts": dict(self._memo)}

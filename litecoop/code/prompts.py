@@ -40,11 +40,14 @@ def project_context(lang: str, source: str, file_name: str) -> str:
 
 
 def task_context(entry: str | None, hot_spots: str) -> str:
+    """The task part of a meta-prompt: the goal (the entry function, else the program) and the original's
+    profile hot spots."""
     goal = f"make the function `{entry}` faster" if entry else "make the program faster"
     return f"goal: {goal} on large inputs.\nprofile of the original:\n{hot_spots}"
 
 
 def model_context(name: str, family: str, parameters: float, strengths: str) -> str:
+    """The model part of a meta-prompt: name, family, size in billions of parameters and strengths."""
     return f"model: {name} ({family}, {parameters / 1e9:.2g}B parameters); strengths: {strengths or 'unknown'}"
 
 

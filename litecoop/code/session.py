@@ -25,6 +25,7 @@ from .task import CodeTask
 
 
 def unified_diff(task: CodeTask, source: str) -> str:
+    """A unified diff (git style, a/ and b/ paths) from the task's original source to `source`."""
     name = task.path.name
     return "".join(difflib.unified_diff(task.source.splitlines(keepends=True), source.splitlines(keepends=True),
                                         f"a/{name}", f"b/{name}"))
@@ -97,6 +98,7 @@ def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: i
 
 
 def summary_table(report: dict) -> Table:
+    """One `optimize-code` report as a rich Table: speedup and its evidence, isolation, LLM calls and time."""
     table = Table(title=f"{Path(report['file']).name} / {report['strategy']} / budget {report['budget']}")
     table.add_column("what")
     table.add_column("value", justify="right")
@@ -120,6 +122,8 @@ def summary_table(report: dict) -> Table:
 
 
 def markdown(report: dict) -> str:
+    """One `optimize-code` report as Markdown: speedup (95% CI, p-value), where the best came from, time split,
+    per-model LLM calls and the diff."""
     low, high = report["ci"]
     return "\n".join([f"# {Path(report['file']).name}: {report['strategy']}", "",
              f"- speedup {report['speedup']:.2f}x (95% CI {low:.2f}-{high:.2f}, p={report['p_value']:.2g}), "

@@ -31,6 +31,7 @@ class CodeTask:
 
     @property
     def source(self) -> str:
+        """The file's current text."""
         return self.path.read_text()
 
     @property

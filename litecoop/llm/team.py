@@ -40,6 +40,7 @@ class Usage:
     regressions: int = 0
 
     def as_dict(self, parameters: float) -> dict:
+        """The usage as a dict, plus `compute_token_params`: (prompt + completion tokens) x `parameters`."""
         tokens = self.prompt_tokens + self.completion_tokens
         return asdict(self) | {"compute_token_params": tokens * parameters}
 
@@ -141,6 +142,7 @@ class LocalModel(ChatModel):
         return weights.assemble(self.spec)
 
     def load(self) -> None:
+        """Load the model now (weights verified or assembled first), so that its first call does not pay for it."""
         self._load()
 
     def _open(self, n_ctx: int):
@@ -242,17 +244,21 @@ class Team:
 
     @property
     def small(self) -> list[ChatModel]:
+        """The small models (role "small"), smallest first; the smallest model when none is marked small."""
         return [m for m in self.models if m.role == "small"] or self.models[:1]
 
     @property
     def large(self) -> ChatModel:
+        """The largest model of the team (the router's course corrector)."""
         return self.models[-1]
 
     def reset_usage(self) -> None:
+        """Start every model's accounting afresh."""
         for model in self.models:
             model.usage = Usage()
 
     def by_name(self, name: str) -> ChatModel:
+        """The model called `name`. Raises StopIteration when the team has none."""
         return next(m for m in self.models if m.name == name)
 
     def usage_report(self) -> dict:
