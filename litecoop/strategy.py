@@ -3,7 +3,8 @@
 One round (`generate_measure_candidates`):
   1. selection: descend the tree by the model-aware UCT (tree.select); the first
      `incumbent_expansions_per_iter` policy expansions take the best measured node (the incumbent) instead;
-  2. expansion: the policy (LLM team, one LLM, or random mutators) proposes children; illegal or
+  2. expansion: the policy (LLM team, one LLM, or random mutators) proposes children (an LLM policy only once
+     the task has gone `llm_after_stalled_rounds` measured rounds without a new best; mutators before); illegal or
      duplicate proposals are counted and replaced by a mutator's. The cost model vets the policy's
      children: those it scores above their parent are measured first this round (up to
      `expansion_trials_per_iter`), so the policy's ideas are tested on the device, not only predicted;
@@ -59,6 +60,7 @@ class SearchSettings:
     uct_c: float = 1.0
     small_model_bias: float = 0.2
     regressions_before_large: int = 3
+    llm_after_stalled_rounds: int = 0
     warm_start_per_task: int = 8
     cost_model_warmup_samples: int = 16
 
@@ -122,6 +124,7 @@ class TreeSearch(PySearchStrategy):
         self.root = Node(trace=None, key="root")
         self.nodes: dict[str, Node] = {}
         self.best_latency_s: float | None = None
+        self.stalled_rounds = 0  # measured rounds since the task's last new best
         self.expansions: list[tuple[str | None, Node, list[Node]]] = []  # this round's (model, parent, vetted)
         for space in design_spaces:
             sketch = self._add(self.root, Proposal(space.trace, {}, "sketch"))
@@ -182,6 +185,7 @@ class TreeSearch(PySearchStrategy):
                 self.best_latency_s = node.latency_s
             estimate(node, 1.0 / node.latency_s)
         self.pending = []
+        self.stalled_rounds = 0 if self.best_latency_s != best_before else self.stalled_rounds + 1
         self._judge_calls(best_before)
 
     def clone(self):
@@ -217,20 +221,20 @@ class TreeSearch(PySearchStrategy):
         return small_model_bonus(self.llm.team.by_name(node.proposer).parameters, min(sizes), max(sizes))
 
     def _expand(self, node: Node, by_policy: bool) -> None:
-        """Add children to `node`: with `by_policy`, the policy's (the LLMs', or in `mcts` the mutators'),
-        vetted by the cost model; then mutators' up to `children_per_expansion`; then their rollouts."""
+        """Add children to `node`: with `by_policy`, the policy's (the LLMs' once the task has stalled for
+        `llm_after_stalled_rounds` rounds, else and in `mcts` the mutators'), vetted by the cost model; then mutators' up to `children_per_expansion`; then their rollouts."""
         if node is self.root:
             return
         want = self.settings.children_per_expansion
         children = []
         if by_policy:
-            if self.llm is not None:
+            if self.llm is not None and self.stalled_rounds >= self.settings.llm_after_stalled_rounds:
                 proposals = self.llm.propose(node, tried=sites_tried(node), best_latency_s=self.best_latency_s,
                                              target=self.context.target)
+                model = self.llm.last_model
             else:
-                proposals = self.mutator.propose(node, want)
+                proposals, model = self.mutator.propose(node, want), None
             children = [child for p in proposals if (child := self._add(node, p)) is not None]
-            model = self.llm.last_model if self.llm is not None else None
             self.expansions.append((model, node, self._vet(node, children)))
         filled = []
         for _ in range(max(want - len(children), 0) * 3):
