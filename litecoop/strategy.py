@@ -3,21 +3,19 @@
 One round (`generate_measure_candidates`):
   1. selection: descend the tree by the model-aware UCT (tree.select); the first
      `incumbent_expansions_per_iter` policy expansions take the best measured node (the incumbent) instead;
-  2. expansion: the policy (LLM team, one LLM, or random mutators) proposes children; illegal or
-     duplicate proposals are counted and replaced by a mutator's. The cost model vets the policy's
-     children: those it scores above their parent are measured first this round (up to
-     `expansion_trials_per_iter`), so the policy's ideas are tested on the device, not only predicted;
+  2. expansion: the policy (LLM team, one LLM, or random mutators; an LLM policy only after
+     `llm_after_stalled_rounds` rounds without a new best) proposes children; illegal or duplicate proposals are
+     counted and replaced by a mutator's. The cost model vets the policy's children: those it scores above their
+     parent are measured first this round (up to `expansion_trials_per_iter`);
   3. rollout: from each new child, and from the best measured nodes (elites), random mutations are
      scored by TVM's XGBoost cost model and the best join the tree;
   4. every unmeasured node is re-scored by the (retrained) cost model; the vetted children, then the best
      predicted ones, plus a few random ones for exploration, are returned to MetaSchedule to build and measure.
 Every node enters the tree valued by the cost model's prediction (tree.estimate); `notify_runner_results`
-replaces the prediction of each measured node by its measured speed and counts, per lineage
-(`lineage.LineageOutcome`), the trials measured and the new bests found.
+replaces it by the measured speed and counts, per lineage (`lineage.LineageOutcome`), trials and new bests.
 With `warm_start` records (the best of earlier runs, maybe of other shapes), each one that fits a sketch
 is moved onto it (space.transfer) and measured first.
-This is the Reasoning Compiler / LiteCoOp search, plugged into TVM so that the task scheduler,
-databases, builders and runners work unchanged.
+This is the Reasoning Compiler / LiteCoOp search, plugged into TVM's task scheduler, databases and runners.
 """
 
 from __future__ import annotations
@@ -70,8 +68,7 @@ class TreeSearch(PySearchStrategy):
     def _initialize_with_tune_context(self, context) -> None:
         self.context = context
         self.rng = random.Random(task_seed(self.seed, str(context.task_name)))
-        probs = context.space_generator.mutator_probs
-        for mutator in probs:
+        for mutator in (probs := context.space_generator.mutator_probs):
             mutator._initialize_with_tune_context(context)
         self.mutator = MutatorProposer(dict(probs), self.rng)
         self.llm = self.make_proposer(self.rng)
@@ -85,6 +82,7 @@ class TreeSearch(PySearchStrategy):
         self.root = Node(trace=None, key="root")
         self.nodes: dict[str, Node] = {}
         self.best_latency_s: float | None = None
+        self.stalled_rounds = 0  # measured rounds since the task's last new best
         self.expansions: list[tuple[str | None, Node, list[Node]]] = []  # this round's (model, parent, vetted)
         for space in design_spaces:
             sketch = self._add(self.root, Proposal(space.trace, {}, "sketch"))
@@ -145,6 +143,7 @@ class TreeSearch(PySearchStrategy):
                 self.best_latency_s = node.latency_s
             estimate(node, 1.0 / node.latency_s)
         self.pending = []
+        self.stalled_rounds = 0 if self.best_latency_s != best_before else self.stalled_rounds + 1
         if self.llm is not None:
             self.llm.judge_calls(self.expansions, best_before)
         self.expansions = []
@@ -179,20 +178,21 @@ class TreeSearch(PySearchStrategy):
         return self.llm.uct_bonus(node) if self.llm is not None else 0.0
 
     def _expand(self, node: Node, by_policy: bool) -> None:
-        """Add children to `node`: with `by_policy`, the policy's (the LLMs', or in `mcts` the mutators'),
-        vetted by the cost model; then mutators' up to `children_per_expansion`; then their rollouts."""
+        """Add children to `node`: with `by_policy`, the policy's (the LLMs' once the task has stalled for
+        `llm_after_stalled_rounds` rounds, else and in `mcts` the mutators'), vetted by the cost model; then
+        mutators' up to `children_per_expansion`; then their rollouts."""
         if node is self.root:
             return
         want = self.settings.children_per_expansion
         children = []
         if by_policy:
-            if self.llm is not None:
+            if self.llm is not None and self.stalled_rounds >= self.settings.llm_after_stalled_rounds:
                 proposals = self.llm.propose(node, tried=sites_tried(node), best_latency_s=self.best_latency_s,
                                              target=self.context.target)
+                model = self.llm.last_model
             else:
-                proposals = self.mutator.propose(node, want)
+                proposals, model = self.mutator.propose(node, want), None
             children = [child for p in proposals if (child := self._add(node, p)) is not None]
-            model = self.llm.last_model if self.llm is not None else None
             self.expansions.append((model, node, self._vet(node, children)))
         filled = []
         for _ in range(max(want - len(children), 0) * 3):

@@ -146,3 +146,33 @@ def test_policy_children_are_vetted_against_their_parent(matmul_context):
     parent_score = 1e-3 / synthetic_latency_s(parent.schedule)
     assert all(c.predicted > parent_score for c in vetted)
     assert {c for c in children if c.predicted > parent_score} == set(vetted)
+
+
+def test_llm_is_asked_only_once_the_task_has_stalled(matmul_context):
+    """With `llm_after_stalled_rounds=1` the policy expansions use mutators while every round finds a new best,
+    and the LLM once a measured round found none; a new best resets the count."""
+    context, spaces = matmul_context
+    calls = []
+
+    def propose(node, **_):
+        calls.append(node)
+        return []
+
+    llm = SimpleNamespace(propose=propose, last_model="m", usage_of=lambda name: None, uct_bonus=lambda node: 0.0,
+                          judge_calls=lambda expansions, best_before: None)
+    search = start(context, spaces, SearchSettings(**{**SETTINGS.__dict__, "llm_after_stalled_rounds": 1}),
+                   make_proposer=lambda rng: llm)
+    run_round(search)
+    node = next(n for n in search.nodes.values() if n.latency_s is not None)
+    search._expand(node, by_policy=True)
+    assert search.stalled_rounds == 0 and calls == []
+    candidates = search.generate_measure_candidates()
+    slower = [RunnerResult(run_secs=[2 * search.best_latency_s], error_msg=None) for _ in candidates]
+    search.notify_runner_results(candidates, slower)
+    assert search.stalled_rounds == 1
+    search._expand(node, by_policy=True)
+    assert calls == [node]
+    candidates = search.generate_measure_candidates()
+    faster = [RunnerResult(run_secs=[search.best_latency_s / 2], error_msg=None) for _ in candidates]
+    search.notify_runner_results(candidates, faster)
+    assert search.stalled_rounds == 0

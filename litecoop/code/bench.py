@@ -1,6 +1,7 @@
 """`litecoop bench-code`: every strategy on every example of `examples/code`, one team, one invocation.
 
-Each example directory holds `example.toml` (lang, file, tests, optional entry and inputs). Per strategy:
+Each example directory holds `example.toml` (lang, file, tests, optional entry and inputs, and for a real
+function of a PyPI package a `[fetch]` table: the file is downloaded on first use, see `fetch`). Per strategy:
 success rate (a significant confirmed speedup with tests passing), geometric-mean speedup (1.0 where none
 was proven), LLM calls, tokens, compute (tokens x parameters), LLM seconds and wall seconds. Finished runs
 are appended to `runs.jsonl`, so an interrupted bench resumes. Each strategy has its own meta-prompt
@@ -24,13 +25,15 @@ from ..errors import UserError  # noqa: E402
 from ..llm.team import Team  # noqa: E402
 from ..tables import markdown_table  # noqa: E402
 from ..run_log import append_run, load_runs  # noqa: E402
+from . import fetch  # noqa: E402
 from .search import STRATEGIES  # noqa: E402
 from .session import optimize, write_outputs  # noqa: E402
 from .task import load_task  # noqa: E402
 
 
 def load_examples(root: Path, names: list[str] | None = None) -> dict[str, object]:
-    """{example name: CodeTask} for every `example.toml` under `root`. Raises UserError if there is none."""
+    """{example name: CodeTask} for every `example.toml` under `root`, downloading the files of fetched examples
+    that are missing. Raises UserError if there is none, or (one line) if a fetch fails."""
     tasks = {}
     for config_path in sorted(root.glob("**/example.toml")):
         name = config_path.parent.name
@@ -38,6 +41,11 @@ def load_examples(root: Path, names: list[str] | None = None) -> dict[str, objec
             continue
         config = tomllib.loads(config_path.read_text())
         directory = config_path.parent
+        if "fetch" in config:
+            try:
+                fetch.ensure(directory, config)
+            except UserError as err:
+                raise UserError(f"example {name}: {err}") from None
         tasks[name] = load_task(directory / config["file"], config["lang"], config["tests"], config.get("entry"),
                                 directory / config["inputs"] if "inputs" in config else None)
     if not tasks:

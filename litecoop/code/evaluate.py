@@ -173,8 +173,10 @@ class Evaluator:
         named = [p for p in inputs if p.stem == "bench"]
         return named[0] if named else max(inputs, key=lambda p: p.stat().st_size)
 
-    def prepare(self) -> None:
-        """Check the original and fix the timing input. Raises UserError if the original fails its own tests."""
+    def check_original(self) -> Path:
+        """The checks run before any LLM call: the original compiles and runs on every input file (C++), or
+        passes its own tests and, with the input generator, works at every size and seed the output check
+        uses (Python). Returns the staged original. Raises UserError naming the problem."""
         directory = self._stage("original", self.task.source)
         if self.task.lang == "cpp":
             failure = self._compile(directory)
@@ -183,28 +185,33 @@ class Evaluator:
             self.reference, failure = self._outputs(directory)
             if failure:
                 raise UserError(f"the original fails on {failure}")
-        else:
-            start = time.perf_counter()
-            failure = self._run_tests(directory)
-            if failure:
-                raise UserError(f"{failure.replace('tests failed', 'tests fail on the original')}")
-            self.tests_s = time.perf_counter() - start
-            self.size = self._calibrate()
+            return directory
+        start = time.perf_counter()
+        failure = self._run_tests(directory)
+        if failure:
+            raise UserError(f"{failure.replace('tests failed', 'tests fail on the original')}")
+        self.tests_s = time.perf_counter() - start
+        self._entry_check("validate", {"sizes": CHECK_SIZES, "seeds": CHECK_SEEDS})
+        return directory
+
+    def prepare(self) -> None:
+        """Check the original (`check_original`) and fix the timing input. Raises UserError if the original fails."""
+        self.check_original()
+        if self.task.lang == "python":
+            self.size = self._entry_check("calibrate", {"target_s": 0.05})["size"]
         candidate = self._stage("candidate", self.task.source)  # the original timed against itself
         if self.task.lang == "cpp":
             self._compile(candidate)
         self.original_run_s = float(np.median(self.time(repeat=3)["original"]))
 
-    def _calibrate(self) -> int:
-        """Check the input generator and the original at every size and seed the output check uses, then
-        find the timing input's size. Raises UserError naming the failing size."""
-        original = {"original": self._module("original"), "entry": self.task.entry}
-        for mode, arguments in (("validate", {"sizes": CHECK_SIZES, "seeds": CHECK_SEEDS}), ("calibrate", {"target_s": 0.05})):
-            result, failure = self._harness(mode, original | arguments)
-            problem = failure or result["problem"]
-            if problem:
-                raise UserError(f"cannot call '{self.task.entry}' on generated inputs: {problem}")
-        return result["size"]
+    def _entry_check(self, mode: str, arguments: dict) -> dict:
+        """Run the harness's `validate` (the generator and the original at every checked size and seed) or
+        `calibrate` (the timing input's size) on the original. Raises UserError naming the failing size."""
+        result, failure = self._harness(mode, {"original": self._module("original"), "entry": self.task.entry} | arguments)
+        problem = failure or result["problem"]
+        if problem:
+            raise UserError(f"cannot call '{self.task.entry}' on generated inputs: {problem}")
+        return result
 
     def check(self, source: str) -> str | None:
         """None if the candidate is correct, else a one-line reason."""

@@ -1,5 +1,6 @@
-"""Prompts of the source-code optimizer: rewrite (mutation), merge (crossover), aggregate (MoA), and the
-contexts a meta-prompter reads (MPCO: project, task, model).
+"""Prompts of the source-code optimizer: rewrite (mutation), merge (crossover), aggregate (MoA), a later MoA
+layer's proposal (shown the previous layer's verdicts), and the contexts a meta-prompter reads (MPCO:
+project, task, model).
 
 Every answer is one fenced code block (see `ChatModel.ask_code`). For Python the
 answer may hold only the functions it changes: `splice` puts them back into the file.
@@ -83,6 +84,17 @@ def rewrite_request(lang: str, contexts: Contexts, source: str, entry: str | Non
     """Mutation / proposal: rewrite one version of the file. `note` says how that version measured."""
     return (f"{contexts.task}\n\n{note}\nCurrent code:\n{_file_block(lang, source)}\n\n"
             f"Rewrite it to run faster. {_answer_rule(lang, entry)}")
+
+
+def layer_request(lang: str, contexts: Contexts, source: str, entry: str | None, note: str,
+                  previous: list[tuple[str, str]]) -> str:
+    """A Mixture-of-Agents proposer after the first layer: rewrite the best version so far, shown the previous
+    layer's candidates as their changes to it, each with its measured verdict (speedup or failure)."""
+    shown = "\n\n".join(f"Attempt {i} ({verdict}), as its changes to the current code:\n```diff\n{changes(source, other)}\n```"
+                         for i, (other, verdict) in enumerate(previous, start=1))
+    return (f"{contexts.task}\n\n{note}\nCurrent code:\n{_file_block(lang, source)}\n\n"
+            f"The previous layer's attempts, measured:\n\n{shown}\n\nRewrite the current code to run faster: "
+            f"build on the attempts that were faster, avoid the mistakes of those that failed. {_answer_rule(lang, entry)}")
 
 
 def changes(base: str, source: str) -> str:

@@ -1,9 +1,11 @@
 """Search strategies over source variants, all spending the same budget: one LLM code answer = one unit.
 
 - single: one model, repeated sampling of rewrites of the original (the baseline);
-- moa: Mixture-of-Agents (Wang et al. 2024): a proposer layer of heterogeneous small models, then the
+- moa: Mixture-of-Agents (Wang et al. 2024), in layers: a layer of heterogeneous small proposers, then the
   larger model aggregates their candidates (shown with their measured verdicts) into one; the next layer's
-  proposers start from the best version so far;
+  proposers rewrite the best version so far, shown the previous layer's candidates with their measured
+  verdicts (speedup or failure); the run stops after `layers` layers, when the budget is spent, or early
+  when a layer brings no candidate better than the best so far;
 - ga: a genetic algorithm: a population of variants, fitness = the confirmed speedup (a child significantly
   faster at screening is re-timed with CONFIRM_REPEAT fresh runs; only a significant speedup counts, a
   passing variant otherwise scores at most 1, a failing one 0), tournament selection, mutation = an LLM
@@ -119,6 +121,15 @@ class Pool:
         return self.ask(model, prompts.rewrite_request(self.task.lang, self.prompter.contexts, parent.source,
                                                        self.task.entry, note), origin)
 
+    def propose(self, model: ChatModel, base: Candidate, previous: list[Candidate], origin: str) -> Candidate | None:
+        """A rewrite of `base` shown `previous` (the last MoA layer) with their verdicts; a plain rewrite if none."""
+        shown = [(c.source, c.note()) for c in previous if c.source != base.source]
+        if not shown:
+            return self.rewrite(model, base, origin)
+        note = "" if base is self.original else f"This version {base.note()}."
+        return self.ask(model, prompts.layer_request(self.task.lang, self.prompter.contexts, base.source,
+                                                     self.task.entry, note, shown), origin)
+
     def merge(self, model: ChatModel, parents: list[Candidate], origin: str) -> Candidate | None:
         shown = [(p.source, "the original" if p is self.original else p.note()) for p in parents]
         return self.ask(model, prompts.merge_request(self.task.lang, self.prompter.contexts, shown, self.task.entry),
@@ -143,16 +154,24 @@ def run_single(pool: Pool, model: ChatModel) -> None:
         pool.rewrite(model, pool.original, "single")
 
 
-def run_moa(pool: Pool, proposers: list[ChatModel], aggregator: ChatModel) -> None:
-    """Layers of proposers then one aggregation, until the budget is spent."""
-    base = pool.original
-    while pool.left > 0:
-        layer = [c for model in proposers[:pool.left] if (c := pool.rewrite(model, base, "moa-proposer"))]
-        if pool.left <= 0 or not layer:
-            continue
-        aggregate = pool.merge(aggregator, [base, *layer], "moa-aggregate")
+def run_moa(pool: Pool, proposers: list[ChatModel], aggregator: ChatModel, layers: int | None = None) -> list[int]:
+    """Layers of proposers then one aggregation, until `layers` layers (None: no limit) or the budget is spent,
+    or a layer brings no candidate better than the best before it (early stop). Each layer's proposers start
+    from the best version so far and see the previous layer's candidates with their verdicts. Returns the
+    LLM answers spent per layer."""
+    base, previous, spent = pool.original, [], []
+    while pool.left > 0 and (layers is None or len(spent) < layers):
+        before, start = pool.best(), pool.spent
+        layer = [c for model in proposers[:pool.left] if (c := pool.propose(model, base, previous, "moa-proposer"))]
+        if pool.left > 0 and layer:
+            aggregate = pool.merge(aggregator, [base, *layer], "moa-aggregate")
+            layer += [aggregate] if aggregate and aggregate not in layer else []
+        spent.append(pool.spent - start)
         best = pool.best()
-        base = best if best.fitness > base.fitness else (aggregate if aggregate and aggregate.evaluation.passed else base)
+        if best.fitness <= before.fitness:
+            break  # this layer brought nothing better: stop early (MoA's stopping rule)
+        base, previous = best, layer
+    return spent
 
 
 def run_ga(pool: Pool, mutators: list[ChatModel], crossover: ChatModel, population_size: int = 4,
@@ -181,11 +200,12 @@ def run_ga(pool: Pool, mutators: list[ChatModel], crossover: ChatModel, populati
         population = population[:population_size]
 
 
-def run_strategy(name: str, pool: Pool, team: Team, single_model: str | None = None) -> None:
-    """Dispatch by strategy name (one of STRATEGIES)."""
+def run_strategy(name: str, pool: Pool, team: Team, single_model: str | None = None) -> list[int] | None:
+    """Dispatch by strategy name (one of STRATEGIES). Returns MoA's LLM answers per layer, else None."""
     if name == "single":
         run_single(pool, team.by_name(single_model) if single_model else team.large)
     elif name == "moa":
-        run_moa(pool, team.small, team.large)
+        return run_moa(pool, team.small, team.large)
     else:
         run_ga(pool, team.small, team.large)
+    return None

@@ -62,9 +62,9 @@ def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: i
         pool = Pool(team, evaluator, prompter, budget, seed, on_candidate=show, warn=warn)
         console.print(f"[bold]{task.path.name}[/bold]: strategy {strategy}, budget {budget}, "
                       f"meta-prompting {'on' if meta_prompting else 'off'}; original {evaluator.original_run_s * 1e3:.1f} ms")
-        stopped = None
+        stopped, layers = None, None
         try:
-            run_strategy(strategy, pool, team, single_model)
+            layers = run_strategy(strategy, pool, team, single_model)
         except Exception as err:  # an LLM or a server failed mid-search: report what was measured
             stopped = f"{type(err).__name__}: {(str(err).splitlines() or [''])[0][:200]}"
             warn(f"search stopped early ({stopped}); reporting the {len(pool.candidates)} candidates measured")
@@ -91,7 +91,7 @@ def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: i
                         "p_value": c.evaluation.p_value, "llm_s": c.llm_s, "validation_s": c.validation_s}
                        for c in pool.candidates],
         "llm_answers": pool.spent, "candidates_tried": len(pool.candidates), "prompts_too_long": pool.too_long,
-        "stopped": stopped,
+        "stopped": stopped, "moa_layers": layers,
         "llm": usage["llm"], "llm_s": usage["llm_s"], "large_model_call_share": usage["large_model_call_share"],
         "validation_s": sum(c.validation_s for c in pool.candidates), "wall_s": wall,
     }

@@ -1,0 +1,88 @@
+"""Mixture-of-Agents in layers, with scripted models and a scripted evaluator (no LLM, no timing runs): a
+later layer's proposers see the previous layer's measured verdicts, and the run stops early when a layer
+brings nothing better than the best so far."""
+
+import re
+
+from litecoop.code import prompts
+from litecoop.code.evaluate import Evaluation
+from litecoop.code.meta import Prompter
+from litecoop.code.search import Pool, run_moa
+from litecoop.code.task import CodeTask
+from litecoop.llm.team import ChatModel
+
+ORIGINAL = "def unique_keys(values):\n    speed = 1.0\n    return sorted(set(values))\n"
+
+
+def answer(speed: float) -> str:
+    """A rewrite whose scripted verdict is `speed`x faster (0: it fails)."""
+    return f"```python\ndef unique_keys(values):\n    speed = {speed}\n    return sorted(set(values))\n```\n"
+
+
+class ScriptedModel(ChatModel):
+    """Answers from a list, one per call, and keeps every user prompt it was sent."""
+
+    def __init__(self, name: str, role: str, answers: list[float]):
+        super().__init__(name=name, role=role, parameters=1e9 if role == "small" else 4e9, family="test", spec={})
+        self.answers, self.prompts = list(answers), []
+
+    def _stream(self, messages, max_tokens, temperature, seed, response_format, grammar):
+        self.prompts.append(messages[1]["content"])
+        yield answer(self.answers.pop(0))
+
+    def _count_tokens(self, text):
+        return len(text) // 4
+
+
+class ScriptedEvaluator:
+    """The verdict written in the candidate: `speed = X` passes X times faster (significant from 1.05x); 0 fails."""
+
+    def __init__(self, task):
+        self.task = task
+
+    def evaluate(self, source, repeat=None):
+        speed = float(re.search(r"speed = ([\d.]+)", source).group(1))
+        if speed == 0:
+            return Evaluation(False, failure="different output: size 3 seed 0")
+        return Evaluation(True, speedup=speed, p_value=0.001 if speed >= 1.05 else 0.5)
+
+
+def moa(tmp_path, budget, first, second, aggregates, layers=None):
+    """Two small proposers (answers `first`, `second`, one per layer) and an aggregator; returns the run."""
+    (tmp_path / "slow.py").write_text(ORIGINAL)
+    task = CodeTask(tmp_path / "slow.py", "python", "test_slow.py", "unique_keys")
+    proposers = [ScriptedModel("small-a", "small", first), ScriptedModel("small-b", "small", second)]
+    aggregator = ScriptedModel("large", "large", aggregates)
+    contexts = prompts.Contexts("project", "goal: make it faster", "id")
+    pool = Pool(None, ScriptedEvaluator(task), Prompter(None, "python", contexts, enabled=False), budget)
+    return pool, proposers, aggregator, run_moa(pool, proposers, aggregator, layers)
+
+
+def test_later_layers_see_the_measured_verdicts_of_the_layer_before(tmp_path):
+    pool, (a, b), aggregator, spent = moa(tmp_path, 6, [1.5, 2.0], [0, 1.2], [1.6, 2.1])
+    assert spent == [3, 3] and pool.spent == 6
+    assert all("previous layer" not in prompt for prompt in (a.prompts[0], b.prompts[0]))
+    for prompt in (a.prompts[1], b.prompts[1]):  # layer 2 proposers: the layer-1 candidates and their verdicts
+        assert "The previous layer's attempts, measured" in prompt
+        assert "passed, 1.50x faster than the original" in prompt
+        assert "failed: different output: size 3 seed 0" in prompt
+        assert "This version passed, 1.60x faster" in prompt and "speed = 1.6" in prompt  # the best is the base
+        assert "+    speed = 1.5" in prompt and "+    speed = 0" in prompt
+    assert "1.20x faster" in aggregator.prompts[1] and "2.00x faster" in aggregator.prompts[1]
+    assert pool.best().evaluation.speedup == 2.1
+
+
+def test_a_layer_that_brings_nothing_better_stops_the_run(tmp_path):
+    pool, (a, b), aggregator, spent = moa(tmp_path, 12, [1.5, 1.3, 9.0], [0, 1.1, 9.0], [1.6, 1.55, 9.0])
+    assert spent == [3, 3] and pool.spent == 6 and pool.left == 6  # layer 2's best (1.55x) < 1.6x: stop
+    assert len(a.prompts) == len(b.prompts) == len(aggregator.prompts) == 2
+    assert pool.best().evaluation.speedup == 1.6
+
+
+def test_first_layer_without_a_speedup_stops_and_layer_count_is_kept(tmp_path):
+    pool, _, _, spent = moa(tmp_path, 12, [1.0, 3.0], [0, 3.0], [1.02, 3.0])
+    assert spent == [3] and pool.spent == 3  # nothing significant: no better than the original
+    pool, _, _, spent = moa(tmp_path, 12, [1.5, 2.0, 3.0], [1.2, 2.2, 3.1], [1.6, 2.5, 3.5], layers=2)
+    assert spent == [3, 3] and pool.best().evaluation.speedup == 2.5
+    pool, _, _, spent = moa(tmp_path, 4, [1.5, 2.0], [1.2, 2.2], [1.6, 2.5])
+    assert spent == [3, 1] and pool.spent == 4  # the budget ends inside layer 2: one proposer, no aggregation
