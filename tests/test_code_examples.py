@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from litecoop.code import fetch
 from litecoop.code.bench import load_examples
 from litecoop.code.evaluate import Evaluator
 from litecoop.errors import UserError

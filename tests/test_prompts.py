@@ -3,7 +3,6 @@
 import json
 import random
 
-import pytest
 from llama_cpp import LlamaGrammar
 
 from litecoop import prompts
