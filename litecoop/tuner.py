@@ -135,8 +135,9 @@ class ProgressCallback(PyMeasureCallback):
         self.deadline.record(now - self.batch_start, len(measure_candidates))
         self.batch_start = now
         if self.stop.is_set() or self.deadline.is_up():
-            for task in range(len(self.weights)):
-                task_scheduler.terminate_task(task)
+            for task, record in enumerate(task_scheduler.tasks_):
+                if not record.is_terminated:  # a task whose search ran out has already ended
+                    task_scheduler.terminate_task(task)
 
 
 @contextmanager
