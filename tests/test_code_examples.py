@@ -37,6 +37,7 @@ def tasks():
         raise
 
 
+@pytest.mark.slow  # each example's tests and generator in the sandbox: ~30 s for all
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_original_passes_its_checks(tasks, name):
     evaluator = Evaluator(tasks[name])
