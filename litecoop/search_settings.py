@@ -27,7 +27,7 @@ class SearchSettings:
     uct_c: float = 1.0
     small_model_bias: float = 0.2
     regressions_before_large: int = 3
-    llm_after_stalled_rounds: int = 0
+    llm_after_stalled_rounds: int = 1
     warm_start_per_task: int = 8
     cost_model_warmup_samples: int = 16
 

@@ -9,7 +9,7 @@ TVM and the LLM code when called, so that reading the registry (`litecoop --help
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .errors import UserError
@@ -103,8 +103,14 @@ def create(name: str, settings: SearchSettings, seed: int, team: Team | None, ta
 
 
 def _llm_tree(setup: Setup):
-    """The tree expanded by the LLM team: one router (proposers.Router) serves every task of the run; on a
-    CPU target the prompts state this machine's facts (machine.host_facts)."""
+    """The tree expanded by the LLM team (or its largest model) in every round (the papers' search)."""
+    return _llm_tree_on_stall(replace(setup, settings=replace(setup.settings, llm_after_stalled_rounds=0)))
+
+
+def _llm_tree_on_stall(setup: Setup):
+    """The tree expanded by the LLM team once a task has gone `llm_after_stalled_rounds` measured rounds without
+    a new best, by mutators before. One router (proposers.Router) serves every task of the run; on a CPU target
+    the prompts state this machine's facts (machine.host_facts)."""
     from .machine import host_facts
     from .proposers import LLMProposer, Router
     from .strategy import TreeSearch
@@ -140,6 +146,8 @@ def _replay_trace(_setup: Setup):
 register(Strategy("litecoop", "the tree expanded by the whole LLM team (LiteCoOp)", ALL_MODELS, True, _llm_tree))
 register(Strategy("single-llm", "the tree expanded by the preset's largest model only (Reasoning Compiler)",
                   LARGEST_MODEL, True, _llm_tree))
+register(Strategy("litecoop-on-stall", "the tree expanded by mutators, and by the LLM team once they stall "
+                  "(a measured round without a new best)", ALL_MODELS, True, _llm_tree_on_stall))
 register(Strategy("mcts", "the tree expanded by MetaSchedule's random mutators, no LLM", NO_MODELS, True,
                   _mutator_tree))
 register(Strategy("evolutionary", "TVM MetaSchedule's EvolutionarySearch", NO_MODELS, False, _evolutionary))

@@ -176,3 +176,9 @@ def test_llm_is_asked_only_once_the_task_has_stalled(matmul_context):
     faster = [RunnerResult(run_secs=[search.best_latency_s / 2], error_msg=None) for _ in candidates]
     search.notify_runner_results(candidates, faster)
     assert search.stalled_rounds == 0
+
+
+def test_litecoop_asks_every_round_and_litecoop_on_stall_after_a_stall(target):
+    team = Team("local-cpu")
+    assert create("litecoop", SETTINGS, 0, team, target)._inst.settings.llm_after_stalled_rounds == 0
+    assert create("litecoop-on-stall", SETTINGS, 0, team, target)._inst.settings.llm_after_stalled_rounds == 1
