@@ -27,6 +27,7 @@ from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback
 from . import records, strategies, timing
 from .cost_model import TimedXGBModel, records_by_workload
 from .errors import UserError
+from .fast_math import LEGALIZE
 from .llm.team import Team
 from .measure import TimedBuilder, TimedRunner, import_tensor_intrinsics, mean_run_s
 from .search_settings import SearchSettings
@@ -35,24 +36,25 @@ from .workloads import Workload
 
 logging.getLogger("tvm.s_tir.meta_schedule").setLevel(logging.WARNING)
 
-def _prepacks_weights(target) -> bool:
-    """Whether the build prepacks constant weights: on CPUs, where MetaSchedule's RewriteLayout postprocessor
-    lays a weight out as the tuned loops read it (TVM's `static_shape_tuning_pipeline(cpu_weight_prepack=True)`)."""
+
+def _cpu_pipeline(target) -> bool:
+    """Whether `target` builds with this project's CPU pipeline: fast float32 math (litecoop.fast_math) and
+    weights prepacked at build time; other targets build with MetaSchedule's `compile_relax`."""
     return target.kind.name == "llvm"
 
 
 def _fusion_passes(target) -> list:
-    passes = [*relax.pipeline.library_dispatch_passes(target), relax.transform.LegalizeOps(),
+    cpu = _cpu_pipeline(target)
+    passes = [*relax.pipeline.library_dispatch_passes(target), relax.transform.LegalizeOps(LEGALIZE if cpu else None),
               relax.transform.AnnotateTIROpPattern(), relax.transform.FoldConstant(),
               relax.transform.FuseOps(), relax.transform.FuseTIR()]
-    if _prepacks_weights(target):
-        passes.append(relax.transform.AttachAttrLayoutFreeBuffers())
-    return passes
+    return passes + [relax.transform.AttachAttrLayoutFreeBuffers()] if cpu else passes
 
 
 def fuse(mod, target):
-    """Legalize and fuse a Relax module as `compile_tuned` does, so task keys match. On CPUs the fused
-    functions mark their constant (weight) buffers layout-free, so that tuning may choose their layout."""
+    """Legalize and fuse a Relax module as `compile_tuned` does, so task keys match. On CPUs transcendental
+    operators legalize to fast float32 approximations (litecoop.fast_math) and the fused functions mark their
+    constant (weight) buffers layout-free, so that tuning may choose their layout."""
     with target:
         return tvm.transform.Sequential(_fusion_passes(target))(mod)
 
@@ -65,7 +67,7 @@ def prepacked_module(database, mod, target):
     them. Returns the Relax IRModule before lowering; call inside `with target, database`."""
     mod = tvm.transform.Sequential(_fusion_passes(target))(mod)
     mod = relax.transform.MetaScheduleApplyDatabase()(mod)
-    if not _prepacks_weights(target):
+    if not _cpu_pipeline(target):
         return mod
     return tvm.transform.Sequential([relax.transform.SplitLayoutRewritePreproc(), relax.transform.LiftTransformParams(),
                                      relax.transform.FoldConstant()])(mod)
@@ -74,7 +76,7 @@ def prepacked_module(database, mod, target):
 def compile_tuned(database, mod, target):
     """Build `mod` with the schedules in `database`; returns a relax.VMExecutable. On CPUs the weights are
     prepacked at build time (`prepacked_module`); other targets build with MetaSchedule's `compile_relax`."""
-    if not _prepacks_weights(target):
+    if not _cpu_pipeline(target):
         return ms.relax_integration.compile_relax(database, mod, target, None)
     # relax.pipeline.dataflow_lower_passes fails for llvm in TVM 0.27 (cpu_generic does not export it)
     lower = [*cpu_pipeline.dataflow_lower_passes(target), *cpu_pipeline.finalize_passes(target)]
