@@ -131,16 +131,22 @@ def _mutator_tree(setup: Setup):
     return TreeSearch(lambda rng: None, setup.settings, setup.seed, setup.warm_start, deadline=setup.deadline)
 
 
-def _evolutionary(_setup: Setup):
+def _evolutionary(setup: Setup):
     from tvm.s_tir import meta_schedule as ms
 
-    return ms.search_strategy.EvolutionarySearch()
+    from .bounded_search import BoundedSearch
+    from .timing import Deadline
+
+    return BoundedSearch(ms.search_strategy.EvolutionarySearch(), setup.deadline or Deadline(None))
 
 
-def _replay_trace(_setup: Setup):
+def _replay_trace(setup: Setup):
     from tvm.s_tir import meta_schedule as ms
 
-    return ms.search_strategy.ReplayTrace()
+    from .bounded_search import BoundedSearch
+    from .timing import Deadline
+
+    return BoundedSearch(ms.search_strategy.ReplayTrace(), setup.deadline or Deadline(None))
 
 
 register(Strategy("litecoop", "the tree expanded by the whole LLM team (LiteCoOp)", ALL_MODELS, True, _llm_tree))

@@ -36,8 +36,9 @@ def interleave(samplers: list, repeat: int) -> list[list[float]]:
 
 
 class Deadline:
-    """The end of a time-bounded search, shared by the measure callback (which ends the tasks) and a search
-    strategy that sizes its batches to the time left. `budget_s`: seconds, None for no limit; the clock runs
+    """The end of a time-bounded search, shared by the measure callback (which records each batch's pace and
+    ends the search on Ctrl-C) and the search strategies, which propose nothing once it is up (their tasks then
+    end through the task scheduler's own path) and, for the tree strategies, size their batches to the time left. `budget_s`: seconds, None for no limit; the clock runs
     from `start()`. `min_batch` is the fewest trials a strategy measures in a batch (1 for one that sizes its
     batches, else its batch size): the search ends when less than half such a batch fits."""
 
@@ -45,10 +46,15 @@ class Deadline:
         self.budget_s, self.min_batch = budget_s, min_batch
         self.at: float | None = None
         self.trial_s = 0.0  # seconds per trial in the last batch, its search and build included
+        self.ended = False
 
     def start(self) -> None:
         """Start the clock: the deadline is `budget_s` seconds from now (none without a budget)."""
         self.at = None if self.budget_s is None else time.perf_counter() + self.budget_s
+
+    def end(self) -> None:
+        """End the search now, whatever the budget (Ctrl-C)."""
+        self.ended = True
 
     def record(self, batch_s: float, trials: int) -> None:
         """A batch of `trials` took `batch_s` seconds."""
@@ -61,10 +67,12 @@ class Deadline:
     def trials_that_fit(self, most: int) -> int:
         """How many of `most` trials fit whole in the time left at the last batch's pace (all before the first).
         Rounded down: a smaller batch spreads its fixed costs (search, builder start) over fewer trials."""
+        if self.ended:
+            return 0
         if self.at is None or not self.trial_s:
             return most
         return max(0, min(most, math.floor(self.left_s() / self.trial_s)))
 
     def is_up(self) -> bool:
         """Whether less than half of a smallest batch (`min_batch` trials at the last pace) fits in the time left."""
-        return self.left_s() < self.trial_s * self.min_batch / 2
+        return self.ended or self.left_s() < self.trial_s * self.min_batch / 2

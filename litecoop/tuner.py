@@ -104,9 +104,10 @@ def warm_start_records(db_dir: Path, per_workload: int = 32) -> tuple:
 
 @derived_object
 class ProgressCallback(PyMeasureCallback):
-    """After each measured batch: advance the progress bar, record trials and best-so-far per task, and end
-    every task once `stop` is set (Ctrl-C) or the `deadline` (timing.Deadline) is up, after the batch's
-    records are in the database.
+    """After each measured batch: advance the progress bar, record trials and best-so-far per task and the
+    batch's pace in `deadline` (timing.Deadline), which it ends once `stop` is set (Ctrl-C). It never ends a
+    task itself: MetaSchedule's gradient scheduler may be joining that very task (it then fails a check); every
+    strategy stops proposing once the deadline is up, and the scheduler ends its task.
 
     `history` gets one (trials so far, estimated total latency in s, seconds since start) per batch once
     every task has a measurement; the estimate is the weighted sum of each task's best measured latency."""
@@ -136,10 +137,8 @@ class ProgressCallback(PyMeasureCallback):
         self.on_batch(len(measure_candidates), total)
         self.deadline.record(now - self.batch_start, len(measure_candidates))
         self.batch_start = now
-        if self.stop.is_set() or self.deadline.is_up():
-            for task, record in enumerate(task_scheduler.tasks_):
-                if not record.is_terminated:  # a task whose search ran out has already ended
-                    task_scheduler.terminate_task(task)
+        if self.stop.is_set():
+            self.deadline.end()
 
 
 @contextmanager

@@ -12,11 +12,11 @@ from conftest import isolated_cache, run_litecoop
 BUDGET_S = 60
 
 
-def tune(cache, work_dir, report, *args):
-    """`litecoop tune` of small_workload:make (mcts, smoke search) with LITECOOP_CACHE=cache; returns
+def tune(cache, work_dir, report, *args, strategy="mcts"):
+    """`litecoop tune` of small_workload:make (`strategy`, smoke search) with LITECOOP_CACHE=cache; returns
     (the report, seconds the process took)."""
     start = time.perf_counter()
-    result = run_litecoop("tune", "--workload", "small_workload:make", "--strategy", "mcts", "--search", "smoke",
+    result = run_litecoop("tune", "--workload", "small_workload:make", "--strategy", strategy, "--search", "smoke",
                           "--work-dir", str(work_dir), "--json", str(report), *args, env={"LITECOOP_CACHE": str(cache)})
     elapsed = time.perf_counter() - start
     assert result.returncode == 0, result.stderr[-3000:]
@@ -82,27 +82,29 @@ def test_bad_time_budget_is_one_line_exit_2(tmp_path, budget):
     assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
 
 
-def test_deadline_ends_only_the_tasks_still_running():
-    """At the deadline the callback ends the running tasks and leaves alone one whose search already ran out
-    (TVM's TaskScheduler.terminate_task fails on it: a 30-minute MiniLM run crashed so). The scheduler is a
-    stand-in: a real one cannot be driven to its deadline in a fast test."""
-    import threading
-    from types import SimpleNamespace
+def test_an_ended_deadline_stops_every_strategy(matmul_context):
+    """Ctrl-C or the budget's end: the tree strategies get no trials, TVM's own strategies (wrapped in
+    BoundedSearch) propose nothing, so the task scheduler ends each task itself (ending tasks from the measure
+    callback failed a check of the gradient scheduler at the end of a 30-minute MiniLM run)."""
+    from tvm.s_tir import meta_schedule as ms
 
     from litecoop import timing
-    from litecoop.tuner import ProgressCallback
+    from litecoop.bounded_search import BoundedSearch
 
-    ended = []
-
-    class Scheduler:
-        tasks_ = [SimpleNamespace(is_terminated=True), SimpleNamespace(is_terminated=False)]
-
-        def terminate_task(self, task):
-            assert not self.tasks_[task].is_terminated
-            ended.append(task)
-
-    deadline = timing.Deadline(0.0)
+    context, spaces = matmul_context
+    deadline = timing.Deadline(None)
     deadline.start()
-    callback = ProgressCallback([1.0, 1.0], lambda trials, best: None, threading.Event(), deadline)
-    callback._inst.apply(Scheduler(), 1, [], [], [])
-    assert ended == [1]
+    search = BoundedSearch(ms.search_strategy.ReplayTrace(), deadline)
+    search._initialize_with_tune_context(context)
+    search.pre_tuning(64, 4, spaces, None, None)
+    assert len(search.generate_measure_candidates()) == 4
+    deadline.end()
+    assert deadline.is_up() and deadline.trials_that_fit(16) == 0
+    assert search.generate_measure_candidates() is None
+
+
+@pytest.mark.slow  # a real tune of TVM's random search under a 20 s budget
+def test_tvms_own_strategy_stops_at_the_budget(tmp_path):
+    report, elapsed = tune(isolated_cache(tmp_path / "cache"), tmp_path / "w", tmp_path / "report.json",
+                           "--time-budget", "20s", strategy="random")
+    assert report["search_s"] < 20 * 1.1 + 5
