@@ -24,7 +24,8 @@ def main() -> None:
         report = json.loads(path.read_text())
         bound = roofline.bound_s(report["flops"], report["bytes"], peak, bandwidth)
         tuned, ort = report["tuned_latency_s"], report["onnxruntime_latency_s"]
-        rows.append([report["workload"], f"{report['time_budget_s'] / 60:.0f} min", report["trials_measured_this_run"],
+        budget = report["time_budget_s"]  # None: rebuilt by --resume from a budgeted run's records (README)
+        rows.append([report["workload"], f"{budget / 60:.0f} min" if budget else "resumed", report["trials_measured_this_run"],
                      f"{tuned * 1e3:.2f}", f"{ort * 1e3:.2f}", f"{(report.get('torch_latency_s') or 0) * 1e3:.2f}",
                      f"{tuned / ort:.2f}", f"{bound / tuned:.2f}", f"{bound / ort:.2f}", report["correct"]])
         ranked = sorted((t for t in report["per_task"] if t["best_latency_s"]),
