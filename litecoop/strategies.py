@@ -131,22 +131,24 @@ def _mutator_tree(setup: Setup):
     return TreeSearch(lambda rng: None, setup.settings, setup.seed, setup.warm_start, deadline=setup.deadline)
 
 
-def _evolutionary(setup: Setup):
-    from tvm.s_tir import meta_schedule as ms
-
+def _bounded(inner, setup: Setup):
+    """TVM's own strategy `inner`, ending at the run's deadline (bounded_search.BoundedSearch)."""
     from .bounded_search import BoundedSearch
     from .timing import Deadline
 
-    return BoundedSearch(ms.search_strategy.EvolutionarySearch(), setup.deadline or Deadline(None))
+    return BoundedSearch(inner, setup.deadline or Deadline(None))
+
+
+def _evolutionary(setup: Setup):
+    from tvm.s_tir import meta_schedule as ms
+
+    return _bounded(ms.search_strategy.EvolutionarySearch(), setup)
 
 
 def _replay_trace(setup: Setup):
     from tvm.s_tir import meta_schedule as ms
 
-    from .bounded_search import BoundedSearch
-    from .timing import Deadline
-
-    return BoundedSearch(ms.search_strategy.ReplayTrace(), setup.deadline or Deadline(None))
+    return _bounded(ms.search_strategy.ReplayTrace(), setup)
 
 
 register(Strategy("litecoop", "the tree expanded by the whole LLM team (LiteCoOp)", ALL_MODELS, True, _llm_tree))
