@@ -24,7 +24,9 @@ from .provenance import provenance
 from .run_log import append_run, load_runs
 from .strategies import get as get_strategy
 from .targets import load_target
+from .report import TuneReport
 from .tune_command import run_tune
+from .tune_config import TuneConfig
 from .tuner import untuned_executable
 from .workloads import KERNELS
 from .workloads import load as load_workload
@@ -41,8 +43,8 @@ def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: P
         raise UserError(f"unknown suite '{suite}' or kernel in {workloads}")
     out.mkdir(parents=True, exist_ok=True)
     log = out / "runs.jsonl"
-    runs = load_runs(log)
-    done = {(r["seed"], r["workload"], r["strategy"]) for r in runs}
+    runs = load_runs(log, TuneReport.read)
+    done = {(r.seed, r.workload, r.strategy) for r in runs}
     meta = provenance(search_preset=search_preset, models_preset=models_preset)
     for seed in range(seeds):
         for workload in workloads:
@@ -50,46 +52,46 @@ def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: P
                 if (seed, workload, strategy) in done:
                     continue
                 console.print(f"[bold]seed {seed} {workload} {strategy}[/bold]")
-                report = run_tune(workload=workload, target_name="host", strategy=strategy, trials=trials, seed=seed,
-                                  work_dir=out / "runs" / f"{workload}-{strategy}-s{seed}", resume=True,
-                                  search_preset=search_preset, models_preset=models_preset, console=console,
-                                  fresh=True)
+                report = run_tune(TuneConfig.of(
+                    workload=workload, strategy=strategy, trials=trials, seed=seed, resume=True, fresh=True,
+                    work_dir=out / "runs" / f"{workload}-{strategy}-s{seed}", search_preset=search_preset,
+                    models_preset=models_preset), console)
                 append_run(log, runs, report)
     remeasure_finals(runs, console)
     summary = summarize(runs, strategies, trials)
-    (out / "bench.json").write_text(json.dumps({"provenance": meta, "summary": summary, "runs": runs}, indent=2,
-                                               default=float))
+    (out / "bench.json").write_text(json.dumps({"provenance": meta, "summary": summary,
+                                                "runs": [r.model_dump(mode="json") for r in runs]}, indent=2, default=float))
     (out / "bench.md").write_text(f"Command: `{meta['command']}` at commit {meta['commit']}; {meta['machine']}.\n\n"
                                   + bench_render.markdown(summary) + bench_render.vs_onnxruntime_table(runs, strategies)
-                                  + "\nTargets of the benchmark issue:\n\n" + verdicts.markdown(verdicts.verdicts(summary, runs)))
+                                  + "\nTargets of the benchmark issue:\n\n" + verdicts.markdown(verdicts.verdicts(summary)))
     bench_render.plot(runs, summary, strategies, out)
     bench_render.plot_vs_onnxruntime(runs, strategies, out)
     return summary
 
 
-def remeasure_finals(runs: list[dict], console: Console) -> None:
+def remeasure_finals(runs: list[TuneReport], console: Console) -> None:
     """Time every run's tuned library of a workload again, together with one untuned build of the workload,
     all in one interleaved series (`latency.interleaved_latency_samples`: U A B C U A B C ...) on the device of
     the runs' target, so that the final speedups of a comparison share one machine state and one baseline;
     each run's own end-of-tune timing drifts with load from one run to the next. Sets each run's
     `baseline_latency_s` (the common untuned median), `final_latency_s` (median, seconds) and `final_speedup`;
     runs whose library is gone keep their own timing."""
-    groups: dict[tuple[str, str], list[dict]] = {}
+    groups: dict[tuple[str, str], list[TuneReport]] = {}
     for r in runs:
-        if Path(r.get("library", "")).is_file():
-            groups.setdefault((r["workload_spec"], r.get("target_preset", "host")), []).append(r)
+        if r.library and Path(r.library).is_file():
+            groups.setdefault((r.workload_spec, r.target_preset), []).append(r)
     for (spec, target_name), group in groups.items():
         console.print(f"re-timing {len(group)} tuned builds of {spec} and its untuned build, interleaved")
         workload, target = load_workload(spec), load_target(target_name)
         device = device_of(target)
         untuned = untuned_executable(workload, target)
-        libraries = [tvm.runtime.load_module(r["library"]) for r in group]
+        libraries = [tvm.runtime.load_module(r.library) for r in group]
         samples, _ = interleaved_latency_samples([untuned, *libraries], device_inputs(workload.inputs, device), device)
         baseline = float(np.median(samples[0]))
         for r, series in zip(group, samples[1:]):
-            r["baseline_latency_s"] = baseline
-            r["final_latency_s"] = float(np.median(series))
-            r["final_speedup"] = baseline / r["final_latency_s"]
+            r.baseline_latency_s = baseline
+            r.final_latency_s = float(np.median(series))
+            r.final_speedup = baseline / r.final_latency_s
 
 
 def run_warm_bench(source: str, target: str, strategy: str, trials: int, seeds: int, out: Path,
@@ -101,28 +103,31 @@ def run_warm_bench(source: str, target: str, strategy: str, trials: int, seeds: 
     console = console or Console(stderr=True)
     out.mkdir(parents=True, exist_ok=True)
     log = out / "warm_runs.jsonl"
-    runs = load_runs(log)
-    done = {(r["seed"], r["mode"]) for r in runs}
+    runs = load_runs(log, TuneReport.read)
+    done = {(r.seed, r.mode) for r in runs}
     source_dir = out / "runs" / f"source-{strategy}"
 
-    def tune(workload: str, seed: int, work_dir: Path, warm_start: Path | None = None) -> dict:
-        return run_tune(workload=workload, target_name="host", strategy=strategy, trials=trials, seed=seed,
-                        work_dir=work_dir, resume=True, search_preset=search_preset, models_preset=models_preset,
-                        console=console, measure_peers=False, warm_start=warm_start, fresh=True)
+    def tune(workload: str, seed: int, work_dir: Path, mode: str, warm_start: Path | None = None) -> TuneReport:
+        report = run_tune(TuneConfig.of(workload=workload, strategy=strategy, trials=trials, seed=seed, resume=True,
+                                        fresh=True, work_dir=work_dir, search_preset=search_preset,
+                                        models_preset=models_preset, measure_peers=False, warm_start=warm_start),
+                          console)
+        return report.model_copy(update={"mode": mode})
 
-    if not any(r["mode"] == "source" for r in runs):
+    if not any(r.mode == "source" for r in runs):
         console.print(f"[bold]source {source} {strategy}[/bold]")
-        append_run(log, runs, {**tune(source, 0, source_dir), "mode": "source"})
+        append_run(log, runs, tune(source, 0, source_dir, "source"))
     for seed in range(seeds):
         for mode in ("cold", "warm"):
             if (seed, mode) in done:
                 continue
             console.print(f"[bold]seed {seed} {target} {mode}[/bold]")
-            report = tune(target, seed, out / "runs" / f"target-{mode}-s{seed}", source_dir if mode == "warm" else None)
-            append_run(log, runs, {**report, "mode": mode})
-    remeasure_finals([r for r in runs if r["mode"] != "source"], console)
+            append_run(log, runs, tune(target, seed, out / "runs" / f"target-{mode}-s{seed}", mode,
+                                       source_dir if mode == "warm" else None))
+    remeasure_finals([r for r in runs if r.mode != "source"], console)
     summary = summarize_warm(runs, trials)
-    (out / "warm.json").write_text(json.dumps({"summary": summary, "runs": runs}, indent=2, default=float))
+    (out / "warm.json").write_text(json.dumps({"summary": summary, "runs": [r.model_dump(mode="json") for r in runs]},
+                                              indent=2, default=float))
     (out / "warm.md").write_text(bench_render.markdown_warm(summary, source, target, strategy))
     bench_render.plot_warm(runs, out)
     return summary

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .bench_stats import baseline_s, geomean, vs_onnxruntime
+from .bench_stats import geomean, vs_onnxruntime
 from .history import best_latency_at
+from .report import TuneReport
 from .tables import markdown_table
 
 
@@ -86,7 +87,7 @@ def lineage_table(summary: dict) -> list[str]:
             markdown_table(list(LINEAGE_COLUMNS), rows)]
 
 
-def vs_onnxruntime_table(runs: list[dict], strategies: list[str]) -> str:
+def vs_onnxruntime_table(runs: list[TuneReport], strategies: list[str]) -> str:
     """Markdown: per workload and strategy, tuned latency / onnxruntime latency on the same threads
     (geomean over seeds [min, max]; below 1 is faster than onnxruntime)."""
     ratios = vs_onnxruntime(runs, strategies)
@@ -99,7 +100,7 @@ def vs_onnxruntime_table(runs: list[dict], strategies: list[str]) -> str:
                       markdown_table(["workload", *strategies], rows)]) + "\n"
 
 
-def plot_vs_onnxruntime(runs: list[dict], strategies: list[str], out: Path) -> None:
+def plot_vs_onnxruntime(runs: list[TuneReport], strategies: list[str], out: Path) -> None:
     """vs_onnxruntime.png: tuned / onnxruntime per workload, one bar per strategy (geomean over seeds,
     whiskers min-max), the parity line at 1."""
     plt = pyplot()
@@ -121,7 +122,7 @@ def plot_vs_onnxruntime(runs: list[dict], strategies: list[str], out: Path) -> N
     save(fig, out / "vs_onnxruntime.png")
 
 
-def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> None:
+def plot(runs: list[TuneReport], summary: dict, strategies: list[str], out: Path) -> None:
     """speedup_vs_trials.png, speedup_vs_seconds.png, llm_compute.png."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -137,9 +138,9 @@ def plot(runs: list[dict], summary: dict, strategies: list[str], out: Path) -> N
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for strategy in strategies:
-        for i, r in enumerate(r for r in runs if r["strategy"] == strategy and r["seed"] == 0):
-            xs = [elapsed for _, total, elapsed in r["history"] if total > 0]
-            ys = [baseline_s(r) / best_latency_at(r["history"], count) for count, total, _ in r["history"] if total > 0]
+        for i, r in enumerate(r for r in runs if r.strategy == strategy and r.seed == 0):
+            xs = [elapsed for _, total, elapsed in r.history if total > 0]
+            ys = [r.baseline_s() / best_latency_at(r.history, count) for count, total, _ in r.history if total > 0]
             ax.plot(xs, ys, color=f"C{strategies.index(strategy)}", alpha=0.8, label=strategy if i == 0 else None)
     ax.set(yscale="log", xlabel="tuning wall-clock seconds (LLM included)", ylabel="speedup (per workload, seed 0)",
            title="Best speedup vs wall time")
@@ -181,14 +182,14 @@ def markdown_warm(summary: dict, source: str, target: str, strategy: str) -> str
                       "", reach]) + "\n"
 
 
-def plot_warm(runs: list[dict], out: Path) -> None:
+def plot_warm(runs: list[TuneReport], out: Path) -> None:
     """warm_speedup_vs_trials.png: best speedup vs measured trials, cold and warm, one line per seed."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for color, mode in enumerate(("cold", "warm")):
-        for i, r in enumerate(r for r in runs if r["mode"] == mode):
-            points = [(count, baseline_s(r) / best_latency_at(r["history"], count))
-                      for count, total, _ in r["history"] if total > 0]
+        for i, r in enumerate(r for r in runs if r.mode == mode):
+            points = [(count, r.baseline_s() / best_latency_at(r.history, count))
+                      for count, total, _ in r.history if total > 0]
             ax.plot(*zip(*points), color=f"C{color}", marker=".", alpha=0.8, label=mode if i == 0 else None)
     ax.set(xlabel="measured trials", ylabel="speedup over untuned", title="Warm start vs cold start")
     ax.legend()

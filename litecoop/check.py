@@ -24,6 +24,7 @@ from scipy.stats import mannwhitneyu
 
 from . import latency, records, tuner, workloads
 from .errors import UserError
+from .report import TuneReport
 from .targets import load_target
 
 ALPHA = 0.05
@@ -38,18 +39,16 @@ def build_from_database(workload_spec: str, db_dir: Path, target_name: str = "ho
     return work, tuner.compile_tuned(records.open_database(db_dir), work.mod, load_target(target_name))
 
 
-def load_baselines(path: Path) -> list[dict]:
+def load_baselines(path: Path) -> list[TuneReport]:
     """One or more `litecoop tune --json` reports. Raises UserError for a missing or malformed file."""
     try:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as err:
         raise UserError(f"cannot read baseline {path}: {err}") from None
     reports = data if isinstance(data, list) else [data]
-    needed = {"workload_spec", "work_dir", "tuned_samples_s"}
-    for report in reports:
-        if not isinstance(report, dict) or not needed <= report.keys():
-            raise UserError(f"{path}: not a `litecoop tune --json` report (needs {', '.join(sorted(needed))})")
-    return reports
+    if not all(isinstance(report, dict) for report in reports):
+        raise UserError(f"{path}: not a `litecoop tune --json` report (nor a list of them)")
+    return [TuneReport.read(report, str(path)) for report in reports]
 
 
 def compare(current: list[float], baseline: list[float], tolerance: float) -> tuple[bool, float, float]:
@@ -59,26 +58,25 @@ def compare(current: list[float], baseline: list[float], tolerance: float) -> tu
     return ratio > 1 + tolerance and p_value < ALPHA, ratio, p_value
 
 
-def baseline_library(report: dict):
+def baseline_library(report: TuneReport):
     """The baseline's compiled module if its file still has the SHA-256 recorded at tune time, else None."""
-    path = Path(report.get("library", ""))
-    if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != report.get("library_sha256"):
+    path = Path(report.library)
+    if not report.library or not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != report.library_sha256:
         return None
     return tvm.runtime.load_module(str(path))
 
 
-def measure_against_baseline(report: dict, repeat: int) -> tuple[str, list[float], list[float], np.ndarray, object]:
+def measure_against_baseline(report: TuneReport, repeat: int) -> tuple[str, list[float], list[float], np.ndarray, object]:
     """Rebuild the report's workload from its database and time it on its target's device (`latency.device_of`):
     (baseline source, baseline samples, current samples in seconds, current output, workload)."""
-    target_name = report.get("target_preset", "host")
-    device = latency.device_of(load_target(target_name))
-    work, executable = build_from_database(report["workload_spec"], Path(report["work_dir"]), target_name,
-                                           report.get("seed", 0))
+    device = latency.device_of(load_target(report.target_preset))
+    work, executable = build_from_database(report.workload_spec, Path(report.work_dir), report.target_preset,
+                                           report.seed)
     args = latency.device_inputs(work.inputs, device)
     library = baseline_library(report)
     if library is None:
         samples, output = latency.latency_samples(executable, args, device, repeat)
-        return "stored", report["tuned_samples_s"], samples, output, work
+        return "stored", report.tuned_samples_s, samples, output, work
     (base, samples), (_, output) = latency.interleaved_latency_samples([library, executable], args, device, repeat)
     return "re-measured", base, samples, output, work
 

@@ -25,15 +25,16 @@ def duration_s(text: str) -> float:
 
 
 def _tune(args) -> None:
-    time_budget_s = duration_s(args.time_budget) if args.time_budget is not None else None
     from .report import write_json
     from .tune_command import run_tune
+    from .tune_config import TuneConfig
 
     work_dir = args.work_dir or Path("runs") / f"{Path(args.workload).stem.replace(':', '-')}-{args.strategy}"
-    report = run_tune(workload=args.workload, target_name=args.target, strategy=args.strategy, trials=args.trials,
-                      seed=args.seed, work_dir=work_dir, resume=args.resume, search_preset=args.search,
-                      models_preset=args.models, warm_start=args.warm_start, console=console,
-                      time_budget_s=time_budget_s, fresh=args.fresh)
+    config = TuneConfig.of(workload=args.workload, target=args.target, strategy=args.strategy, trials=args.trials,
+                           time_budget_s=duration_s(args.time_budget) if args.time_budget is not None else None,
+                           seed=args.seed, work_dir=work_dir, resume=args.resume, search_preset=args.search,
+                           models_preset=args.models, warm_start=args.warm_start, fresh=args.fresh)
+    report = run_tune(config, console)
     if args.json:
         write_json(report, args.json)
 

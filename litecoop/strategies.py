@@ -104,7 +104,7 @@ def create(name: str, settings: SearchSettings, seed: int, team: Team | None, ta
 
 def _llm_tree(setup: Setup):
     """The tree expanded by the LLM team (or its largest model) in every round (the papers' search)."""
-    return _llm_tree_on_stall(replace(setup, settings=replace(setup.settings, llm_after_stalled_rounds=0)))
+    return _llm_tree_on_stall(replace(setup, settings=setup.settings.model_copy(update={"llm_after_stalled_rounds": 0})))
 
 
 def _llm_tree_on_stall(setup: Setup):

@@ -31,6 +31,7 @@ from .fast_math import LEGALIZE
 from .llm.team import Team
 from .measure import TimedBuilder, TimedRunner, import_tensor_intrinsics, mean_run_s
 from .search_settings import SearchSettings
+from .tune_config import TuneConfig
 from .strategy import TreeSearch
 from .workloads import Workload
 
@@ -180,38 +181,40 @@ class TuneOutcome:
 UNLIMITED_TRIALS = 1 << 30  # the trial budget of a run bounded by time only
 
 
-def tune(workload: Workload, target, strategy: str, trials: int | None, seed: int, work_dir: Path, resume: bool,
-         settings: SearchSettings, per_iter: int, run_timeout_s: float, on_batch=lambda n, best: None,
-         team: Team | None = None, rpc_config=None, warm_start: tuple = (), *, time_budget_s: float | None = None,
-         cache_dir: Path | None = None, reuse: bool = True) -> TuneOutcome:
-    """Tune every task of `workload` for `trials` measured trials in total (global budget; None: no limit)
-    and/or for `time_budget_s` seconds of search (setup before it and the final build not counted); TVM's
-    gradient task scheduler shares either budget among the tasks.
+def tune(workload: Workload, target, config: TuneConfig, settings: SearchSettings, *, team: Team | None = None,
+         rpc_config=None, warm_start: tuple = (), cache_dir: Path | None = None,
+         on_batch=lambda n, best: None) -> TuneOutcome:
+    """Tune every task of `workload` for `config.trials` measured trials in total (global budget; None: no
+    limit) and/or for `config.time_budget_s` seconds of search (setup before it and the final build not
+    counted); TVM's gradient task scheduler shares either budget among the tasks. `settings`: the search
+    preset; `on_batch(trials, best estimated latency in s)` is called after each measured batch.
 
-    Records go to `work_dir/database_*.json` as they are measured; with `resume` the run's own earlier
-    records count against the budget and seed the search. With `cache_dir` (`records.cache_dir`), this run's
-    records are added to it at the end, also when interrupted, and with `reuse` the records of earlier runs
-    kept there join the work dir's database first (they seed the search and compete in the final build,
-    without counting against `trials`). Trials run in-process, or on RPC servers when `rpc_config` (MetaSchedule's
-    RPCConfig) is given; `warm_start` records (`warm_start_records`) seed a tree search and pretrain the
-    cost model. Raises UserError if the work dir already holds records and `resume` is False.
+    Records go to `config.work_dir/database_*.json` as they are measured; with `config.resume` the run's own
+    earlier records count against the budget and seed the search. With `cache_dir` (`records.cache_dir`),
+    this run's records are added to it at the end, also when interrupted, and unless `config.fresh` the
+    records of earlier runs kept there join the work dir's database first (they seed the search and compete
+    in the final build, without counting against the trials). Trials run in-process, or on RPC servers when
+    `rpc_config` (MetaSchedule's RPCConfig) is given; `warm_start` records (`warm_start_records`) seed a tree
+    search and pretrain the cost model. Raises UserError if the work dir already holds records and
+    `config.resume` is False.
     """
+    work_dir, strategy, seed, per_iter = config.work_dir, config.strategy, config.seed, settings.num_trials_per_iter
     work_dir.mkdir(parents=True, exist_ok=True)
     done = records.own_count(work_dir)
-    if done and not resume:
+    if done and not config.resume:
         raise UserError(f"{work_dir} already holds {done} tuning records: pass --resume, or another --work-dir")
-    reused = records.reuse(cache_dir, work_dir) if cache_dir and reuse else records.reused_count(work_dir)
+    reused = records.reuse(cache_dir, work_dir) if cache_dir and not config.fresh else records.reused_count(work_dir)
     database = ms.database.JSONDatabase(work_dir=str(work_dir))
     fused = fuse(workload.mod, target)
     extracted = ms.relax_integration.extract_tasks(fused, target)
-    deadline = timing.Deadline(time_budget_s, 1 if strategies.get(strategy).tree else per_iter)
+    deadline = timing.Deadline(config.time_budget_s, 1 if strategies.get(strategy).tree else per_iter)
     search = strategies.create(strategy, settings, seed, team, target, warm_start, deadline)
     import_tensor_intrinsics()
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
         extracted, str(work_dir), strategy=search, num_threads=len(os.sched_getaffinity(0)), seed=seed)
     cost_model = TimedXGBModel(settings.cost_model_warmup_samples)
     cost_model.pretrain(warm_start, target)
-    remaining = (UNLIMITED_TRIALS if trials is None else trials) - done
+    remaining = (UNLIMITED_TRIALS if config.trials is None else config.trials) - done
     stop = threading.Event()
     started = time.perf_counter()
     deadline.start()
@@ -221,7 +224,7 @@ def tune(workload: Workload, target, strategy: str, trials: int | None, seed: in
             with stop_on_interrupt(stop):
                 ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
                               max_trials_global=remaining, num_trials_per_iter=per_iter,
-                              builder=TimedBuilder(), runner=TimedRunner(rpc_config, run_timeout_s),
+                              builder=TimedBuilder(), runner=TimedRunner(rpc_config, settings.run_timeout_s),
                               database=database, cost_model=cost_model,
                               measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), progress],
                               task_scheduler="gradient")

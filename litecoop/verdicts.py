@@ -91,7 +91,7 @@ def sample_efficiency(summary: dict) -> Verdict:
     return _judged(5, "litecoop@64 / evolutionary@256", ratios, 1.0)
 
 
-def verdicts(summary: dict, runs: list[dict]) -> list[Verdict]:
+def verdicts(summary: dict) -> list[Verdict]:
     """Every target this run has the strategies for."""
     have = set(summary["strategies"])
     result = []

@@ -22,7 +22,7 @@ def bad_models_preset(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--workload", "no_such_kernel"], "unknown workload"),
-    (["--trials", "0"], "--trials must be positive"),
+    (["--trials", "0"], "trials: Input should be greater than 0"),
     (["--target", "no-such-target"], "unknown targets preset"),
     (["--workload", "missing.onnx"], "model file not found"),
     (["--strategy", "greedy"], "unknown strategy"),

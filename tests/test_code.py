@@ -292,7 +292,7 @@ def test_moa_with_real_model(tmp_path):
 def test_prompt_too_long_is_skipped_counted_and_reported(tmp_path):
     task = python_task(tmp_path)
     team = Team("test-tiny")
-    team.models[0].spec["n_ctx_max"] = 256  # smaller than any rewrite prompt of this file
+    team.models[0].spec = team.models[0].spec.model_copy(update={"n_ctx_max": 256})  # below any rewrite prompt here
     report = optimize(task, "single", team, budget=2, meta_prompting=False)
     assert team.models[0]._llama.n_ctx() == 256
     assert report["prompts_too_long"] == 2 and report["llm_answers"] == 2 and report["candidates_tried"] == 0

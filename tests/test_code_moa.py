@@ -9,6 +9,7 @@ from litecoop.code.evaluate import Evaluation
 from litecoop.code.meta import Prompter
 from litecoop.code.search import Pool, run_moa
 from litecoop.code.task import CodeTask
+from litecoop.llm.model_spec import ModelSpec
 from litecoop.llm.team import ChatModel
 
 ORIGINAL = "def unique_keys(values):\n    speed = 1.0\n    return sorted(set(values))\n"
@@ -23,7 +24,8 @@ class ScriptedModel(ChatModel):
     """Answers from a list, one per call, and keeps every user prompt it was sent."""
 
     def __init__(self, name: str, role: str, answers: list[float]):
-        super().__init__(name=name, role=role, parameters=1e9 if role == "small" else 4e9, family="test", spec={})
+        super().__init__(spec=ModelSpec(name=name, role=role, parameters=1e9 if role == "small" else 4e9,
+                                        family="test"))
         self.answers, self.prompts = list(answers), []
 
     def _stream(self, messages, max_tokens, temperature, seed, response_format, grammar):

@@ -18,8 +18,9 @@ from conftest import build_matmul_context
 from litecoop import latency, peers, prompts, tuner, workloads
 from litecoop.errors import UserError
 from litecoop.measure import build_candidate
-from litecoop.report import gpu_peer_markdown, summary_table
+from litecoop.report import TuneReport, gpu_peer_markdown, summary_table
 from litecoop.tune_command import run_tune
+from litecoop.tune_config import TuneConfig
 from litecoop.space import apply_edits, decision_sites, fresh_sample, replay
 from litecoop.targets import gpu_facts, load_target
 from litecoop.tree import Node
@@ -71,8 +72,8 @@ def test_final_timing_device_follows_the_target(target):
 @pytest.mark.skipif(tvm.cuda(0).exist, reason="checks the error of a machine without a GPU")
 def test_cuda_tune_without_a_gpu_is_a_user_error_before_any_work(tmp_path):
     with pytest.raises(UserError, match="no cuda device"):
-        run_tune(workload="flux_conv", target_name="cuda-sm90", strategy="mcts", trials=8, seed=0,
-                 work_dir=tmp_path / "work", resume=False)
+        run_tune(TuneConfig.of(workload="flux_conv", target="cuda-sm90", strategy="mcts", trials=8,
+                               work_dir=tmp_path / "work"))
     assert not (tmp_path / "work").exists()
 
 
@@ -154,11 +155,14 @@ def test_report_shows_gpu_peers():
               "torch_cuda_latency_s": 2e-4, "torch_compile_error": "no triton", "wall_s": 60.0,
               "trials_measured_this_run": 64, "search_s": 50.0,
               **{k: 1.0 for k in ("llm_s", "cost_model_s", "build_s", "run_s", "other_s")}}
+    report = TuneReport.read({**report, "workload_spec": "flux_conv", "target": "cuda", "tuned_samples_s": [1e-4],
+                              "work_dir": "w"}, "test")
     console = Console(record=True, width=200)
     console.print(summary_table(report))
     text = console.export_text()
     assert re.search(r"torch cuda latency +│ +0\.200 ms", text) and re.search(r"torch compile error +│ +no triton", text)
-    table = gpu_peer_markdown([report, {**report, "strategy": "evolutionary", "torch_compile_cuda_latency_s": 5e-5}])
+    table = gpu_peer_markdown([report, report.model_copy(update={"strategy": "evolutionary",
+                                                                  "torch_compile_cuda_latency_s": 5e-5})])
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()]
     assert rows[0][:2] == ["workload", "strategy"] and len(rows) == 4
     assert rows[2][5:9] == ["0.2000", "-", "2.00x", "-"] and rows[2][9].startswith("True")

@@ -16,7 +16,7 @@ def test_weights_assembled_and_checked():
     spec = Team("test-tiny").models[0].spec
     path = weights.assemble(spec)
     assert path.stat().st_size > 200e6
-    assert weights.sha256_of(path) == spec["sha256"]
+    assert weights.sha256_of(path) == spec.sha256
 
 
 def test_wrong_checksum_is_refused(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from conftest import free_port
 from litecoop.errors import UserError
 from litecoop.llm.team import LocalModel, RemoteModel, Team
-from litecoop.presets import load_preset
+from litecoop.llm.model_spec import load_models
 
 SECRET = "test-secret-4d1c"
 
@@ -19,8 +19,7 @@ SECRET = "test-secret-4d1c"
 @pytest.fixture(scope="module")
 def server():
     """`python -m llama_cpp.server` with an API key, on a free loopback port; yields its base URL."""
-    spec = load_preset("models", "test-tiny")["model"][0]
-    weights = LocalModel(name=spec["name"], role="small", parameters=1, family="", spec=spec).weights_path()
+    weights = LocalModel(spec=load_models("test-tiny")[0]).weights_path()
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(weights), "--chat_format",
                                 "gemma", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
@@ -62,8 +61,8 @@ retries = {retries}
 
 
 def open_local_spec() -> str:
-    spec = load_preset("models", "test-tiny")["model"][0]
-    return "\n".join(f"{k} = {json.dumps(v)}" for k, v in spec.items() if k not in ("name", "role", "parameters"))
+    spec = load_models("test-tiny")[0].model_dump(exclude_defaults=True, exclude={"name", "role", "parameters"})
+    return "\n".join(f"{k} = {json.dumps(v)}" for k, v in spec.items())
 
 
 def test_mixed_team_asks_a_remote_model(server, tmp_path, monkeypatch):

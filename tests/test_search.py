@@ -160,7 +160,7 @@ def test_llm_is_asked_only_once_the_task_has_stalled(matmul_context):
 
     llm = SimpleNamespace(propose=propose, last_model="m", usage_of=lambda name: None, uct_bonus=lambda node: 0.0,
                           judge_calls=lambda expansions, best_before: None)
-    search = start(context, spaces, SearchSettings(**{**SETTINGS.__dict__, "llm_after_stalled_rounds": 1}),
+    search = start(context, spaces, SETTINGS.model_copy(update={"llm_after_stalled_rounds": 1}),
                    make_proposer=lambda rng: llm)
     run_round(search)
     node = next(n for n in search.nodes.values() if n.latency_s is not None)

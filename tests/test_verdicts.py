@@ -14,7 +14,7 @@ def strategy(by_seed: dict, final: float = 10.0, compute: dict | None = None, sh
 def test_llm_ablation_is_judged_per_seed_at_64_trials_and_at_equal_wall_time():
     summary = {"strategies": {"litecoop": strategy({64: {0: 12.0, 1: 10.0}}, equal_wall={0: 9.0, 1: 9.0}),
                               "mcts": strategy({64: {0: 10.0, 1: 10.0}}, equal_wall={0: 10.0, 1: 8.0})}}
-    rows = {row.number: row for row in verdicts.verdicts(summary, [])}
+    rows = {row.number: row for row in verdicts.verdicts(summary)}
     assert rows[1].met is False and rows[1].measured.startswith("1.10x [1.00, 1.20] over 2 seed(s)")
     assert rows[2].met is True and rows[2].measured.startswith("1.01x [0.90, 1.12]")
     summary["strategies"]["mcts"] = strategy({64: {0: 10.0, 1: 8.0}})

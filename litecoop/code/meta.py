@@ -33,7 +33,7 @@ class Prompter:
             return prompts.default_system(self.lang)
         if model.name in self._memo:
             return self._memo[model.name]
-        context = prompts.model_context(model.name, model.family, model.parameters, model.spec.get("strengths", ""))
+        context = prompts.model_context(model.name, model.family, model.parameters, model.spec.strengths)
         key = hashlib.sha256("\0".join([self.contexts.project, self.contexts.identity, context,
                                         self.team.large.name]).encode()).hexdigest()[:24]
         path = self.cache / f"{key}.txt"

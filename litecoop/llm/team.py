@@ -12,8 +12,8 @@ from pathlib import Path
 from dataclasses import asdict, dataclass, field
 
 from ..errors import UserError
-from ..presets import load_preset
 from . import weights
+from .model_spec import ModelSpec, load_models
 
 
 FENCED_BLOCK = re.compile(r"```[\w+-]*\n(?:```[\w+-]*\n)*(.*?)\n```", re.DOTALL)  # tolerates a doubled opening fence
@@ -50,13 +50,25 @@ class ChatModel:
     """One member of the team. `parameters` is the parameter count; `role` is "small" or "large"
     (LiteCoOp's heterogeneous team). Subclasses stream a chat completion (`_stream`) and count tokens."""
 
-    name: str
-    role: str
-    parameters: float
-    family: str
-    spec: dict
+    spec: ModelSpec
     seed: int = 0
     usage: Usage = field(default_factory=Usage)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def role(self) -> str:
+        return self.spec.role
+
+    @property
+    def parameters(self) -> float:
+        return self.spec.parameters
+
+    @property
+    def family(self) -> str:
+        return self.spec.family
 
     def _stream(self, messages: list[dict], max_tokens: int, temperature: float, seed: int | None,
                 response_format: dict | None, grammar: str | None) -> Iterator[str]:
@@ -137,8 +149,10 @@ class LocalModel(ChatModel):
     def weights_path(self) -> Path:
         """The checked GGUF file: a user's `path` (verified against `sha256`) or one assembled from chunks.
         Raises UserError if it is missing or its checksum is wrong."""
-        if "path" in self.spec:
-            return weights.verify(Path(self.spec["path"]).expanduser(), self.spec["sha256"])
+        if self.spec.path is not None:
+            return weights.verify(Path(self.spec.path).expanduser(), self.spec.sha256)
+        if not self.spec.chunks:
+            raise UserError(f"model '{self.name}' has no weights: give `chunks` or `path` in its preset")
         return weights.assemble(self.spec)
 
     def load(self) -> None:
@@ -148,14 +162,14 @@ class LocalModel(ChatModel):
     def _open(self, n_ctx: int):
         from llama_cpp import Llama
 
-        extra = {"chat_format": self.spec["chat_format"]} if "chat_format" in self.spec else {}
+        extra = {"chat_format": self.spec.chat_format} if self.spec.chat_format else {}
         return Llama(model_path=str(self.weights_path()), n_ctx=n_ctx, n_threads=2, n_batch=512, seed=self.seed,
                      verbose=False, **extra)
 
     def _load(self):
         if self._llama is None:
             start = time.perf_counter()
-            limit = int(self.spec.get("n_ctx_max", N_CTX_MAX))
+            limit = self.spec.n_ctx_max or N_CTX_MAX
             self._llama = self._open(limit)
             metadata = self._llama.metadata
             trained = int(metadata.get(f"{metadata.get('general.architecture')}.context_length", limit))
@@ -198,12 +212,11 @@ class RemoteModel(ChatModel):
         if self._client is None:
             from openai import OpenAI
 
-            variable = self.spec.get("api_key_env")
+            variable = self.spec.api_key_env
             if variable and not os.environ.get(variable):
                 raise UserError(f"environment variable {variable} (API key of model '{self.name}') is not set")
-            self._client = OpenAI(base_url=self.spec["endpoint"], api_key=os.environ.get(variable or "", "none"),
-                                  timeout=float(self.spec.get("timeout_s", 120)),
-                                  max_retries=int(self.spec.get("retries", 3)))
+            self._client = OpenAI(base_url=self.spec.endpoint, api_key=os.environ.get(variable or "", "none"),
+                                  timeout=self.spec.timeout_s, max_retries=self.spec.retries)
         return self._client
 
     def _stream(self, messages, max_tokens, temperature, seed, response_format, grammar):
@@ -212,13 +225,13 @@ class RemoteModel(ChatModel):
         extra = {"response_format": response_format} if response_format else {}
         try:
             stream = self._connect().chat.completions.create(
-                model=self.spec.get("model", self.name), messages=messages, max_tokens=max_tokens,
+                model=self.spec.model or self.name, messages=messages, max_tokens=max_tokens,
                 temperature=temperature, seed=seed, stream=True, **extra)
             for chunk in stream:
                 if chunk.choices:
                     yield chunk.choices[0].delta.content or ""
         except openai.APIError as err:
-            raise UserError(f"LLM server of '{self.name}' at {self.spec['endpoint']} failed: "
+            raise UserError(f"LLM server of '{self.name}' at {self.spec.endpoint} failed: "
                             f"{type(err).__name__}: {str(err).splitlines()[0][:200]}") from None
 
     def _count_tokens(self, text: str) -> int:
@@ -229,17 +242,13 @@ class Team:
     """The models of a `models/*.toml` preset, small ones first. Shared by every task of a run."""
 
     def __init__(self, preset: str = "local-cpu", only: list[str] | None = None, seed: int = 0):
-        specs = load_preset("models", preset).get("model", [])
+        specs = load_models(preset)
         if only:
-            unknown = set(only) - {s["name"] for s in specs}
+            unknown = set(only) - {s.name for s in specs}
             if unknown:
                 raise UserError(f"unknown model(s) {sorted(unknown)} in preset '{preset}'")
-            specs = [s for s in specs if s["name"] in only]
-        if not specs:
-            raise UserError(f"model preset '{preset}' lists no models")
-        self.models = [(RemoteModel if "endpoint" in s else LocalModel)(
-            name=s["name"], role=s["role"], parameters=float(s["parameters"]), family=s.get("family", ""),
-            spec=s, seed=seed) for s in specs]
+            specs = [s for s in specs if s.name in only]
+        self.models = [(RemoteModel if s.endpoint else LocalModel)(spec=s, seed=seed) for s in specs]
         self.models.sort(key=lambda m: m.parameters)
 
     @property

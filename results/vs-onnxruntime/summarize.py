@@ -13,6 +13,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from litecoop import roofline
+from litecoop.report import TuneReport
 
 HERE = Path(__file__).parent
 
@@ -21,16 +22,15 @@ def main() -> None:
     peak, bandwidth = roofline.peak_flops(), roofline.memory_bandwidth()
     rows, tasks = [], []
     for path in sorted(HERE.glob("*.json")):
-        report = json.loads(path.read_text())
-        bound = roofline.bound_s(report["flops"], report["bytes"], peak, bandwidth)
-        tuned, ort = report["tuned_latency_s"], report["onnxruntime_latency_s"]
-        budget = report["time_budget_s"]  # None: rebuilt by --resume from a budgeted run's records (README)
-        rows.append([report["workload"], f"{budget / 60:.0f} min" if budget else "resumed", report["trials_measured_this_run"],
-                     f"{tuned * 1e3:.2f}", f"{ort * 1e3:.2f}", f"{(report.get('torch_latency_s') or 0) * 1e3:.2f}",
-                     f"{tuned / ort:.2f}", f"{bound / tuned:.2f}", f"{bound / ort:.2f}", report["correct"]])
-        ranked = sorted((t for t in report["per_task"] if t["best_latency_s"]),
-                        key=lambda t: -t["weight"] * t["best_latency_s"])
-        tasks += [[report["workload"], t["task"], t["weight"], t["trials"], f"{t['weight'] * t['best_latency_s'] * 1e3:.2f}"]
+        report = TuneReport.read(json.loads(path.read_text()), str(path))
+        bound = roofline.bound_s(report.flops, report.bytes, peak, bandwidth)
+        tuned, ort = report.tuned_latency_s, report.onnxruntime_latency_s
+        budget = report.time_budget_s  # None: rebuilt by --resume from a budgeted run's records (README)
+        rows.append([report.workload, f"{budget / 60:.0f} min" if budget else "resumed", report.trials_measured_this_run,
+                     f"{tuned * 1e3:.2f}", f"{ort * 1e3:.2f}", f"{(report.torch_latency_s or 0) * 1e3:.2f}",
+                     f"{tuned / ort:.2f}", f"{bound / tuned:.2f}", f"{bound / ort:.2f}", report.correct])
+        ranked = sorted((t for t in report.per_task if t.best_latency_s), key=lambda t: -t.weight * t.best_latency_s)
+        tasks += [[report.workload, t.task, t.weight, t.trials, f"{t.weight * t.best_latency_s * 1e3:.2f}"]
                   for t in ranked[:5]]
     text = [f"Machine: peak {peak / 1e9:.0f} GFLOP/s (FMA microbenchmark, all cores), copy bandwidth "
             f"{bandwidth / 1e9:.1f} GB/s.", "",
