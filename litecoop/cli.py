@@ -169,7 +169,8 @@ def parser() -> argparse.ArgumentParser:
     code.add_argument("--entry", help="Python: the function to time and compare on generated inputs "
                                       "(default: the one function of the file that the tests call)")
     code.add_argument("--inputs", type=Path, help="Python: file defining make_inputs(size, seed) -> tuple of arguments")
-    code.add_argument("--strategy", default="moa", help="moa | ga | single (default moa)")
+    code.add_argument("--strategy", default="single",
+                      help="single | moa | ga (default single: it won results/code, see README)")
     code.add_argument("--budget", type=int, default=8, help="LLM code answers to spend (default 8)")
     code.add_argument("--seed", type=int, default=0)
     code.add_argument("--models", default="local-cpu", help="LLM team: preset in models/ or a .toml path")

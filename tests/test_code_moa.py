@@ -2,16 +2,22 @@
 later layer's proposers see the previous layer's measured verdicts, and the run stops early when a layer
 brings nothing better than the best so far."""
 
+import json
 import re
+from pathlib import Path
+
+import pytest
 
 from litecoop.code import prompts
+from litecoop.code.bench import per_model, per_role
 from litecoop.code.evaluate import Evaluation
 from litecoop.code.meta import Prompter
-from litecoop.code.search import Pool, run_moa
+from litecoop.code.search import TEMPERATURES, Agent, Pool, agents, run_moa
 from litecoop.code.task import CodeTask
 from litecoop.llm.model_spec import ModelSpec
 from litecoop.llm.team import ChatModel
 
+ROOT = Path(__file__).resolve().parent.parent
 ORIGINAL = "def unique_keys(values):\n    speed = 1.0\n    return sorted(set(values))\n"
 
 
@@ -26,10 +32,11 @@ class ScriptedModel(ChatModel):
     def __init__(self, name: str, role: str, answers: list[float]):
         super().__init__(spec=ModelSpec(name=name, role=role, parameters=1e9 if role == "small" else 4e9,
                                         family="test"))
-        self.answers, self.prompts = list(answers), []
+        self.answers, self.prompts, self.temperatures = list(answers), [], []
 
     def _stream(self, messages, max_tokens, temperature, seed, response_format, grammar):
         self.prompts.append(messages[1]["content"])
+        self.temperatures.append(temperature)
         yield answer(self.answers.pop(0))
 
     def _count_tokens(self, text):
@@ -57,7 +64,7 @@ def moa(tmp_path, budget, first, second, aggregates, layers=None):
     aggregator = ScriptedModel("large", "large", aggregates)
     contexts = prompts.Contexts("project", "goal: make it faster", "id")
     pool = Pool(None, ScriptedEvaluator(task), Prompter(None, "python", contexts, enabled=False), budget)
-    return pool, proposers, aggregator, run_moa(pool, proposers, aggregator, layers)
+    return pool, proposers, aggregator, run_moa(pool, [Agent(model) for model in proposers], aggregator, layers)
 
 
 def test_later_layers_see_the_measured_verdicts_of_the_layer_before(tmp_path):
@@ -88,3 +95,35 @@ def test_first_layer_without_a_speedup_stops_and_layer_count_is_kept(tmp_path):
     assert spent == [3, 3] and pool.best().evaluation.speedup == 2.5
     pool, _, _, spent = moa(tmp_path, 4, [1.5, 2.0], [1.2, 2.2], [1.6, 2.5])
     assert spent == [3, 1] and pool.spent == 4  # the budget ends inside layer 2: one proposer, no aggregation
+
+
+def test_one_model_makes_several_agents_with_their_own_role_and_temperature(tmp_path):
+    """A team of one model still proposes three different kinds of fix, at three temperatures; each candidate
+    keeps its role for the per-role accounting."""
+    (tmp_path / "slow.py").write_text(ORIGINAL)
+    task = CodeTask(tmp_path / "slow.py", "python", "test_slow.py", "unique_keys")
+    model, aggregator = ScriptedModel("only", "large", [1.2, 1.3, 1.4]), ScriptedModel("large", "large", [1.5])
+    team = agents([model], "python")
+    assert [a.role for a in team] == list(prompts.ROLES["python"]) and all(a.model is model for a in team)
+    contexts = prompts.Contexts("project", "goal: make it faster", "id")
+    pool = Pool(None, ScriptedEvaluator(task), Prompter(None, "python", contexts, enabled=False), 4)
+    run_moa(pool, team, aggregator, layers=1)
+    assert model.temperatures == list(TEMPERATURES)
+    for agent, prompt in zip(team, model.prompts):
+        assert f"Focus: {prompts.ROLES['python'][agent.role]}." in prompt
+    assert [c.role for c in pool.candidates] == [a.role for a in team] + [""]
+
+
+def test_per_model_accounting_of_a_committed_code_bench():
+    """`bench-code`'s per-model table over the committed results/code run log: every code answer is a
+    candidate, an invalid or a duplicate answer; every significant run's win goes to one model."""
+    runs = [json.loads(line) for line in (ROOT / "results" / "code" / "runs.jsonl").read_text().splitlines()]
+    stats = per_model(runs)
+    for name, s in stats.items():
+        usage = [r["llm"][name] for r in runs if name in r["llm"]]
+        mine = [c for r in runs for c in r["candidates"] if c["model"] == name]
+        assert s["answers"] == len(mine) + sum(u["invalid"] + u["duplicate"] for u in usage)
+        assert s["candidates"] == len(mine) and s["faster"] <= s["passed"] <= s["candidates"]
+        assert s["usable_rate"] == pytest.approx(len(mine) / s["answers"])
+    assert sum(s["wins"] for s in stats.values()) == sum(r["significant"] for r in runs)
+    assert sum(s["candidates"] for s in per_role(runs).values()) == sum(len(r["candidates"]) for r in runs)

@@ -105,6 +105,56 @@ def summarize(runs: list[dict], strategies: list[str]) -> dict:
     return summary
 
 
+def faster(candidate: dict) -> bool:
+    """A candidate that passed and was significantly faster at screening (the search's own test)."""
+    p_value = candidate.get("p_value")
+    return bool(candidate["passed"] and p_value is not None and p_value < 0.05 and candidate["speedup"] >= 1.05)
+
+
+def per_model(runs: list[dict]) -> dict[str, dict]:
+    """What each model brought, over every run: code answers (its calls less meta-prompts: candidates, invalid
+    and duplicate answers), usable rate (candidates / code answers), candidates that passed, faster candidates
+    (`faster`), wins (runs whose significant best it wrote), tokens, LLM seconds, and faster candidates per
+    1,000 tokens and per 100 seconds. Issue 13: a model that brings nothing at its cost leaves the code team."""
+    stats: dict[str, dict] = {}
+    for r in runs:
+        for name, usage in r["llm"].items():
+            s = stats.setdefault(name, dict.fromkeys(("answers", "candidates", "passed", "faster", "wins",
+                                                      "tokens", "seconds"), 0))
+            s["answers"] += usage["invalid"] + usage["duplicate"]
+            s["tokens"] += usage["prompt_tokens"] + usage["completion_tokens"]
+            s["seconds"] += usage["seconds"]
+        for c in r["candidates"]:
+            s = stats[c["model"]]
+            s["answers"] += 1
+            s["candidates"] += 1
+            s["passed"] += c["passed"]
+            s["faster"] += faster(c)
+        if r["significant"]:
+            stats[r["best"]["model"]]["wins"] += 1
+    for s in stats.values():
+        s["usable_rate"] = s["candidates"] / s["answers"] if s["answers"] else None
+        s["faster_per_1k_tokens"] = 1000 * s["faster"] / s["tokens"] if s["tokens"] else None
+        s["faster_per_100_s"] = 100 * s["faster"] / s["seconds"] if s["seconds"] else None
+    return stats
+
+
+def per_role(runs: list[dict]) -> dict[str, dict]:
+    """Per proposer role (`prompts.ROLES`; "none" for a plain rewrite, aggregation or crossover): candidates,
+    passed, faster."""
+    stats: dict[str, dict] = {}
+    for c in (c for r in runs for c in r["candidates"]):
+        s = stats.setdefault(c.get("role") or "none", {"candidates": 0, "passed": 0, "faster": 0})
+        s["candidates"] += 1
+        s["passed"] += c["passed"]
+        s["faster"] += faster(c)
+    return stats
+
+
+def _rate(value: float | None, fmt: str) -> str:
+    return "-" if value is None else fmt.format(value)
+
+
 def markdown(summary: dict, runs: list[dict], strategies: list[str]) -> str:
     """Markdown: per strategy its totals and rates (`summarize`), MoA against GA when both ran, and per example
     each strategy's speedup ("(n.s.)": not significant, "-": not run)."""
@@ -126,6 +176,14 @@ def markdown(summary: dict, runs: list[dict], strategies: list[str]) -> str:
     examples = dict.fromkeys(r["example"] for r in runs)
     rows = [[example, *[speedup(example, name) for name in strategies]] for example in examples]
     lines += ["", markdown_table(["example", *strategies], rows)]
+    lines += ["", "What each model brought (all strategies; faster = passed and significantly faster at screening):",
+              "", markdown_table(["model", "code answers", "usable", "passed", "faster", "wins", "tokens", "LLM s",
+                                  "faster / 1k tokens", "faster / 100 s"], [
+                  [name, str(s["answers"]), _rate(s["usable_rate"], "{:.0%}"), str(s["passed"]), str(s["faster"]),
+                   str(s["wins"]), str(s["tokens"]), f"{s['seconds']:.0f}", _rate(s["faster_per_1k_tokens"], "{:.3f}"),
+                   _rate(s["faster_per_100_s"], "{:.2f}")] for name, s in per_model(runs).items()])]
+    lines += ["", markdown_table(["proposer role", "candidates", "passed", "faster"], [
+        [role, str(s["candidates"]), str(s["passed"]), str(s["faster"])] for role, s in per_role(runs).items()])]
     return "\n".join(lines) + "\n"
 
 

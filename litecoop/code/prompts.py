@@ -14,6 +14,24 @@ from dataclasses import dataclass
 
 LANGUAGE_NAMES = {"python": "Python", "cpp": "C++17"}
 
+# The kinds of fix a proposer can be asked for (its role): diversity from prompts, not only from models.
+ROLES = {
+    "python": {
+        "algorithm": "lower the complexity of the hot lines with a better algorithm or data structure (a set or "
+                     "dict instead of repeated scans, one sort instead of many, one pass instead of nested loops)",
+        "built-ins": "move Python-level loops into built-ins and the standard library, which run in C (sum, min, "
+                     "max, sorted, str.join, map, zip, itertools, collections, bisect, heapq)",
+        "hot loop": "remove repeated work from the hot loop: hoist invariant work, bind attributes and methods to "
+                    "locals, avoid copies, slices and conversions inside it",
+    },
+    "cpp": {
+        "algorithm": "lower the complexity of the hot lines with a better algorithm or data structure",
+        "memory": "avoid allocations and copies: reserve vectors, pass by reference, use contiguous containers, "
+                  "read and write with fast I/O",
+        "hot loop": "make the hot loop cheap: hoist invariant work, avoid divisions and branches, walk memory in order",
+    },
+}
+
 
 @dataclass(frozen=True)
 class Contexts:
@@ -80,21 +98,29 @@ def _answer_rule(lang: str, entry: str | None) -> str:
     return "Answer with the complete new program."
 
 
-def rewrite_request(lang: str, contexts: Contexts, source: str, entry: str | None, note: str = "") -> str:
-    """Mutation / proposal: rewrite one version of the file. `note` says how that version measured."""
+def _focus(lang: str, role: str) -> str:
+    return f" Focus: {ROLES[lang][role]}." if role else ""
+
+
+def rewrite_request(lang: str, contexts: Contexts, source: str, entry: str | None, note: str = "",
+                    role: str = "") -> str:
+    """Mutation / proposal: rewrite one version of the file. `note` says how that version measured; `role` (a
+    key of ROLES[lang], or "" for none) names the kind of fix asked for."""
     return (f"{contexts.task}\n\n{note}\nCurrent code:\n{_file_block(lang, source)}\n\n"
-            f"Rewrite it to run faster. {_answer_rule(lang, entry)}")
+            f"Rewrite it to run faster.{_focus(lang, role)} {_answer_rule(lang, entry)}")
 
 
 def layer_request(lang: str, contexts: Contexts, source: str, entry: str | None, note: str,
-                  previous: list[tuple[str, str]]) -> str:
+                  previous: list[tuple[str, str]], role: str = "") -> str:
     """A Mixture-of-Agents proposer after the first layer: rewrite the best version so far, shown the previous
-    layer's candidates as their changes to it, each with its measured verdict (speedup or failure)."""
+    layer's candidates as their changes to it, each with its measured verdict (speedup or failure); `role` as
+    in `rewrite_request`."""
     shown = "\n\n".join(f"Attempt {i} ({verdict}), as its changes to the current code:\n```diff\n{changes(source, other)}\n```"
                          for i, (other, verdict) in enumerate(previous, start=1))
     return (f"{contexts.task}\n\n{note}\nCurrent code:\n{_file_block(lang, source)}\n\n"
             f"The previous layer's attempts, measured:\n\n{shown}\n\nRewrite the current code to run faster: "
-            f"build on the attempts that were faster, avoid the mistakes of those that failed. {_answer_rule(lang, entry)}")
+            f"build on the attempts that were faster, avoid the mistakes of those that failed.{_focus(lang, role)} "
+            f"{_answer_rule(lang, entry)}")
 
 
 def changes(base: str, source: str) -> str:

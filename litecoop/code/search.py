@@ -1,7 +1,8 @@
 """Search strategies over source variants, all spending the same budget: one LLM code answer = one unit.
 
 - single: one model, repeated sampling of rewrites of the original (the baseline);
-- moa: Mixture-of-Agents (Wang et al. 2024), in layers: a layer of heterogeneous small proposers, then the
+- moa: Mixture-of-Agents (Wang et al. 2024), in layers: a layer of proposer agents (`agents`: the team's small
+  models, each asked for another kind of fix at its own temperature), then the
   larger model aggregates their candidates (shown with their measured verdicts) into one; the next layer's
   proposers rewrite the best version so far, shown the previous layer's candidates with their measured
   verdicts (speedup or failure); the run stops after `layers` layers, when the budget is spent, or early
@@ -9,8 +10,8 @@
 - ga: a genetic algorithm: a population of variants, fitness = the confirmed speedup (a child significantly
   faster at screening is re-timed with CONFIRM_REPEAT fresh runs; only a significant speedup counts, a
   passing variant otherwise scores at most 1, a failing one 0), tournament selection, mutation = an LLM
-  rewrite (small models), crossover = an LLM merge of two parents (larger model), elitism, and
-  de-duplication of identical programs.
+  rewrite (the proposer agents, in turn), crossover = an LLM merge of two parents (larger model), elitism,
+  and de-duplication of identical programs.
 """
 
 from __future__ import annotations
@@ -28,6 +29,26 @@ from .meta import Prompter
 
 STRATEGIES = ("single", "moa", "ga")
 CONFIRM_REPEAT = 20
+TEMPERATURES = (0.6, 0.8, 1.0)  # the agents' sampling temperatures, in turn
+SINGLE_TEMPERATURE = 0.8
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A proposer (MoA) or mutator (GA): a team model asked for one kind of fix (`role`, a key of
+    `prompts.ROLES[lang]`; "" for none) at its own sampling `temperature`. Diversity comes from roles and
+    temperatures as well as from models (as MPCO's per-model prompts do), so a team of one model still has
+    several agents."""
+
+    model: ChatModel
+    role: str = ""
+    temperature: float = SINGLE_TEMPERATURE
+
+
+def agents(models: list[ChatModel], lang: str) -> list[Agent]:
+    """One agent per role of `lang`, the models taken in turn, temperatures in turn from TEMPERATURES."""
+    return [Agent(models[i % len(models)], role, TEMPERATURES[i % len(TEMPERATURES)])
+            for i, role in enumerate(prompts.ROLES[lang])]
 
 
 @dataclass
@@ -42,6 +63,7 @@ class Candidate:
     llm_s: float
     validation_s: float
     confirmation: Evaluation | None = None
+    role: str = ""
 
     @property
     def fitness(self) -> float:
@@ -89,13 +111,14 @@ class Pool:
     def left(self) -> int:
         return self.budget - self.spent
 
-    def ask(self, model: ChatModel, user: str, origin: str) -> Candidate | None:
+    def ask(self, model: ChatModel, user: str, origin: str, temperature: float = SINGLE_TEMPERATURE,
+            role: str = "") -> Candidate | None:
         """One LLM answer, spliced into the file (Python), de-duplicated and validated; None if unusable."""
         self.spent += 1
         start = time.perf_counter()
         try:
             answer = model.ask_code(self.prompter.system_for(model), user, max_tokens=100 + len(self.task.source) // 2,
-                                    seed=self.seed * 1000 + self.spent)
+                                    temperature=temperature, seed=self.seed * 1000 + self.spent)
         except PromptTooLong as err:
             self.too_long += 1
             self.warn(f"skipped {origin} call: {err}")
@@ -110,25 +133,27 @@ class Pool:
             return self._seen.get(key)
         start = time.perf_counter()
         candidate = Candidate(source, origin, model.name, self.evaluator.evaluate(source), llm_s,
-                              time.perf_counter() - start)
+                              time.perf_counter() - start, role=role)
         self._seen[key] = candidate
         self.candidates.append(candidate)
         self.on_candidate(candidate)
         return candidate
 
-    def rewrite(self, model: ChatModel, parent: Candidate, origin: str) -> Candidate | None:
+    def rewrite(self, agent: Agent, parent: Candidate, origin: str) -> Candidate | None:
         note = "" if parent is self.original else f"This version {parent.note()}."
-        return self.ask(model, prompts.rewrite_request(self.task.lang, self.prompter.contexts, parent.source,
-                                                       self.task.entry, note), origin)
+        return self.ask(agent.model, prompts.rewrite_request(self.task.lang, self.prompter.contexts, parent.source,
+                                                             self.task.entry, note, agent.role),
+                        origin, agent.temperature, agent.role)
 
-    def propose(self, model: ChatModel, base: Candidate, previous: list[Candidate], origin: str) -> Candidate | None:
+    def propose(self, agent: Agent, base: Candidate, previous: list[Candidate], origin: str) -> Candidate | None:
         """A rewrite of `base` shown `previous` (the last MoA layer) with their verdicts; a plain rewrite if none."""
         shown = [(c.source, c.note()) for c in previous if c.source != base.source]
         if not shown:
-            return self.rewrite(model, base, origin)
+            return self.rewrite(agent, base, origin)
         note = "" if base is self.original else f"This version {base.note()}."
-        return self.ask(model, prompts.layer_request(self.task.lang, self.prompter.contexts, base.source,
-                                                     self.task.entry, note, shown), origin)
+        return self.ask(agent.model, prompts.layer_request(self.task.lang, self.prompter.contexts, base.source,
+                                                           self.task.entry, note, shown, agent.role),
+                        origin, agent.temperature, agent.role)
 
     def merge(self, model: ChatModel, parents: list[Candidate], origin: str) -> Candidate | None:
         shown = [(p.source, "the original" if p is self.original else p.note()) for p in parents]
@@ -149,12 +174,12 @@ class Pool:
 
 
 def run_single(pool: Pool, model: ChatModel) -> None:
-    """Repeated sampling of one model from the original."""
+    """Repeated sampling of one model from the original (no role, SINGLE_TEMPERATURE)."""
     while pool.left > 0:
-        pool.rewrite(model, pool.original, "single")
+        pool.rewrite(Agent(model), pool.original, "single")
 
 
-def run_moa(pool: Pool, proposers: list[ChatModel], aggregator: ChatModel, layers: int | None = None) -> list[int]:
+def run_moa(pool: Pool, proposers: list[Agent], aggregator: ChatModel, layers: int | None = None) -> list[int]:
     """Layers of proposers then one aggregation, until `layers` layers (None: no limit) or the budget is spent,
     or a layer brings no candidate better than the best before it (early stop). Each layer's proposers start
     from the best version so far and see the previous layer's candidates with their verdicts. Returns the
@@ -162,7 +187,7 @@ def run_moa(pool: Pool, proposers: list[ChatModel], aggregator: ChatModel, layer
     base, previous, spent = pool.original, [], []
     while pool.left > 0 and (layers is None or len(spent) < layers):
         before, start = pool.best(), pool.spent
-        layer = [c for model in proposers[:pool.left] if (c := pool.propose(model, base, previous, "moa-proposer"))]
+        layer = [c for agent in proposers[:pool.left] if (c := pool.propose(agent, base, previous, "moa-proposer"))]
         if pool.left > 0 and layer:
             aggregate = pool.merge(aggregator, [base, *layer], "moa-aggregate")
             layer += [aggregate] if aggregate and aggregate not in layer else []
@@ -174,7 +199,7 @@ def run_moa(pool: Pool, proposers: list[ChatModel], aggregator: ChatModel, layer
     return spent
 
 
-def run_ga(pool: Pool, mutators: list[ChatModel], crossover: ChatModel, population_size: int = 4,
+def run_ga(pool: Pool, mutators: list[Agent], crossover: ChatModel, population_size: int = 4,
            crossover_rate: float = 0.5) -> None:
     """Generations of a steady population with elitism (the best variant always survives)."""
     population = [pool.original]
@@ -205,7 +230,7 @@ def run_strategy(name: str, pool: Pool, team: Team, single_model: str | None = N
     if name == "single":
         run_single(pool, team.by_name(single_model) if single_model else team.large)
     elif name == "moa":
-        return run_moa(pool, team.small, team.large)
+        return run_moa(pool, agents(team.small, pool.task.lang), team.large)
     else:
-        run_ga(pool, team.small, team.large)
+        run_ga(pool, agents(team.small, pool.task.lang), team.large)
     return None

@@ -83,10 +83,11 @@ def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: i
         "ci": list(confirmed.ci) if confirmed else [1.0, 1.0],
         "p_value": confirmed.p_value if confirmed else 1.0,
         "significant": bool(confirmed and confirmed.significant),
-        "best": {"origin": best.origin, "model": best.model, "screening_speedup": best.evaluation.speedup,
+        "best": {"origin": best.origin, "model": best.model, "role": best.role,
+                 "screening_speedup": best.evaluation.speedup,
                  "confirmation": confirmed.as_dict() if confirmed else None, "source": best.source,
                  "diff": unified_diff(task, best.source)},
-        "candidates": [{"origin": c.origin, "model": c.model, "passed": c.evaluation.passed,
+        "candidates": [{"origin": c.origin, "model": c.model, "role": c.role, "passed": c.evaluation.passed,
                         "failure": c.evaluation.failure, "speedup": c.evaluation.speedup,
                         "p_value": c.evaluation.p_value, "llm_s": c.llm_s, "validation_s": c.validation_s}
                        for c in pool.candidates],
