@@ -50,6 +50,7 @@ class Candidate:
         return e.speedup if e.significant else (min(1.0, e.speedup) if e.passed else 0.0)
 
     def note(self) -> str:
+        """The screening verdict as a phrase for prompts: "passed, N.NNx faster than the original" or "failed: ..."."""
         e = self.evaluation
         return f"passed, {e.speedup:.2f}x faster than the original" if e.passed else f"failed: {e.failure}"
 
@@ -87,6 +88,7 @@ class Pool:
 
     @property
     def left(self) -> int:
+        """LLM code answers left in the budget."""
         return self.budget - self.spent
 
     def ask(self, model: ChatModel, user: str, origin: str) -> Candidate | None:
@@ -117,6 +119,7 @@ class Pool:
         return candidate
 
     def rewrite(self, model: ChatModel, parent: Candidate, origin: str) -> Candidate | None:
+        """A rewrite of `parent` by `model`, told the parent's verdict unless it is the original; see `ask`."""
         note = "" if parent is self.original else f"This version {parent.note()}."
         return self.ask(model, prompts.rewrite_request(self.task.lang, self.prompter.contexts, parent.source,
                                                        self.task.entry, note), origin)
@@ -131,6 +134,8 @@ class Pool:
                                                      self.task.entry, note, shown), origin)
 
     def merge(self, model: ChatModel, parents: list[Candidate], origin: str) -> Candidate | None:
+        """One program merged from `parents`, shown with their verdicts, by `model` (MoA aggregation, GA crossover);
+        see `ask`."""
         shown = [(p.source, "the original" if p is self.original else p.note()) for p in parents]
         return self.ask(model, prompts.merge_request(self.task.lang, self.prompter.contexts, shown, self.task.entry),
                         origin)
