@@ -67,6 +67,7 @@ TILING_STRUCTURE = "meta_schedule.tiling_structure"  # MultiLevelTiling's annota
 
 
 def tile_text(factors) -> str:
+    """Tile factors as a site's text value, e.g. (4, 8, 2) -> "4x8x2"."""
     return "x".join(str(int(f)) for f in factors)
 
 

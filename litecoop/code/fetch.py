@@ -35,6 +35,7 @@ def cache_root() -> Path:
 
 
 def sha256_of(data: bytes) -> str:
+    """The hex SHA-256 digest of `data`."""
     return hashlib.sha256(data).hexdigest()
 
 

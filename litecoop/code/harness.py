@@ -37,6 +37,7 @@ from pathlib import Path
 
 
 def load(path, name):
+    """Import the file at `path` as module `name`, its directory put first on sys.path; returns the module."""
     sys.path.insert(0, str(Path(path).parent))
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -45,6 +46,8 @@ def load(path, name):
 
 
 def generate(hint, size, rng):
+    """A random value of type `hint`: ints in [0, size], floats in [-1, 1], collections of `size` elements
+    (sqrt(size) if their elements are collections). Raises TypeError for any other type."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     inner = max(1, int(math.sqrt(size)))
     if hint is int:
@@ -69,6 +72,8 @@ def generate(hint, size, rng):
 
 
 def input_maker(entry, inputs_path):
+    """`make_inputs(size, seed) -> tuple` from the inputs file if given, else one built from `entry`'s type hints.
+    Raises TypeError if there is no inputs file and `entry` has no parameter hints."""
     if inputs_path:
         return load(inputs_path, "litecoop_inputs").make_inputs
     hints = typing.get_type_hints(entry)
@@ -79,6 +84,8 @@ def input_maker(entry, inputs_path):
 
 
 def equal(a, b):
+    """Deep equality that also requires equal types (list is not tuple); floats match within rel 1e-7 / abs 1e-9,
+    and NaN equals NaN."""
     if isinstance(a, float) and isinstance(b, float):
         return math.isclose(a, b, rel_tol=1e-7, abs_tol=1e-9) or (math.isnan(a) and math.isnan(b))
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
@@ -89,6 +96,7 @@ def equal(a, b):
 
 
 def outcome(function, args):
+    """("value", result) of `function` on a deep copy of `args`, or ("raises", the exception's type name)."""
     try:
         return "value", function(*copy.deepcopy(args))
     except Exception as err:  # the original's exceptions are part of its behaviour
@@ -96,6 +104,7 @@ def outcome(function, args):
 
 
 def entries(a):
+    """(original entry, candidate entry or None, input maker) loaded from the files named in the arguments `a`."""
     original = getattr(load(a["original"], "litecoop_original"), a["entry"])
     candidate = getattr(load(a["candidate"], "litecoop_candidate"), a["entry"]) if a.get("candidate") else None
     return original, candidate, input_maker(original, a.get("inputs"))
@@ -110,6 +119,8 @@ def attempt(function, *args):
 
 
 def validate(a):
+    """Mode validate: {"problem": None}, or one line naming the size and seed where the input generator fails,
+    the original raises, or the original returns different values for the same input."""
     original, _, make = entries(a)
     for size in a["sizes"]:
         for seed in range(a["seeds"]):
@@ -126,6 +137,8 @@ def validate(a):
 
 
 def calibrate(a):
+    """Mode calibrate: {"size", "problem"}: the first size, doubling from 16, at which one call of the original on
+    the seed-0 input takes >= `target_s` seconds, else the first >= `max_size` (default 2**20); "problem" on failure."""
     original, _, make = entries(a)
     size = 16
     while size < a.get("max_size", 1 << 20):
@@ -142,6 +155,8 @@ def calibrate(a):
 
 
 def check(a):
+    """Mode check: {"ok", "detail"}: whether the candidate returns what the original returns (or raises the same
+    exception type) at every size and seed; `detail` describes the first mismatch."""
     original, candidate, make = entries(a)
     for size in a["sizes"]:
         for seed in range(a["seeds"]):
@@ -154,6 +169,7 @@ def check(a):
 
 
 def seconds(function, args):
+    """Wall seconds (perf_counter) of one call of `function` on a deep copy of `args` (the copy is not timed)."""
     fresh = copy.deepcopy(args)
     start = time.perf_counter()
     function(*fresh)
@@ -161,6 +177,8 @@ def seconds(function, args):
 
 
 def time_once(a):
+    """Mode time-once: seconds of the first call of original and candidate (order swapped on odd seeds) on the input
+    of `size` and `seed`, then of a second call of each on the same input (`original_again`, `candidate_again`)."""
     original, candidate, make = entries(a)
     args = make(a["size"], a["seed"])
     order = [("original", original), ("candidate", candidate)]
@@ -169,6 +187,8 @@ def time_once(a):
 
 
 def time_calls(a):
+    """Mode time: side (`*_again` included) -> seconds per call, one sample per run of time-once: `repeat` runs,
+    each a fresh process with seed = run + 1. Raises SystemExit with the last line of a failed run's stderr."""
     samples = {}
     for r in range(a["repeat"]):
         done = subprocess.run([sys.executable, __file__, "time-once", json.dumps(a | {"seed": r + 1})],
@@ -181,6 +201,8 @@ def time_calls(a):
 
 
 def profile(a):
+    """Mode profile: {"functions": cProfile's top functions by own time, "lines": [line number, share of time, text]}
+    for the original's 5 slowest lines, timed with sys.settrace on an input 1/8 the size."""
     original, _, make = entries(a)
     args = make(a["size"], 0)
     profiler = cProfile.Profile()
@@ -213,6 +235,8 @@ def profile(a):
 
 
 def time_commands(a):
+    """Mode time-commands: side -> wall seconds of `repeat` runs each of the two commands, order alternating, after
+    one warm-up round, all fed this process's stdin. Raises CalledProcessError if a command fails."""
     samples = {"original": [], "candidate": []}
     stdin = sys.stdin.buffer.read()
     for r in range(a["repeat"] + 1):

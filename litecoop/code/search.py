@@ -72,6 +72,7 @@ class Candidate:
         return e.speedup if e.significant else (min(1.0, e.speedup) if e.passed else 0.0)
 
     def note(self) -> str:
+        """The screening verdict as a phrase for prompts: "passed, N.NNx faster than the original" or "failed: ..."."""
         e = self.evaluation
         return f"passed, {e.speedup:.2f}x faster than the original" if e.passed else f"failed: {e.failure}"
 
@@ -109,6 +110,7 @@ class Pool:
 
     @property
     def left(self) -> int:
+        """LLM code answers left in the budget."""
         return self.budget - self.spent
 
     def ask(self, model: ChatModel, user: str, origin: str, temperature: float = SINGLE_TEMPERATURE,
@@ -140,6 +142,8 @@ class Pool:
         return candidate
 
     def rewrite(self, agent: Agent, parent: Candidate, origin: str) -> Candidate | None:
+        """A rewrite of `parent` by `agent` (its model, role and temperature), told the parent's verdict unless
+        it is the original; see `ask`."""
         note = "" if parent is self.original else f"This version {parent.note()}."
         return self.ask(agent.model, prompts.rewrite_request(self.task.lang, self.prompter.contexts, parent.source,
                                                              self.task.entry, note, agent.role),
@@ -156,6 +160,8 @@ class Pool:
                         origin, agent.temperature, agent.role)
 
     def merge(self, model: ChatModel, parents: list[Candidate], origin: str) -> Candidate | None:
+        """One program merged from `parents`, shown with their verdicts, by `model` (MoA aggregation, GA crossover);
+        see `ask`."""
         shown = [(p.source, "the original" if p is self.original else p.note()) for p in parents]
         return self.ask(model, prompts.merge_request(self.task.lang, self.prompter.contexts, shown, self.task.entry),
                         origin)
