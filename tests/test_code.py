@@ -272,13 +272,14 @@ def test_moa_with_real_model(tmp_path):
     strategy = "moa"
     task = python_task(tmp_path)
     team = Team("test-tiny")
-    report = optimize(task, strategy, team, budget=2, prompt_cache=tmp_path / "prompts")
+    report = optimize(task, strategy, team, budget=4, prompt_cache=tmp_path / "prompts")
     usage = report["llm"]["gemma3-270m"]
     meta = report["meta_prompting"]
     answers = report["llm_answers"]
     assert meta["calls"] == 1 and report["moa_layers"] == [answers]
-    # The aggregator is asked only when the layer's proposer brought a candidate (else nothing to aggregate).
-    assert answers == (2 if any(c["origin"] == "moa-proposer" for c in report["candidates"]) else 1)
+    # One model, three agents (roles); the aggregator is asked only when the layer brought a candidate.
+    proposed = [c for c in report["candidates"] if c["origin"] == "moa-proposer"]
+    assert answers == (4 if proposed else 3) and {c["role"] for c in proposed} <= {"algorithm", "built-ins", "hot loop"}
     assert usage["calls"] == answers + meta["calls"] and usage["completion_tokens"] > 0
     assert len(report["candidates"]) + usage["invalid"] + usage["duplicate"] == answers
     assert report["significant"] == (report["speedup"] >= 1.05 and report["p_value"] < 0.05)
