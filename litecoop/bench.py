@@ -33,8 +33,12 @@ from .workloads import load as load_workload
 
 
 def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: Path, kernels: list[str] | None = None,
-              models_preset: str = "local-cpu", search_preset: str = "default", console: Console | None = None) -> dict:
-    """Run (or resume) the comparison and write bench.json, bench.md and the plots into `out`."""
+              models_preset: str = "local-cpu", search_preset: str = "default", console: Console | None = None,
+              report_only: bool = False) -> dict:
+    """Run (or resume) the comparison and write bench.json, bench.md and the plots into `out`. With
+    `report_only`, tune nothing: report the seeds whose runs are all finished (a long bench's progress), and
+    say in bench.md which were left out. Raises UserError for an unknown suite, kernel or strategy, or when
+    `report_only` finds no finished seed."""
     console = console or Console(stderr=True)
     for strategy in strategies:
         get_strategy(strategy)
@@ -46,7 +50,7 @@ def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: P
     runs = load_runs(log, TuneReport.read)
     done = {(r.seed, r.workload, r.strategy) for r in runs}
     meta = provenance(search_preset=search_preset, models_preset=models_preset)
-    for seed in range(seeds):
+    for seed in range(0 if report_only else seeds):
         for workload in workloads:
             for strategy in strategies:
                 if (seed, workload, strategy) in done:
@@ -57,12 +61,19 @@ def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: P
                     work_dir=out / "runs" / f"{workload}-{strategy}-s{seed}", search_preset=search_preset,
                     models_preset=models_preset), console)
                 append_run(log, runs, report)
+    finished = {(r.seed, r.workload, r.strategy) for r in runs}
+    complete = [s for s in range(seeds) if all((s, w, g) in finished for w in workloads for g in strategies)]
+    if not complete:
+        raise UserError(f"no seed of {out / 'runs.jsonl'} has all its runs finished: nothing to report yet")
+    left_out = "" if len(complete) == seeds else (
+        f"Interim report: seeds {', '.join(map(str, complete))} of {seeds} (the others are not finished).\n\n")
+    runs = [r for r in runs if r.seed in complete and r.workload in workloads and r.strategy in strategies]
     remeasure_finals(runs, console)
     summary = summarize(runs, strategies, trials)
     (out / "bench.json").write_text(json.dumps({"provenance": meta, "summary": summary,
                                                 "runs": [r.model_dump(mode="json") for r in runs]}, indent=2, default=float))
     (out / "bench.md").write_text(f"Command: `{meta['command']}` at commit {meta['commit']}; {meta['machine']}.\n\n"
-                                  + bench_render.markdown(summary) + bench_render.vs_onnxruntime_table(runs, strategies)
+                                  + left_out + bench_render.markdown(summary) + bench_render.vs_onnxruntime_table(runs, strategies)
                                   + "\nTargets of the benchmark issue:\n\n" + verdicts.markdown(verdicts.verdicts(summary)))
     bench_render.plot(runs, summary, strategies, out)
     bench_render.plot_vs_onnxruntime(runs, strategies, out)

@@ -42,7 +42,7 @@ def _spread(values: list[float]) -> str:
 def _speedup_row(name: str, s: dict, checkpoints: list[int]) -> list[str]:
     at = s["speedup_at_by_seed"]
     return [name, *[_spread(list(at[c].values())) if c in at else "-" for c in checkpoints],
-            _spread(list(s["speedup_at_equal_wall_by_seed"].values())), f"{s['final_speedup_geomean']:.1f}",
+            _spread(list(s["speedup_at_equal_wall_by_seed"].values())), f"{s['final_speedup_mean_over_seeds']:.1f}",
             str(s["correct"])]
 
 

@@ -44,7 +44,7 @@ def _bench(args) -> None:
 
     run_bench(args.suite, args.strategies.split(","), args.trials, args.seeds, args.out,
               kernels=args.kernels.split(",") if args.kernels else None, models_preset=args.models,
-              search_preset=args.search, console=console)
+              search_preset=args.search, console=console, report_only=args.report_only)
     console.print(Markdown((args.out / "bench.md").read_text()))
     console.print(f"wrote {args.out}/bench.json, bench.md and plots")
 
@@ -142,6 +142,8 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--kernels", help="comma-separated subset of the kernel suite")
     bench.add_argument("--strategies", default="evolutionary,random,mcts,single-llm,litecoop",
                        help=f"comma-separated, of {', '.join(strategies.names())}")
+    bench.add_argument("--report-only", action="store_true",
+                       help="tune nothing: report the seeds whose runs are all finished (a long bench's progress)")
     add_comparison_options(bench, Path("results/bench"))
     bench.set_defaults(run=_bench)
     warm = commands.add_parser("bench-warm", help="measure what warm-starting from a similar shape saves")

@@ -74,7 +74,7 @@ def team_cost(summary: dict) -> list[Verdict]:
     if large is None:
         return [Verdict(4, "team vs single larger model", "single-llm made no LLM call", "-", None)]
     compute = team["llm_compute_token_params"].get(large, 0.0) / single["llm_compute_token_params"][large]
-    speedup = team["final_speedup_geomean"] / single["final_speedup_geomean"]
+    speedup = team["final_speedup_mean_over_seeds"] / single["final_speedup_mean_over_seeds"]
     share = team["large_model_call_share"]
     return [Verdict(4, f"{large} compute, litecoop / single-llm", f"{compute:.2f}", "<= 0.50", compute <= 0.5),
             Verdict(4, "final speedup, litecoop / single-llm", f"{speedup:.2f}x", ">= 0.97x", speedup >= 0.97),

@@ -7,7 +7,7 @@ from litecoop import verdicts
 def strategy(by_seed: dict, final: float = 10.0, compute: dict | None = None, share: float = 0.0,
              equal_wall: dict | None = None, llm_s: float = 0.0, wall_s: float = 100.0) -> dict:
     return {"speedup_at_by_seed": by_seed, "speedup_at_equal_wall_by_seed": equal_wall or {},
-            "final_speedup_geomean": final, "llm_compute_token_params": compute or {},
+            "final_speedup_mean_over_seeds": final, "llm_compute_token_params": compute or {},
             "large_model_call_share": share, "llm_s": llm_s, "wall_s": wall_s}
 
 
