@@ -8,24 +8,9 @@ import numpy as np
 
 from .bench_stats import geomean, vs_onnxruntime
 from .history import best_latency_at
+from .plots import pyplot, save
 from .report import TuneReport
 from .tables import markdown_table
-
-
-def pyplot():
-    """matplotlib.pyplot on the Agg backend (files, no display), imported only when a plot is drawn."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save(fig, path: Path) -> None:
-    """Write a matplotlib figure to `path` (PNG, 120 dpi, tight) and free it."""
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    pyplot().close(fig)
 
 
 SPEEDUP_COLUMNS = ("equal wall time", "final (re-timed together)", "correct")

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from .errors import validated
 from .lineage import LineageOutcome
+from .plots import pyplot, save
 from .tables import markdown_table
 
 
@@ -106,9 +107,33 @@ class TuneReport(BaseModel):
 
 
 def write_json(report: TuneReport, path: Path) -> None:
-    """Write `report` as indented JSON to `path`, creating its folder."""
+    """Write `report` as indented JSON to `path`, creating its folder, and its convergence plot beside it
+    (`plot_convergence`, same name with .png)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report.model_dump_json(indent=2) + "\n")
+    plot_convergence(report, path.with_suffix(".png"))
+
+
+def plot_convergence(report: TuneReport, path: Path) -> None:
+    """The best estimated latency (ms, the weighted sum of each task's best measured kernel) against search
+    seconds, with the final tuned latency and the peers (onnxruntime, torch) as horizontal lines: where
+    the search passed what a user runs today, if it did."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    points = [(seconds, total) for _, total, seconds in report.history if total > 0]
+    if points:
+        seconds, totals = zip(*points)
+        best = [min(totals[: i + 1]) * 1e3 for i in range(len(totals))]
+        ax.step(seconds, best, where="post", label="best in search (sum of tasks)")
+    lines = [("tuned (final build)", report.tuned_latency_s, "C0"), ("onnxruntime", report.onnxruntime_latency_s, "C1"),
+             ("torch", report.torch_latency_s, "C2")]
+    for name, latency_s, color in lines:
+        if latency_s is not None:
+            ax.axhline(latency_s * 1e3, color=color, linestyle="--", label=f"{name} {latency_s * 1e3:.3g} ms")
+    ax.set(yscale="log", xlabel="search seconds", ylabel="latency (ms)",
+           title=f"{report.workload} / {report.strategy} / {budget(report)}")
+    ax.legend(fontsize=8)
+    save(fig, path)
 
 
 def budget(report: TuneReport) -> str:

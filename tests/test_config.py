@@ -9,7 +9,7 @@ import pytest
 
 from litecoop.errors import UserError
 from litecoop.llm.model_spec import load_models
-from litecoop.report import TuneReport
+from litecoop.report import TuneReport, write_json
 from litecoop.run_log import append_run, load_runs
 from litecoop.search_settings import from_preset
 from litecoop.tune_config import DEFAULT_TRIALS, TuneConfig
@@ -89,3 +89,12 @@ def test_malformed_report_is_one_line():
     with pytest.raises(UserError) as err:
         TuneReport.read({"workload": "x"}, "old.json")
     assert "old.json" in one_line(err) and "not a `litecoop tune --json` report" in str(err.value)
+
+
+def test_written_report_reads_back_and_has_its_convergence_plot(tmp_path):
+    """`litecoop tune --json OUT` writes OUT and OUT.png (best latency against search seconds, with the peers)."""
+    path = ROOT / "results" / "vs-onnxruntime" / "deepseek_moe-10m.json"
+    report = TuneReport.read(json.loads(path.read_text()), str(path))
+    write_json(report, tmp_path / "out.json")
+    assert TuneReport.read(json.loads((tmp_path / "out.json").read_text()), "out.json") == report
+    assert (tmp_path / "out.png").stat().st_size > 10_000
