@@ -1,6 +1,6 @@
 """Tabulate `litecoop tune --json` reports of this folder against onnxruntime and the roofline.
 
-    python results/vs-onnxruntime/summarize.py    # writes results/vs-onnxruntime/README-table.md
+    python results/vs-onnxruntime/summarize.py    # writes README-table.md and each report's convergence plot (.png)
 
 Per report: the time budget, the trials measured, tuned / onnxruntime / torch latency (timed in alternation in
 the tuning run), and the fraction of the roofline bound (litecoop.roofline, measured here once) that the tuned
@@ -13,7 +13,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from litecoop import roofline
-from litecoop.report import TuneReport
+from litecoop.report import TuneReport, plot_convergence
 
 HERE = Path(__file__).parent
 
@@ -23,6 +23,7 @@ def main() -> None:
     rows, tasks = [], []
     for path in sorted(HERE.glob("*.json")):
         report = TuneReport.read(json.loads(path.read_text()), str(path))
+        plot_convergence(report, path.with_suffix(".png"))
         bound = roofline.bound_s(report.flops, report.bytes, peak, bandwidth)
         tuned, ort = report.tuned_latency_s, report.onnxruntime_latency_s
         budget = report.time_budget_s  # None: rebuilt by --resume from a budgeted run's records (README)
