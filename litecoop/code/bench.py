@@ -14,21 +14,18 @@ import json
 import tomllib
 from pathlib import Path
 
-import matplotlib
+from rich.console import Console
+from scipy.stats import gmean
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from rich.console import Console  # noqa: E402
-from scipy.stats import gmean  # noqa: E402
-
-from ..errors import UserError  # noqa: E402
-from ..llm.team import Team  # noqa: E402
-from ..tables import markdown_table  # noqa: E402
-from ..run_log import append_run, load_runs  # noqa: E402
-from . import fetch  # noqa: E402
-from .search import STRATEGIES  # noqa: E402
-from .session import optimize, write_outputs  # noqa: E402
-from .task import load_task  # noqa: E402
+from ..errors import UserError
+from ..llm.team import Team
+from ..plots import pyplot, save
+from ..run_log import append_run, load_runs
+from ..tables import markdown_table
+from . import fetch
+from .search import STRATEGIES
+from .session import optimize, write_outputs
+from .task import load_task
 
 
 def load_examples(root: Path, names: list[str] | None = None) -> dict[str, object]:
@@ -188,16 +185,15 @@ def markdown(summary: dict, runs: list[dict], strategies: list[str]) -> str:
 
 
 def plot(summary: dict, strategies: list[str], path: Path) -> None:
-    """Success rate against LLM compute, one point per strategy."""
-    figure, axis = plt.subplots(figsize=(5, 3.5))
+    """Geometric-mean speedup over the examples against LLM compute (tokens x parameters), one point per
+    strategy, labelled with its success rate: what each strategy bought with its compute."""
+    figure, axis = pyplot().subplots(figsize=(5, 3.5))
     for strategy in strategies:
         if strategy in summary:
             s = summary[strategy]
-            axis.scatter(s["compute_token_params"], s["success_rate"], s=60)
-            axis.annotate(f"{strategy} ({s['geomean_speedup']:.1f}x)", (s["compute_token_params"], s["success_rate"]))
-    axis.set_xlabel("LLM compute (tokens x parameters)")
-    axis.set_ylabel("success rate")
-    axis.set_ylim(-0.05, 1.1)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+            axis.scatter(s["compute_token_params"], s["geomean_speedup"], s=60)
+            axis.annotate(f"{strategy} ({s['success_rate']:.0%} of examples)",
+                          (s["compute_token_params"], s["geomean_speedup"]))
+    axis.set(xlabel="LLM compute (tokens x parameters)", ylabel="geomean speedup (1.0 where none proven)",
+             yscale="log")
+    save(figure, path)
