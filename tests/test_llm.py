@@ -2,6 +2,7 @@
 
 import random
 
+import psutil
 import pytest
 
 from litecoop import prompts
@@ -45,3 +46,16 @@ def test_270m_answers_in_the_grammar_within_its_token_cap(matmul_context, target
     assert good and not bad and next_model == "gemma3-270m"
     assert model.usage.calls == 1 and model.usage.completion_tokens > 0 and model.usage.seconds > 0
     assert model.usage.load_s > 0 and model.usage.invalid == 0
+
+
+def test_closing_the_team_frees_the_models_memory():
+    """A bench runs many tunes in one process; each run closes its team, or llama.cpp's weights and KV caches
+    (~2.5 GB per local-cpu team) pile up until the kernel kills the process (it did, after 22 runs)."""
+    process = psutil.Process()
+    team = Team("test-tiny")
+    before = process.memory_info().rss
+    team.models[0].load()
+    loaded = process.memory_info().rss
+    assert loaded - before > 100e6
+    team.close()
+    assert team.models[0]._llama is None and process.memory_info().rss < before + (loaded - before) / 4

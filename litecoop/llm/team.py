@@ -81,6 +81,10 @@ class ChatModel:
         """Make the model ready to answer (a local model's weights into memory); its time goes to `usage.load_s`,
         not to any call. Nothing to do for a model on a server."""
 
+    def close(self) -> None:
+        """Free what the model holds in memory (a local model's weights and KV cache); a later call loads it
+        again. Nothing to do for a model on a server."""
+
     def _generate(self, system: str, user: str, max_tokens: int, temperature: float, seed: int | None = None,
                   response_format: dict | None = None, done: Callable[[str], bool] | None = None,
                   grammar: str | None = None) -> str:
@@ -159,6 +163,12 @@ class LocalModel(ChatModel):
         """Load the model now (weights verified or assembled first), so that its first call does not pay for it."""
         self._load()
 
+    def close(self) -> None:
+        """Free llama.cpp's model and context now (~0.3-2 GB each), not whenever the garbage collector would."""
+        if self._llama is not None:
+            self._llama.close()
+            self._llama = None
+
     def _open(self, n_ctx: int):
         from llama_cpp import Llama
 
@@ -174,6 +184,7 @@ class LocalModel(ChatModel):
             metadata = self._llama.metadata
             trained = int(metadata.get(f"{metadata.get('general.architecture')}.context_length", limit))
             if trained < limit:
+                self._llama.close()
                 self._llama = self._open(trained)
             self.usage.load_s += time.perf_counter() - start
         return self._llama
@@ -250,6 +261,11 @@ class Team:
             specs = [s for s in specs if s.name in only]
         self.models = [(RemoteModel if s.endpoint else LocalModel)(spec=s, seed=seed) for s in specs]
         self.models.sort(key=lambda m: m.parameters)
+
+    def close(self) -> None:
+        """Free every model's memory (`ChatModel.close`); the team stays usable and loads models again on use."""
+        for model in self.models:
+            model.close()
 
     @property
     def small(self) -> list[ChatModel]:
