@@ -175,7 +175,8 @@ def parser() -> argparse.ArgumentParser:
                       help="single | moa | ga (default single: it won results/code, see README)")
     code.add_argument("--budget", type=int, default=8, help="LLM code answers to spend (default 8)")
     code.add_argument("--seed", type=int, default=0)
-    code.add_argument("--models", default="local-cpu", help="LLM team: preset in models/ or a .toml path")
+    code.add_argument("--models", default="code-cpu",
+                      help="LLM team: preset in models/ or a .toml path (default code-cpu: the 1.5B model, see README)")
     code.add_argument("--model", help="single: which model samples (default: the team's larger model)")
     code.add_argument("--no-meta-prompting", action="store_true", help="ablation: fixed prompt instead of MPCO")
     code.add_argument("--json", type=Path, help="write the report here (and .md, .diff beside it)")
@@ -188,7 +189,7 @@ def parser() -> argparse.ArgumentParser:
     bench_code.add_argument("--strategies", default="single,moa,ga")
     bench_code.add_argument("--budget", type=int, default=6)
     bench_code.add_argument("--seed", type=int, default=0)
-    bench_code.add_argument("--models", default="local-cpu")
+    bench_code.add_argument("--models", default="code-cpu")
     bench_code.add_argument("--no-meta-prompting", action="store_true")
     bench_code.add_argument("--out", type=Path, default=Path("results/code"))
     bench_code.set_defaults(run=_bench_code)
