@@ -98,6 +98,19 @@ def run_litecoop(*args, env: dict | None = None) -> subprocess.CompletedProcess:
                           text=True, timeout=900, env={**os.environ, "COLUMNS": "200", **(env or {})})
 
 
+def run_cli(capsys, *args) -> tuple[int, str]:
+    """`litecoop ARGS` through the command line's own entry point, in this process (no interpreter and TVM
+    start-up per call, ~3 s each): (exit code, what it wrote to stderr)."""
+    from litecoop.cli import main
+
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, capsys.readouterr().err
+
+
 @pytest.fixture(scope="session")
 def small_mcts_run(tmp_path_factory):
     """(work dir, report path) of `litecoop tune` on small_workload:make, mcts, 16 trials. Read-only:

@@ -1,14 +1,7 @@
 """Bad input: one-line error, exit code 2, no traceback."""
 
-import subprocess
-import sys
-
 import pytest
-
-
-def litecoop(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "litecoop.cli", *args], capture_output=True, text=True,
-                          timeout=600, cwd=cwd)
+from conftest import run_cli
 
 
 def bad_models_preset(tmp_path):
@@ -29,11 +22,10 @@ def bad_models_preset(tmp_path):
     (["--workload", "garbled.onnx"], "not a valid ONNX model"),
     (["--models", "BAD", "--strategy", "litecoop"], "checksum mismatch"),
 ])
-def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
+def test_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, capsys, args, message):
     (tmp_path / "garbled.onnx").write_bytes(b"\x00\x01garbage")
     args = [bad_models_preset(tmp_path) if a == "BAD" else a for a in args]
-    result = litecoop("tune", *args, "--work-dir", str(tmp_path / "w"), cwd=tmp_path)
-    assert result.returncode == 2, result.stderr
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip().count("\n") == 0, result.stderr
+    monkeypatch.chdir(tmp_path)
+    code, stderr = run_cli(capsys, "tune", *args, "--work-dir", str(tmp_path / "w"))  # a traceback would raise here
+    assert code == 2 and message in stderr, stderr
+    assert stderr.strip().count("\n") == 0, stderr
