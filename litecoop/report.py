@@ -12,6 +12,7 @@ from .errors import validated
 from .lineage import LineageOutcome
 from .plots import pyplot, save
 from .tables import markdown_table
+from .tune_config import TuneConfig
 
 
 class TaskBudget(BaseModel):
@@ -136,8 +137,8 @@ def plot_convergence(report: TuneReport, path: Path) -> None:
     save(fig, path)
 
 
-def budget(report: TuneReport) -> str:
-    """The run's budget in words: `64 trials`, `60 s`, or both."""
+def budget(report: TuneReport | TuneConfig) -> str:
+    """A run's budget in words (from its report or its config): `64 trials`, `60 s`, or both."""
     parts = [f"{report.trials} trials" if report.trials else "",
              f"{report.time_budget_s:g} s" if report.time_budget_s else ""]
     return " or ".join(p for p in parts if p)

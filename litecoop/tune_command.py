@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import latency, peers, records, search_settings, strategies, timing, tuner, workloads
 from .provenance import provenance
-from .report import TuneReport, print_summary
+from .report import TuneReport, budget, print_summary
 from .targets import describe, load_rpc_config, load_target
 from .tune_config import TuneConfig
 
@@ -37,11 +37,9 @@ def run_tune(config: TuneConfig, console: Console | None = None) -> TuneReport:
     work = workloads.load(config.workload, config.seed)
     team = strategies.make_team(config.strategy, config.models_preset, config.seed)
     try:
-        budget = " ".join(part for part in (f"{config.trials} trials" if config.trials else "",
-                                            f"{config.time_budget_s:g} s" if config.time_budget_s else "") if part)
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), console=console) as bar:
-            task = bar.add_task(f"{work.name} {config.strategy} ({budget})", total=config.trials, best="-")
+            task = bar.add_task(f"{work.name} {config.strategy} ({budget(config)})", total=config.trials, best="-")
 
             def on_batch(count: int, best_s: float) -> None:
                 bar.update(task, advance=count, best=f"{best_s * 1e3:.3f} ms")
