@@ -13,10 +13,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-import tvm
 from rich.console import Console
 
-from . import bench_render, verdicts
+from . import bench_render, library, verdicts
 from .bench_stats import summarize, summarize_warm
 from .errors import UserError
 from .latency import device_inputs, device_of, interleaved_latency_samples
@@ -96,7 +95,7 @@ def remeasure_finals(runs: list[TuneReport], console: Console) -> None:
         workload, target = load_workload(spec), load_target(target_name)
         device = device_of(target)
         untuned = untuned_executable(workload, target)
-        libraries = [tvm.runtime.load_module(r.library) for r in group]
+        libraries = [library.load_module(r.library) for r in group]
         samples, _ = interleaved_latency_samples([untuned, *libraries], device_inputs(workload.inputs, device), device)
         baseline = float(np.median(samples[0]))
         for r, series in zip(group, samples[1:]):

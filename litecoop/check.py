@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import tvm
 from rich.console import Console
 from rich.table import Table
 from scipy.stats import mannwhitneyu
 
-from . import latency, records, tuner, workloads
+from . import latency, library, records, tuner, workloads
 from .errors import UserError
 from .report import TuneReport
 from .targets import load_target
@@ -30,13 +29,18 @@ from .targets import load_target
 ALPHA = 0.05
 
 
-def build_from_database(workload_spec: str, db_dir: Path, target_name: str = "host", seed: int = 0):
-    """Compile a workload with the schedules of the database in `db_dir`; returns (workload, executable).
-    Raises UserError if the directory holds no database."""
+def build_from_database(workload_spec: str, db_dir: Path, target_name: str = "host", seed: int = 0,
+                        library_matmuls: list | None = None):
+    """Compile a workload with the schedules of the database in `db_dir`; returns (workload, executable). The
+    matmul signatures in `library_matmuls` take the library path; with None it is chosen by measurement
+    (`tuner.compile_choosing_library`). Raises UserError if the directory holds no database."""
     if not records.has_database(db_dir):
         raise UserError(f"no tuning database in {db_dir}")
     work = workloads.load(workload_spec, seed)
-    return work, tuner.compile_tuned(records.open_database(db_dir), work.mod, load_target(target_name))
+    database, target = records.open_database(db_dir), load_target(target_name)
+    if library_matmuls is None:
+        return work, tuner.compile_choosing_library(database, work, target)[0]
+    return work, tuner.compile_tuned(database, work.mod, target, library_matmuls)
 
 
 def load_baselines(path: Path) -> list[TuneReport]:
@@ -63,15 +67,16 @@ def baseline_library(report: TuneReport):
     path = Path(report.library)
     if not report.library or not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != report.library_sha256:
         return None
-    return tvm.runtime.load_module(str(path))
+    return library.load_module(path)
 
 
 def measure_against_baseline(report: TuneReport, repeat: int) -> tuple[str, list[float], list[float], np.ndarray, object]:
-    """Rebuild the report's workload from its database and time it on its target's device (`latency.device_of`):
-    (baseline source, baseline samples, current samples in seconds, current output, workload)."""
+    """Rebuild the report's workload from its database (its matmuls on the library path as at tune time) and
+    time it on its target's device (`latency.device_of`): (baseline source, baseline samples, current samples in seconds, current output, workload)."""
     device = latency.device_of(load_target(report.target_preset))
+    taken = [tuple(tuple(shape) for shape in trial.signature) for trial in report.library_path if trial.taken]
     work, executable = build_from_database(report.workload_spec, Path(report.work_dir), report.target_preset,
-                                           report.seed)
+                                           report.seed, taken)
     args = latency.device_inputs(work.inputs, device)
     library = baseline_library(report)
     if library is None:

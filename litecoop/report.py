@@ -23,6 +23,19 @@ class TaskBudget(BaseModel):
     weight: float
     trials: int
     best_latency_s: float | None = None
+    library_path_only: bool = False
+
+
+class LibraryTrial(BaseModel):
+    """One matmul signature tried on the library path (litecoop.library) at build time: the operand shapes,
+    how many calls have them, the whole workload's median latency in seconds without and with them on the
+    library path, and whether they were kept there (`tuner.compile_choosing_library`)."""
+
+    signature: list[list[int]]
+    calls: int
+    without_s: float
+    with_s: float
+    taken: bool
 
 
 class TuneReport(BaseModel):
@@ -30,7 +43,8 @@ class TuneReport(BaseModel):
     device with fresh runs; `speedup` = untuned / tuned latency; peers (onnxruntime, torch) were timed in
     alternation with the tuned build on `peer_threads` threads. `history`: (trials so far, estimated latency
     in seconds, seconds since the search started) per measured batch. `llm`: per model, its usage
-    (`llm.team.ModelUsage.as_dict`). `lineages`: per proposer, what its edits became. Wall time (`wall_s`) is
+    (`llm.team.ModelUsage.as_dict`). `library_path`: the matmuls tried on OpenBLAS (`LibraryTrial`).
+    `lineages`: per proposer, what its edits became. Wall time (`wall_s`) is
     split into LLM, cost model, build, run and other seconds. `baseline_latency_s`, `final_latency_s` and
     `final_speedup` are set by `litecoop bench` when it re-times all runs of a workload together; `mode` by
     `litecoop bench-warm`. Reports written by earlier versions load with defaults for what they lack."""
@@ -66,6 +80,7 @@ class TuneReport(BaseModel):
     per_task: list[TaskBudget] = []
     records_from_earlier_runs: int = 0
     search_s: float = 0.0
+    library_path: list[LibraryTrial] = []
     history: list[tuple[int, float, float]] = []
     lineages: dict[str, LineageOutcome] = {}
     wall_s: float
@@ -171,7 +186,12 @@ def summary_table(report: TuneReport) -> Table:
                   f"{report.trials_measured_this_run} ({report.records_from_earlier_runs})")
     table.add_row("search", f"{report.search_s:.1f} s")
     for task in report.per_task:
-        table.add_row(f"  task {task.task}", f"{task.trials} trials, best {ms(task.best_latency_s)}")
+        where = " (library path only)" if task.library_path_only else ""
+        table.add_row(f"  task {task.task}{where}", f"{task.trials} trials, best {ms(task.best_latency_s)}")
+    for trial in report.library_path:
+        shapes = " @ ".join("x".join(map(str, shape)) for shape in trial.signature)
+        table.add_row(f"library path: matmul {shapes} ({trial.calls} calls)",
+                      f"{ms(trial.without_s)} -> {ms(trial.with_s)}, {'taken' if trial.taken else 'not taken'}")
     table.add_row("wall", f"{report.wall_s:.1f} s")
     for phase in ("llm", "cost_model", "build", "run", "other"):
         table.add_row(f"  {phase}", f"{getattr(report, phase + '_s'):.1f} s")

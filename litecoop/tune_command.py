@@ -74,6 +74,7 @@ def run_tune(config: TuneConfig, console: Console | None = None) -> TuneReport:
             peer_threads=THREADS if cpu_peers else None,
             trials_measured_this_run=outcome.trials_run, tasks=outcome.tasks, per_task=outcome.per_task,
             records_from_earlier_runs=outcome.reused_records, search_s=outcome.search_s,
+            library_path=outcome.library_path,
             untuned_latency_s=untuned_s, tuned_latency_s=tuned_s, tuned_samples_s=samples["tuned"],
             speedup=untuned_s / tuned_s,
             peer_samples_s={name: series for name, series in samples.items() if name != "tuned"},

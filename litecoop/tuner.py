@@ -17,14 +17,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import tvm
 from tvm import relax
 from tvm.ir.utils import derived_object
 from tvm.relax.backend.cpu_generic import pipeline as cpu_pipeline
 from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback
+from tvm_ffi import structural_hash
 
-from . import records, strategies, timing
+from . import latency, library, records, strategies, timing
 from .cost_model import TimedXGBModel, records_by_workload
 from .errors import UserError
 from .fast_math import LEGALIZE
@@ -74,9 +76,11 @@ def prepacked_module(database, mod, target):
                                      relax.transform.FoldConstant()])(mod)
 
 
-def compile_tuned(database, mod, target):
-    """Build `mod` with the schedules in `database`; returns a relax.VMExecutable. On CPUs the weights are
-    prepacked at build time (`prepacked_module`); other targets build with MetaSchedule's `compile_relax`."""
+def compile_tuned(database, mod, target, library_matmuls=()):
+    """Build `mod` with the schedules in `database`; returns a relax.VMExecutable. The matmuls whose signature
+    is in `library_matmuls` call the library path (litecoop.library). On CPUs the weights are prepacked at
+    build time (`prepacked_module`); other targets build with MetaSchedule's `compile_relax`."""
+    mod = library.dispatch(mod, library_matmuls) if library_matmuls else mod
     if not _cpu_pipeline(target):
         return ms.relax_integration.compile_relax(database, mod, target, None)
     # relax.pipeline.dataflow_lower_passes fails for llvm in TVM 0.27 (cpu_generic does not export it)
@@ -88,6 +92,49 @@ def compile_tuned(database, mod, target):
 
     with target, database, tvm.transform.PassContext(opt_level=3):
         return relax.build(mod, target=target, relax_pipeline=pipeline)
+
+
+def compile_choosing_library(database, workload: Workload, target, repeat: int = 5) -> tuple:
+    """Build `workload` with the schedules in `database`, choosing per matmul signature between the tuned
+    kernel and the library path (litecoop.library) by measurement: signatures in order of FLOPs (largest first)
+    each get one extra build that also sends them to the library, kept when its median latency over `repeat`
+    interleaved samples is at least 2% lower and its output still correct. Only on CPUs (elsewhere: no library
+    path). Returns (relax.VMExecutable, chosen signatures, one dict per tried signature: signature, calls,
+    without_s, with_s, taken)."""
+    executable = compile_tuned(database, workload.mod, target)
+    signatures = library.matmul_signatures(workload.mod) if _cpu_pipeline(target) else {}
+    chosen, tried = [], []
+    if not signatures:
+        return executable, chosen, tried
+    device = latency.device_of(target)
+    args = latency.device_inputs(workload.inputs, device)
+    for signature in sorted(signatures, key=lambda s: library.flops(s) * signatures[s], reverse=True):
+        candidate = compile_tuned(database, workload.mod, target, [*chosen, signature])
+        (current, trial), (_, output) = latency.interleaved_latency_samples([executable, candidate], args, device, repeat)
+        without_s, with_s = float(np.median(current)), float(np.median(trial))
+        error = float(np.max(np.abs(output.astype(np.float32) - workload.reference)))
+        taken = with_s < 0.98 * without_s and workload.is_correct(error)
+        tried.append({"signature": [list(shape) for shape in signature], "calls": signatures[signature],
+                      "without_s": without_s, "with_s": with_s, "taken": taken})
+        if taken:
+            chosen.append(signature)
+            executable = candidate
+    return executable, chosen, tried
+
+
+def extract_tasks(mod, target) -> tuple[list, int]:
+    """MetaSchedule's tasks of `mod` fused as the build fuses it (`fuse`), and on CPUs after them the tasks that
+    only the library path has (the epilogues of matmuls sent to it, e.g. bias and GELU), so that
+    `compile_choosing_library` compares tuned code with tuned code. Returns (ExtractedTasks, how many come
+    before the library path's own)."""
+    tasks = list(ms.relax_integration.extract_tasks(fuse(mod, target), target))
+    signatures = library.matmul_signatures(mod) if _cpu_pipeline(target) else {}
+    own = len(tasks)
+    if signatures:
+        known = {structural_hash(task.mod) for task in tasks}
+        dispatched = ms.relax_integration.extract_tasks(fuse(library.dispatch(mod, signatures), target), target)
+        tasks += [task for task in dispatched if structural_hash(task.mod) not in known]
+    return tasks, own
 
 
 def warm_start_records(db_dir: Path, per_workload: int = 32) -> tuple:
@@ -163,8 +210,9 @@ def stop_on_interrupt(stop: threading.Event):
 class TuneOutcome:
     """What a tuning run produced: the database, the compiled executable, the search history, for a tree
     strategy the lineage outcomes ({origin: strategy.LineageOutcome}), what each task got (`per_task`:
-    name, weight, trials, best_latency_s or None), the records reused from earlier runs, and `search_s`,
-    the seconds the search took."""
+    name, weight, trials, best_latency_s or None, library_path_only), the records reused from earlier runs,
+    `search_s`, the seconds the search took, and `library_path`, one dict per matmul signature tried on the
+    library path (`compile_choosing_library`)."""
 
     database: object
     executable: object
@@ -176,6 +224,7 @@ class TuneOutcome:
     per_task: list = field(default_factory=list)
     reused_records: int = 0
     search_s: float = 0.0
+    library_path: list = field(default_factory=list)
 
 
 UNLIMITED_TRIALS = 1 << 30  # the trial budget of a run bounded by time only
@@ -205,8 +254,7 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
         raise UserError(f"{work_dir} already holds {done} tuning records: pass --resume, or another --work-dir")
     reused = records.reuse(cache_dir, work_dir) if cache_dir and not config.fresh else records.reused_count(work_dir)
     database = ms.database.JSONDatabase(work_dir=str(work_dir))
-    fused = fuse(workload.mod, target)
-    extracted = ms.relax_integration.extract_tasks(fused, target)
+    extracted, library_only = extract_tasks(workload.mod, target)
     deadline = timing.Deadline(config.time_budget_s, 1 if strategies.get(strategy).tree else per_iter)
     search = strategies.create(strategy, settings, seed, team, target, warm_start, deadline)
     import_tensor_intrinsics()
@@ -218,7 +266,7 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
     stop = threading.Event()
     started = time.perf_counter()
     deadline.start()
-    progress = ProgressCallback(weights, on_batch, stop, deadline)
+    progress = ProgressCallback([0.0 if i >= library_only else w for i, w in enumerate(weights)], on_batch, stop, deadline)
     try:
         if remaining > 0 and contexts:
             with stop_on_interrupt(stop):
@@ -235,12 +283,12 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
     if stop.is_set():
         raise KeyboardInterrupt
     with timing.phase("compile"):
-        executable = compile_tuned(database, workload.mod, target)
+        executable, _, library_tried = compile_choosing_library(database, workload, target)
     lineages = search.outcomes if isinstance(search, TreeSearch) else {}
     per_task = [{"task": context.task_name, "weight": float(weight), "trials": progress.trials_by_task[i],
-                 "best_latency_s": progress.best.get(i)} for i, (context, weight) in enumerate(zip(contexts, weights))]
+                 "best_latency_s": progress.best.get(i), "library_path_only": i >= library_only} for i, (context, weight) in enumerate(zip(contexts, weights))]
     return TuneOutcome(database, executable, progress.history, team, progress.trials, len(contexts), lineages,
-                       per_task, reused, search_s)
+                       per_task, reused, search_s, library_tried)
 
 
 def untuned_executable(workload: Workload, target):
