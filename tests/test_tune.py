@@ -77,7 +77,8 @@ def test_interrupted_run_resumes_without_losing_records(tmp_path):
 
 def test_constant_weights_are_prepacked_at_build_time(tmp_path):
     """A linear layer tuned on the CPU: its weight is marked layout-free for the search, the tuned kernels
-    read a weight packed once at build time (no layout transform left in `main`), and the output is right."""
+    read a weight packed once at build time (no layout transform left in `main`), the output is right, and
+    the library path was tried for its matmul."""
     from tvm.s_tir import meta_schedule as ms
 
     from conftest import run_litecoop
@@ -88,7 +89,12 @@ def test_constant_weights_are_prepacked_at_build_time(tmp_path):
     tuned = run_litecoop("tune", "--workload", "small_workload:make_linear", "--trials", "8", "--search", "smoke",
                          "--work-dir", str(work_dir), "--json", str(report))
     assert tuned.returncode == 0, tuned.stderr[-2000:]
-    assert json.loads(report.read_text())["correct"]
+    data = json.loads(report.read_text())
+    assert data["correct"]
+    # its one matmul was timed on the library path too (taken or not: the machine decides), and the bias add
+    # that the library path leaves was a task of its own
+    assert [trial["signature"] for trial in data["library_path"]] == [[[64, 128], [128, 96]]]
+    assert [task["library_path_only"] for task in data["per_task"]] == [False, True]
 
     sys.path.insert(0, str(TESTS))
     work, target = workloads.load("small_workload:make_linear"), load_target("host")

@@ -2,7 +2,7 @@
 
     python results/vs-onnxruntime/summarize.py    # writes README-table.md and each report's convergence plot (.png)
 
-Per report: the time budget, the trials measured, tuned / onnxruntime / torch latency (timed in alternation in
+Per report: the time budget, the trials measured, the matmul calls on the library path (OpenBLAS), tuned / onnxruntime / torch latency (timed in alternation in
 the tuning run), and the fraction of the roofline bound (litecoop.roofline, measured here once) that the tuned
 build and onnxruntime reach; then, per report, the tasks that took most of the tuned latency.
 """
@@ -27,18 +27,19 @@ def main() -> None:
         bound = roofline.bound_s(report.flops, report.bytes, peak, bandwidth)
         tuned, ort = report.tuned_latency_s, report.onnxruntime_latency_s
         budget = report.time_budget_s  # None: rebuilt by --resume from a budgeted run's records (README)
-        rows.append([report.workload, f"{budget / 60:.0f} min" if budget else "resumed", report.trials_measured_this_run,
+        on_library = sum(trial.calls for trial in report.library_path if trial.taken)
+        rows.append([path.stem, f"{budget / 60:.0f} min" if budget else "resumed", report.trials_measured_this_run, on_library,
                      f"{tuned * 1e3:.2f}", f"{ort * 1e3:.2f}", f"{(report.torch_latency_s or 0) * 1e3:.2f}",
                      f"{tuned / ort:.2f}", f"{bound / tuned:.2f}", f"{bound / ort:.2f}", report.correct])
         ranked = sorted((t for t in report.per_task if t.best_latency_s), key=lambda t: -t.weight * t.best_latency_s)
-        tasks += [[report.workload, t.task, t.weight, t.trials, f"{t.weight * t.best_latency_s * 1e3:.2f}"]
+        tasks += [[path.stem, t.task, t.weight, t.trials, f"{t.weight * t.best_latency_s * 1e3:.2f}"]
                   for t in ranked[:5]]
     text = [f"Machine: peak {peak / 1e9:.0f} GFLOP/s (FMA microbenchmark, all cores), copy bandwidth "
             f"{bandwidth / 1e9:.1f} GB/s.", "",
-            tabulate(rows, ["workload", "budget", "trials", "tuned ms", "onnxruntime ms", "torch ms",
+            tabulate(rows, ["report", "budget", "trials", "matmuls on OpenBLAS", "tuned ms", "onnxruntime ms", "torch ms",
                             "tuned / onnxruntime", "tuned roofline", "onnxruntime roofline", "correct"], tablefmt="github"),
             "", "Tasks that take most of the tuned latency (weight x best measured latency):", "",
-            tabulate(tasks, ["workload", "task", "weight", "trials", "ms"], tablefmt="github"), ""]
+            tabulate(tasks, ["report", "task", "weight", "trials", "ms"], tablefmt="github"), ""]
     (HERE / "README-table.md").write_text("\n".join(text))
     print("\n".join(text))
 
