@@ -1,5 +1,5 @@
-"""`litecoop check`: an unchanged build passes; a real slowdown (the tuned records removed, so the
-default schedule is built) fails with exit 1 and a JUnit failure, both when the baseline library is
+"""`litecoop check`: an unchanged build passes; a real slowdown (the tuned records and the library path's
+choice removed, so the default schedule is built) fails with exit 1 and a JUnit failure, both when the baseline library is
 re-measured alongside and when only the report's stored samples are left."""
 
 import json
@@ -25,7 +25,9 @@ def test_check_passes_unchanged_and_fails_injected_slowdown(tmp_path, small_mcts
     assert "re-measured" in same.stderr
     assert ET.parse(tmp_path / "ok.xml").getroot().get("failures") == "0"
 
+    # the regression: the tuned schedules and the library path's matmuls are gone, so the default schedule is built
     (work_dir / "database_tuning_record.json").write_text("")
+    baseline.write_text(json.dumps({**report, "library_path": []}))
     slow = run_litecoop("check", "--baseline", str(baseline), "--junit", str(tmp_path / "bad.xml"))
     assert slow.returncode == 1, slow.stderr[-2000:]
     assert "FAIL" in slow.stderr

@@ -62,7 +62,8 @@ def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run):
 
     model = TimedXGBModel(warmup_samples=8)
     records = warm_start_records(source)
-    assert model.pretrain(records, load_target("host")) == len(records) == 16
+    # 16 trials of the matmul task, and any of the task the library path leaves (tuner.extract_tasks)
+    assert model.pretrain(records, load_target("host")) == len(records) >= 16
     context = TuneContext(mod=records[0].workload.mod, target=load_target("host"), num_threads=2)
     candidates = [record.as_measure_candidate() for record in records]
     scores = model.predict(context, candidates)
