@@ -107,7 +107,7 @@ def run_check(baseline: Path, tolerance: float, junit: Path | None, repeat: int 
     for report in load_baselines(baseline):
         source, base, samples, output, work = measure_against_baseline(report, repeat)
         regressed, ratio, p_value = compare(samples, base, tolerance)
-        correct = work.is_correct(np.max(np.abs(output - work.reference)))
+        correct = work.is_correct(work.max_abs_error(output))
         rows.append(Row(work.name, source, float(np.median(base)), float(np.median(samples)), ratio, p_value,
                         regressed or not correct, correct))
     table = Table(title=f"latency check against {baseline} (tolerance {tolerance:.0%}, alpha {ALPHA})")

@@ -57,7 +57,7 @@ def run_tune(config: TuneConfig, console: Console | None = None) -> TuneReport:
         outcome.executable.export_library(str(library))
         untuned = tuner.untuned_executable(work, target)
         untuned_s = float(np.median(latency.latency_samples(untuned, args, device, 3)[0]))
-        error = float(np.max(np.abs(output.astype(np.float32) - work.reference)))
+        error = work.max_abs_error(output)
         wall = time.perf_counter() - started
         usage = outcome.team.usage_report() if outcome.team else {"llm": {}, "large_model_call_share": 0.0,
                                                                 "llm_s": 0.0, "llm_load_s": 0.0}

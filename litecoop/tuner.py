@@ -99,27 +99,26 @@ def compile_choosing_library(database, workload: Workload, target, repeat: int =
     kernel and the library path (litecoop.library) by measurement: signatures in order of FLOPs (largest first)
     each get one extra build that also sends them to the library, kept when its median latency over `repeat`
     interleaved samples is at least 2% lower and its output still correct. Only on CPUs (elsewhere: no library
-    path). Returns (relax.VMExecutable, chosen signatures, one dict per tried signature: signature, calls,
-    without_s, with_s, taken)."""
+    path). Returns (relax.VMExecutable, one dict per tried signature: signature, calls, without_s, with_s,
+    taken)."""
     executable = compile_tuned(database, workload.mod, target)
     signatures = library.matmul_signatures(workload.mod) if _cpu_pipeline(target) else {}
     chosen, tried = [], []
     if not signatures:
-        return executable, chosen, tried
+        return executable, tried
     device = latency.device_of(target)
     args = latency.device_inputs(workload.inputs, device)
     for signature in sorted(signatures, key=lambda s: library.flops(s) * signatures[s], reverse=True):
         candidate = compile_tuned(database, workload.mod, target, [*chosen, signature])
         (current, trial), (_, output) = latency.interleaved_latency_samples([executable, candidate], args, device, repeat)
         without_s, with_s = float(np.median(current)), float(np.median(trial))
-        error = float(np.max(np.abs(output.astype(np.float32) - workload.reference)))
-        taken = with_s < 0.98 * without_s and workload.is_correct(error)
+        taken = with_s < 0.98 * without_s and workload.is_correct(workload.max_abs_error(output))
         tried.append({"signature": [list(shape) for shape in signature], "calls": signatures[signature],
                       "without_s": without_s, "with_s": with_s, "taken": taken})
         if taken:
             chosen.append(signature)
             executable = candidate
-    return executable, chosen, tried
+    return executable, tried
 
 
 def extract_tasks(mod, target) -> tuple[list, int]:
@@ -266,7 +265,9 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
     stop = threading.Event()
     started = time.perf_counter()
     deadline.start()
-    progress = ProgressCallback([0.0 if i >= library_only else w for i, w in enumerate(weights)], on_batch, stop, deadline)
+    # the estimated latency in the history leaves out the tasks only the library path has
+    estimated = [0.0 if i >= library_only else weight for i, weight in enumerate(weights)]
+    progress = ProgressCallback(estimated, on_batch, stop, deadline)
     try:
         if remaining > 0 and contexts:
             with stop_on_interrupt(stop):
@@ -283,7 +284,7 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
     if stop.is_set():
         raise KeyboardInterrupt
     with timing.phase("compile"):
-        executable, _, library_tried = compile_choosing_library(database, workload, target)
+        executable, library_tried = compile_choosing_library(database, workload, target)
     lineages = search.outcomes if isinstance(search, TreeSearch) else {}
     per_task = [{"task": context.task_name, "weight": float(weight), "trials": progress.trials_by_task[i],
                  "best_latency_s": progress.best.get(i), "library_path_only": i >= library_only} for i, (context, weight) in enumerate(zip(contexts, weights))]

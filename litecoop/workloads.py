@@ -37,6 +37,10 @@ class Workload:
     torch_module: object = None
     onnx_path: Path | None = None
 
+    def max_abs_error(self, output: np.ndarray) -> float:
+        """The largest absolute difference between `output` (any float dtype) and `reference`."""
+        return float(np.max(np.abs(output.astype(np.float32) - self.reference)))
+
     def is_correct(self, max_abs_error: float) -> bool:
         """Whether an output that differs from `reference` by at most `max_abs_error` passes: the error is within
         CORRECTNESS_TOLERANCE x the reference's largest magnitude (x 1 when that is below 1)."""
