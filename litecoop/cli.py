@@ -82,7 +82,7 @@ def _optimize_code(args) -> None:
     if args.budget <= 0:
         raise UserError("--budget must be positive")
     report = optimize(task, args.strategy, Team(args.models, seed=args.seed), args.budget, args.seed,
-                      meta_prompting=not args.no_meta_prompting, single_model=args.model, console=console,
+                      meta_prompting=args.meta_prompting, single_model=args.model, console=console,
                       sandboxed=not args.no_sandbox)
     console.print(summary_table(report))
     if args.json:
@@ -96,7 +96,7 @@ def _bench_code(args) -> None:
     from .code.bench import run_bench_code
 
     run_bench_code(args.examples, args.strategies.split(","), args.budget, args.out, args.seed, args.models,
-                   meta_prompting=not args.no_meta_prompting,
+                   meta_prompting=args.meta_prompting,
                    names=args.only.split(",") if args.only else None, console=console)
     console.print(f"wrote {args.out}/bench.json, bench.md and cost.png")
 
@@ -178,7 +178,9 @@ def parser() -> argparse.ArgumentParser:
     code.add_argument("--models", default="code-cpu",
                       help="LLM team: preset in models/ or a .toml path (default code-cpu: the 1.5B model, see README)")
     code.add_argument("--model", help="single: which model samples (default: the team's larger model)")
-    code.add_argument("--no-meta-prompting", action="store_true", help="ablation: fixed prompt instead of MPCO")
+    code.add_argument("--meta-prompting", action=argparse.BooleanOptionalAction, default=False,
+                      help="the larger model writes each model's prompt (MPCO); default off: it lost the ablation "
+                           "in results/code-cpu-subset*, see README")
     code.add_argument("--json", type=Path, help="write the report here (and .md, .diff beside it)")
     code.add_argument("--no-sandbox", action="store_true",
                       help="run generated code without bubblewrap (only resource limits) where none works")
@@ -190,7 +192,7 @@ def parser() -> argparse.ArgumentParser:
     bench_code.add_argument("--budget", type=int, default=6)
     bench_code.add_argument("--seed", type=int, default=0)
     bench_code.add_argument("--models", default="code-cpu")
-    bench_code.add_argument("--no-meta-prompting", action="store_true")
+    bench_code.add_argument("--meta-prompting", action=argparse.BooleanOptionalAction, default=False)
     bench_code.add_argument("--out", type=Path, default=Path("results/code"))
     bench_code.set_defaults(run=_bench_code)
     return root

@@ -272,7 +272,7 @@ def test_moa_with_real_model(tmp_path):
     strategy = "moa"
     task = python_task(tmp_path)
     team = Team("test-tiny")
-    report = optimize(task, strategy, team, budget=4, prompt_cache=tmp_path / "prompts")
+    report = optimize(task, strategy, team, budget=4, meta_prompting=True, prompt_cache=tmp_path / "prompts")
     usage = report["llm"]["gemma3-270m"]
     meta = report["meta_prompting"]
     answers = report["llm_answers"]
@@ -285,7 +285,7 @@ def test_moa_with_real_model(tmp_path):
     assert report["significant"] == (report["speedup"] >= 1.05 and report["p_value"] < 0.05)
     if report["best"]["origin"] == "original":
         assert report["best"]["diff"] == ""
-    again = optimize(task, strategy, team, budget=1, prompt_cache=tmp_path / "prompts")
+    again = optimize(task, strategy, team, budget=1, meta_prompting=True, prompt_cache=tmp_path / "prompts")
     assert again["meta_prompting"]["calls"] == 0 and again["meta_prompting"]["cache_hits"] == 1
     assert team.models[0]._llama.n_ctx() == 16384  # trained for 32k, capped for memory (was a fixed 4096)
 

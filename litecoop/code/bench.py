@@ -51,7 +51,7 @@ def load_examples(root: Path, names: list[str] | None = None) -> dict[str, objec
 
 
 def run_bench_code(root: Path, strategies: list[str], budget: int, out: Path, seed: int = 0,
-                   models_preset: str = "code-cpu", meta_prompting: bool = True, names: list[str] | None = None,
+                   models_preset: str = "code-cpu", meta_prompting: bool = False, names: list[str] | None = None,
                    console: Console | None = None) -> dict:
     """Run (or resume) the comparison; write runs.jsonl, per-run reports, bench.json, bench.md, cost plot."""
     console = console or Console(stderr=True)

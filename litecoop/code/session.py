@@ -31,7 +31,7 @@ def unified_diff(task: CodeTask, source: str) -> str:
                                         f"a/{name}", f"b/{name}"))
 
 
-def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: int = 0, meta_prompting: bool = True,
+def optimize(task: CodeTask, strategy: str, team: Team, budget: int = 8, seed: int = 0, meta_prompting: bool = False,
              single_model: str | None = None, console: Console | None = None, prompt_cache: Path | None = None,
              sandboxed: bool = True) -> dict:
     """Search for a faster version of `task` and return the report (JSON-able dict).
