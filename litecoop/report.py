@@ -220,11 +220,12 @@ def gpu_peer_markdown(reports: list[TuneReport]) -> str:
     rows = []
     for r in reports:
         tuned = r.tuned_latency_s
-        cells = [r.workload, r.strategy, str(r.trials), f"{r.untuned_latency_s * 1e3:.4f}", f"{tuned * 1e3:.4f}"]
+        trials = f"{r.trials_measured_this_run}" + (f" of {r.trials}" if r.trials else "")
+        cells = [r.workload, r.strategy, trials, f"{r.untuned_latency_s * 1e3:.4f}", f"{tuned * 1e3:.4f}"]
         peers = [r.torch_cuda_latency_s, r.torch_compile_cuda_latency_s]
         cells += [f"{p * 1e3:.4f}" if p else "-" for p in peers]
         cells += [f"{p / tuned:.2f}x" if p else "-" for p in peers]
         cells.append(f"{r.correct} ({r.max_abs_error:.1e})")
         rows.append(cells)
-    return markdown_table(["workload", "strategy", "trials", "untuned ms", "tuned ms", "torch eager ms",
+    return markdown_table(["workload", "strategy", "trials measured", "untuned ms", "tuned ms", "torch eager ms",
                            "torch.compile ms", "vs eager", "vs compile", "correct"], rows) + "\n"

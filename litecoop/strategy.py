@@ -38,6 +38,7 @@ from .tree import Node, estimate, select
 
 
 WARM_START = "warm-start"  # proposer of the nodes moved from earlier records
+MAX_DRAWS_PER_SAMPLE = 8  # fresh draws per wanted legal sample of a sketch (most GPU draws fail VerifyGPUCode)
 
 
 def task_seed(run_seed: int, task_name: str) -> int:
@@ -86,10 +87,17 @@ class TreeSearch(PySearchStrategy):
         self.expansions: list[tuple[str | None, Node, list[Node]]] = []  # this round's (model, parent, vetted)
         for space in design_spaces:
             sketch = self._add(self.root, Proposal(space.trace, {}, "sketch"))
-            for _ in range(self.settings.samples_per_sketch if sketch is not None else 0):
+            legal = 0
+            for _ in range(self.settings.samples_per_sketch * MAX_DRAWS_PER_SAMPLE):
                 sch = fresh_sample(space.trace, self.context.mod, self.postprocs, self.rng.randrange(1 << 30))
-                if sch is not None:
-                    self._add(sketch, Proposal(sch.trace, {"sample": "fresh"}, "sample"))
+                if sch is None:
+                    continue
+                # a sketch whose own decisions are illegal (on GPUs most fail VerifyGPUCode) is represented
+                # in the tree by its first legal sample
+                sample = self._add(sketch or self.root, Proposal(sch.trace, {"sample": "fresh"}, "sample"))
+                sketch, legal = sketch or sample, legal + 1
+                if legal == self.settings.samples_per_sketch:
+                    break
             if sketch is not None:
                 self._warm_start(sketch)
         if database is not None:

@@ -14,7 +14,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$(realpath -m "${1:-$repo/.gpu-bundle}")
 part_mib=${2:-36}
 packages=(apache-tvm==0.27.0.post1 apache-tvm-ffi==0.1.14.post1 xgboost-cpu==3.2.0 scipy==1.17.1 psutil==7.2.2
-          cloudpickle==3.1.3 ml_dtypes==0.6.0 rich==15.0.0 markdown-it-py==4.3.0 mdurl==0.1.2 pygments==2.20.0)
+          cloudpickle==3.1.3 ml_dtypes==0.6.0 rich==15.0.0 markdown-it-py==4.3.0 mdurl==0.1.2 pygments==2.20.0
+          tabulate==0.10.0 pydantic==2.13.4 pydantic_core==2.46.4 annotated-types==0.7.0 typing-inspection==0.4.2
+          typing_extensions==4.16.0)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 

@@ -77,15 +77,15 @@ done
 
 # 4. the tuned-vs-torch table
 python3 - "$out" <<'PY'
-import json, sys
+import sys
 from pathlib import Path
-from litecoop.report import gpu_peer_markdown
+from litecoop.report import TuneReport, gpu_peer_markdown
 out = Path(sys.argv[1])
-reports = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
+reports = [TuneReport.model_validate_json(p.read_text()) for p in sorted(out.glob("*.json"))]
 table = gpu_peer_markdown(reports) if reports else "no run finished\n"
 (out / "gpu_check.md").write_text(table)
 print(table, end="")
-sys.exit(0 if reports and all(r["correct"] for r in reports) else 1)
+sys.exit(0 if reports and all(r.correct for r in reports) else 1)
 PY
 correct=$?
 echo "$done_runs of $runs runs finished in $(( $(date +%s) - start )) s; table in $out/gpu_check.md"

@@ -276,10 +276,10 @@ def test_moa_with_real_model(tmp_path):
     usage = report["llm"]["gemma3-270m"]
     meta = report["meta_prompting"]
     answers = report["llm_answers"]
-    assert meta["calls"] == 1 and report["moa_layers"] == [answers]
-    # One model, three agents (roles); the aggregator is asked only when the layer brought a candidate.
+    # One model, three agents: three plain proposals, then the aggregation if two passed, else the first role.
+    assert meta["calls"] == 1 and answers == 4 and report["moa_layers"] in ([4], [3, 1])
     proposed = [c for c in report["candidates"] if c["origin"] == "moa-proposer"]
-    assert answers == (4 if proposed else 3) and {c["role"] for c in proposed} <= {"algorithm", "built-ins", "hot loop"}
+    assert {c["role"] for c in proposed} <= {"", "algorithm"}
     assert usage["calls"] == answers + meta["calls"] and usage["completion_tokens"] > 0
     assert len(report["candidates"]) + usage["invalid"] + usage["duplicate"] == answers
     assert report["significant"] == (report["speedup"] >= 1.05 and report["p_value"] < 0.05)

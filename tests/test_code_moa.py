@@ -1,6 +1,6 @@
 """Mixture-of-Agents in layers, with scripted models and a scripted evaluator (no LLM, no timing runs): a
-later layer's proposers see the previous layer's measured verdicts, and the run stops early when a layer
-brings nothing better than the best so far."""
+later layer's proposers see the previous layer's measured verdicts, the aggregator is asked only when it has
+two passing candidates to compose, and the run stops early when a refining layer brings nothing better."""
 
 import json
 import re
@@ -68,50 +68,56 @@ def moa(tmp_path, budget, first, second, aggregates, layers=None):
 
 
 def test_later_layers_see_the_measured_verdicts_of_the_layer_before(tmp_path):
-    pool, (a, b), aggregator, spent = moa(tmp_path, 6, [1.5, 2.0], [0, 1.2], [1.6, 2.1])
-    assert spent == [3, 3] and pool.spent == 6
+    pool, (a, b), aggregator, spent = moa(tmp_path, 6, [1.5, 2.0, 2.2], [1.2, 0], [1.6])
+    assert spent == [3, 2, 1] and pool.spent == 6
     assert all("previous layer" not in prompt for prompt in (a.prompts[0], b.prompts[0]))
     for prompt in (a.prompts[1], b.prompts[1]):  # layer 2 proposers: the layer-1 candidates and their verdicts
         assert "The previous layer's attempts, measured" in prompt
-        assert "passed, 1.50x faster than the original" in prompt
-        assert "failed: different output: size 3 seed 0" in prompt
+        assert "passed, 1.50x faster than the original" in prompt and "passed, 1.20x faster" in prompt
         assert "This version passed, 1.60x faster" in prompt and "speed = 1.6" in prompt  # the best is the base
-        assert "+    speed = 1.5" in prompt and "+    speed = 0" in prompt
-    assert "1.20x faster" in aggregator.prompts[1] and "2.00x faster" in aggregator.prompts[1]
-    assert pool.best().evaluation.speedup == 2.1
+        assert "+    speed = 1.5" in prompt and "+    speed = 1.2" in prompt
+    assert "1.50x faster" in aggregator.prompts[0] and "1.20x faster" in aggregator.prompts[0]
+    assert "failed: different output: size 3 seed 0" in a.prompts[2] and "This version passed, 2.00x" in a.prompts[2]
+    assert pool.best().evaluation.speedup == 2.2
 
 
-def test_a_layer_that_brings_nothing_better_stops_the_run(tmp_path):
-    pool, (a, b), aggregator, spent = moa(tmp_path, 12, [1.5, 1.3, 9.0], [0, 1.1, 9.0], [1.6, 1.55, 9.0])
-    assert spent == [3, 3] and pool.spent == 6 and pool.left == 6  # layer 2's best (1.55x) < 1.6x: stop
+def test_the_aggregator_is_asked_only_when_two_candidates_passed(tmp_path):
+    """Layer 2 has one passing candidate and one failure: nothing to compose, so its aggregation unit goes to
+    layer 3 (the previous test's run); here layer 1 has none passing and the run goes on from the original."""
+    pool, (a, b), aggregator, spent = moa(tmp_path, 5, [1.0, 3.0], [0, 1.2], [3.5])
+    assert spent == [2, 3] and pool.spent == 5 and len(aggregator.prompts) == 1
+    assert "speed = 1.0" in a.prompts[1]  # the passing, not faster candidate is the base of layer 2
+    assert pool.best().evaluation.speedup == 3.5
+
+
+def test_a_refining_layer_that_brings_nothing_better_stops_the_run(tmp_path):
+    pool, (a, b), aggregator, spent = moa(tmp_path, 12, [1.5, 1.1, 9.0], [1.3, 1.55, 9.0], [1.6, 1.58, 9.0])
+    assert spent == [3, 3] and pool.spent == 6 and pool.left == 6  # layer 2's best (1.58x) < 1.6x: stop
     assert len(a.prompts) == len(b.prompts) == len(aggregator.prompts) == 2
     assert pool.best().evaluation.speedup == 1.6
-
-
-def test_first_layer_without_a_speedup_stops_and_layer_count_is_kept(tmp_path):
-    pool, _, _, spent = moa(tmp_path, 12, [1.0, 3.0], [0, 3.0], [1.02, 3.0])
-    assert spent == [3] and pool.spent == 3  # nothing significant: no better than the original
     pool, _, _, spent = moa(tmp_path, 12, [1.5, 2.0, 3.0], [1.2, 2.2, 3.1], [1.6, 2.5, 3.5], layers=2)
     assert spent == [3, 3] and pool.best().evaluation.speedup == 2.5
     pool, _, _, spent = moa(tmp_path, 4, [1.5, 2.0], [1.2, 2.2], [1.6, 2.5])
     assert spent == [3, 1] and pool.spent == 4  # the budget ends inside layer 2: one proposer, no aggregation
 
 
-def test_one_model_makes_several_agents_with_their_own_role_and_temperature(tmp_path):
-    """A team of one model still proposes three different kinds of fix, at three temperatures; each candidate
-    keeps its role for the per-role accounting."""
+def test_one_model_makes_several_agents_plain_first_then_with_roles(tmp_path):
+    """A team of one model explores with three plain rewrites at three temperatures, then refines with three
+    different kinds of fix; each candidate keeps its role for the per-role accounting."""
     (tmp_path / "slow.py").write_text(ORIGINAL)
     task = CodeTask(tmp_path / "slow.py", "python", "test_slow.py", "unique_keys")
-    model, aggregator = ScriptedModel("only", "large", [1.2, 1.3, 1.4]), ScriptedModel("large", "large", [1.5])
+    model = ScriptedModel("only", "large", [1.2, 1.3, 1.4, 1.6, 1.7, 1.8])
+    aggregator = ScriptedModel("large", "large", [1.5, 1.9])
     team = agents([model], "python")
     assert [a.role for a in team] == list(prompts.ROLES["python"]) and all(a.model is model for a in team)
     contexts = prompts.Contexts("project", "goal: make it faster", "id")
-    pool = Pool(None, ScriptedEvaluator(task), Prompter(None, "python", contexts, enabled=False), 4)
-    run_moa(pool, team, aggregator, layers=1)
-    assert model.temperatures == list(TEMPERATURES)
-    for agent, prompt in zip(team, model.prompts):
+    pool = Pool(None, ScriptedEvaluator(task), Prompter(None, "python", contexts, enabled=False), 8)
+    assert run_moa(pool, team, aggregator, layers=2) == [4, 4]
+    assert model.temperatures == list(TEMPERATURES) * 2
+    assert all("Focus:" not in prompt for prompt in model.prompts[:3])
+    for agent, prompt in zip(team, model.prompts[3:]):
         assert f"Focus: {prompts.ROLES['python'][agent.role]}." in prompt
-    assert [c.role for c in pool.candidates] == [a.role for a in team] + [""]
+    assert [c.role for c in pool.candidates] == ["", "", "", ""] + [a.role for a in team] + [""]
 
 
 def test_per_model_accounting_of_a_committed_code_bench():

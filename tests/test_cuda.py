@@ -21,7 +21,9 @@ from litecoop.measure import build_candidate
 from litecoop.report import TuneReport, gpu_peer_markdown, summary_table
 from litecoop.tune_command import run_tune
 from litecoop.tune_config import TuneConfig
+from litecoop.search_settings import SearchSettings
 from litecoop.space import apply_edits, decision_sites, fresh_sample, replay
+from litecoop.strategy import TreeSearch
 from litecoop.targets import gpu_facts, load_target
 from litecoop.tree import Node
 
@@ -32,6 +34,21 @@ def test_gpu_design_space_binds_threads_and_stages_in_shared_memory(cuda_matmul_
         text = str(space.trace)
         assert "blockIdx.x" in text and "threadIdx.x" in text and '"shared"' in text
         assert "auto_tensorize" not in text
+
+
+def test_tree_search_starts_from_legal_samples_when_the_gpu_sketches_are_illegal(cuda_matmul_context):
+    """MetaSchedule's CUDA sketches, with the decisions they come with, mostly fail VerifyGPUCode; the tree
+    starts from each sketch's legal fresh samples (on an H200 the tree search measured 0 trials before, as it
+    drew samples only from sketches whose own decisions were legal)."""
+    context, spaces = cuda_matmul_context
+    postprocs = list(context.space_generator.postprocs)
+    # the sketches' decisions are random draws, most of them illegal on a GPU
+    assert any(replay(space.trace, context.mod, postprocs) is None for space in spaces)
+    search = TreeSearch(lambda rng: None, SearchSettings(), seed=0)
+    search._initialize_with_tune_context(context)
+    search.pre_tuning(64, 8, spaces, None, None)
+    assert len(search.root.children) == len(spaces)  # every sketch is in the tree, by itself or a sample
+    assert len(search.generate_measure_candidates()) == 8
 
 
 def test_float16_design_space_uses_tensor_cores():

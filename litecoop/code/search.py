@@ -2,11 +2,12 @@
 
 - single: one model, repeated sampling of rewrites of the original (the baseline);
 - moa: Mixture-of-Agents (Wang et al. 2024), in layers: a layer of proposer agents (`agents`: the team's small
-  models, each asked for another kind of fix at its own temperature), then the
-  larger model aggregates their candidates (shown with their measured verdicts) into one; the next layer's
-  proposers rewrite the best version so far, shown the previous layer's candidates with their measured
-  verdicts (speedup or failure); the run stops after `layers` layers, when the budget is spent, or early
-  when a layer brings no candidate better than the best so far;
+  models at their own temperatures; plain rewrites of the original in the first layer, each asked for another
+  kind of fix in later ones), then, when at least two of them passed, the larger model aggregates the passing
+  candidates (shown with their measured verdicts) into one; the next layer's proposers rewrite the best version
+  so far, shown the previous layer's candidates with their measured verdicts (speedup or failure); the run
+  stops after `layers` layers, when the budget is spent, or early when a layer brings no candidate better than a
+  speedup already found;
 - ga: a genetic algorithm: a population of variants, fitness = the confirmed speedup (a child significantly
   faster at screening is re-timed with CONFIRM_REPEAT fresh runs; only a significant speedup counts, a
   passing variant otherwise scores at most 1, a failing one 0), tournament selection, mutation = an LLM
@@ -186,21 +187,26 @@ def run_single(pool: Pool, model: ChatModel) -> None:
 
 
 def run_moa(pool: Pool, proposers: list[Agent], aggregator: ChatModel, layers: int | None = None) -> list[int]:
-    """Layers of proposers then one aggregation, until `layers` layers (None: no limit) or the budget is spent,
-    or a layer brings no candidate better than the best before it (early stop). Each layer's proposers start
-    from the best version so far and see the previous layer's candidates with their verdicts. Returns the
-    LLM answers spent per layer."""
+    """Layers of proposers, each followed by one aggregation when it has something to compose, until `layers`
+    layers (None: no limit) or the budget is spent, or early when a layer brings no candidate better than a
+    speedup already found. The first layer explores: plain rewrites of the original (no role, as `single` asks)
+    at the proposers' temperatures. Later layers refine: each proposer, with its role, rewrites the best
+    version so far, shown the previous layer's candidates with their verdicts. The aggregator is asked only
+    when at least two of a layer's candidates passed (merging one passing program with failures composes
+    nothing); otherwise its unit goes to the next layer. Returns the LLM answers spent per layer."""
     base, previous, spent = pool.original, [], []
     while pool.left > 0 and (layers is None or len(spent) < layers):
         before, start = pool.best(), pool.spent
-        layer = [c for agent in proposers[:pool.left] if (c := pool.propose(agent, base, previous, "moa-proposer"))]
-        if pool.left > 0 and layer:
-            aggregate = pool.merge(aggregator, [base, *layer], "moa-aggregate")
+        layer_agents = proposers if spent else [Agent(agent.model, "", agent.temperature) for agent in proposers]
+        layer = [c for agent in layer_agents[:pool.left] if (c := pool.propose(agent, base, previous, "moa-proposer"))]
+        passing = [c for c in layer if c.evaluation.passed]
+        if pool.left > 0 and len(passing) >= 2:
+            aggregate = pool.merge(aggregator, [base, *passing], "moa-aggregate")
             layer += [aggregate] if aggregate and aggregate not in layer else []
         spent.append(pool.spent - start)
         best = pool.best()
-        if best.fitness <= before.fitness:
-            break  # this layer brought nothing better: stop early (MoA's stopping rule)
+        if best.fitness <= before.fitness and before.fitness > 1.0:
+            break  # a refining layer brought nothing better: stop early (MoA's stopping rule)
         base, previous = best, layer
     return spent
 
