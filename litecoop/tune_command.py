@@ -16,7 +16,7 @@ from .report import TuneReport, budget, print_summary
 from .targets import describe, load_rpc_config, load_target
 from .tune_config import TuneConfig
 
-THREADS = len(os.sched_getaffinity(0))  # the peers' intra-op threads: every core this process may use
+THREADS = int(os.environ["TVM_NUM_THREADS"])  # the peers' intra-op threads: as many as TVM's pool (litecoop/__init__)
 
 
 def run_tune(config: TuneConfig, console: Console | None = None) -> TuneReport:
