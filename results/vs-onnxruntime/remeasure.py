@@ -23,7 +23,7 @@ HERE = Path(__file__).parent
 
 def main(name: str, report_name: str | None = None, work_dir: str | None = None) -> None:
     report = json.loads((HERE / (report_name or f"{name}-library.json")).read_text())
-    taken = [tuple(tuple(shape) for shape in t["signature"]) for t in report["library_path"] if t["taken"]]
+    taken = [tuple(tuple(shape) for shape in t["signature"]) for t in report.get("library_path", []) if t["taken"]]
     work, executable = build_from_database(name, Path(work_dir or f"/tmp/runs/{name}-library"), "host", 0, taken)
     device = latency.device_of(targets.load_target("host"))
     samplers = {"tuned": latency.vm_sampler(executable, latency.device_inputs(work.inputs, device), device)[0],
