@@ -13,6 +13,7 @@ import torch
 import tvm
 import tvm.support.nvcc  # noqa: F401 - registers TVM's CUDA compile callback
 from rich.console import Console
+from tvm.s_tir import Schedule
 
 from conftest import build_matmul_context
 from litecoop import latency, peers, prompts, tuner, workloads
@@ -40,15 +41,28 @@ def test_tree_search_starts_from_legal_samples_when_the_gpu_sketches_are_illegal
     """MetaSchedule's CUDA sketches, with the decisions they come with, mostly fail VerifyGPUCode; the tree
     starts from each sketch's legal fresh samples (on an H200 the tree search measured 0 trials before, as it
     drew samples only from sketches whose own decisions were legal)."""
-    context, spaces = cuda_matmul_context
+    context, sketches = cuda_matmul_context
     postprocs = list(context.space_generator.postprocs)
-    # the sketches' decisions are random draws, most of them illegal on a GPU
-    assert any(replay(space.trace, context.mod, postprocs) is None for space in spaces)
+    # The sketches' decisions are random draws, most of them illegal on a GPU; the test makes every one
+    # illegal (a tile decision VerifyGPUCode rejects), so that it does not depend on the draw.
+    spaces = [illegal_variant(sketch, context.mod, postprocs) for sketch in sketches]
     search = TreeSearch(lambda rng: None, SearchSettings(), seed=0)
     search._initialize_with_tune_context(context)
     search.pre_tuning(64, 8, spaces, None, None)
     assert len(search.root.children) == len(spaces)  # every sketch is in the tree, by itself or a sample
     assert len(search.generate_measure_candidates()) == 8
+
+
+def illegal_variant(sketch, mod, postprocs) -> Schedule:
+    """`sketch` with its first tile decision that fails the GPU postprocessors (itself if already illegal)."""
+    trace = sketch.trace
+    if replay(trace, mod, postprocs) is not None:
+        sites = decision_sites(trace)
+        trace = next(edited for site in sites if site.key.startswith("t") for value in site.legal
+                     if replay(edited := apply_edits(trace, [site], {site.key: value}), mod, postprocs) is None)
+    schedule = Schedule(mod)
+    trace.apply_to_schedule(schedule, remove_postproc=True)
+    return schedule
 
 
 def test_float16_design_space_uses_tensor_cores():
