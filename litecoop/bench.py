@@ -31,10 +31,12 @@ from .workloads import KERNELS
 from .workloads import load as load_workload
 
 
-def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: Path, kernels: list[str] | None = None,
+def run_bench(suite: str, strategies: list[str], trials: int | None, seeds: int, out: Path, kernels: list[str] | None = None,
               models_preset: str = "local-cpu", search_preset: str = "default", console: Console | None = None,
-              report_only: bool = False) -> dict:
-    """Run (or resume) the comparison and write bench.json, bench.md and the plots into `out`. With
+              report_only: bool = False, time_budget_s: float | None = None) -> dict:
+    """Run (or resume) the comparison and write bench.json, bench.md and the plots into `out`. Each run stops
+    after `trials` measured trials or `time_budget_s` seconds of search, whichever comes first (`trials` None
+    with a budget: the budget alone, so strategies compare at equal search time; with neither: 64 trials). With
     `report_only`, tune nothing: report the seeds whose runs are all finished (a long bench's progress), and
     say in bench.md which were left out. Raises UserError for an unknown suite, kernel or strategy, or when
     `report_only` finds no finished seed."""
@@ -56,7 +58,8 @@ def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: P
                     continue
                 console.print(f"[bold]seed {seed} {workload} {strategy}[/bold]")
                 report = run_tune(TuneConfig.of(
-                    workload=workload, strategy=strategy, trials=trials, seed=seed, resume=True, fresh=True,
+                    workload=workload, strategy=strategy, trials=trials, time_budget_s=time_budget_s, seed=seed,
+                    resume=True, fresh=True,
                     work_dir=out / "runs" / f"{workload}-{strategy}-s{seed}", search_preset=search_preset,
                     models_preset=models_preset), console)
                 append_run(log, runs, report)
@@ -68,15 +71,22 @@ def run_bench(suite: str, strategies: list[str], trials: int, seeds: int, out: P
         f"Interim report: seeds {', '.join(map(str, complete))} of {seeds} (the others are not finished).\n\n")
     runs = [r for r in runs if r.seed in complete and r.workload in workloads and r.strategy in strategies]
     remeasure_finals(runs, console)
-    summary = summarize(runs, strategies, trials)
+    summary = summarize(runs, strategies, trials or max(r.trials_measured_this_run for r in runs))
     (out / "bench.json").write_text(json.dumps({"provenance": meta, "summary": summary,
                                                 "runs": [r.model_dump(mode="json") for r in runs]}, indent=2, default=float))
     (out / "bench.md").write_text(f"Command: `{meta['command']}` at commit {meta['commit']}; {meta['machine']}.\n\n"
-                                  + left_out + bench_render.markdown(summary) + bench_render.vs_onnxruntime_table(runs, strategies)
-                                  + "\nTargets of the benchmark issue:\n\n" + verdicts.markdown(verdicts.verdicts(summary)))
+                                  + left_out + bench_render.markdown(summary) + bench_render.vs_onnxruntime_table(
+                                      runs, strategies, summary["peak_flops"], summary["memory_bandwidth_Bps"])
+                                  + verdicts_section(summary))
     bench_render.plot(runs, summary, strategies, out)
     bench_render.plot_vs_onnxruntime(runs, strategies, out)
     return summary
+
+
+def verdicts_section(summary: dict) -> str:
+    """bench.md's verdicts on the benchmark issue's targets that the run's strategies allow ("" for none)."""
+    rows = verdicts.verdicts(summary)
+    return "\nTargets of the benchmark issue:\n\n" + verdicts.markdown(rows) if rows else ""
 
 
 def remeasure_finals(runs: list[TuneReport], console: Console) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import roofline
 from .bench_stats import geomean, vs_onnxruntime
 from .history import best_latency_at
 from .plots import pyplot, save
@@ -72,17 +73,27 @@ def lineage_table(summary: dict) -> list[str]:
             markdown_table(list(LINEAGE_COLUMNS), rows)]
 
 
-def vs_onnxruntime_table(runs: list[TuneReport], strategies: list[str]) -> str:
+def vs_onnxruntime_table(runs: list[TuneReport], strategies: list[str], peak: float, bandwidth: float) -> str:
     """Markdown: per workload and strategy, tuned latency / onnxruntime latency on the same threads
-    (geomean over seeds [min, max]; below 1 is faster than onnxruntime)."""
+    (geomean over seeds [min, max]; below 1 is faster than onnxruntime), then what bounds the workload: its
+    roofline bound (`roofline.bound_s` at `peak` FLOP/s and `bandwidth` bytes/s; "compute" or "memory", the
+    slower) and the fraction of it that onnxruntime reaches (median over runs)."""
     ratios = vs_onnxruntime(runs, strategies)
     if not ratios:
         return ""
-    rows = [[workload, *[f"{geomean(v):.2f} [{min(v):.2f}, {max(v):.2f}]" if (v := by_strategy.get(name)) else "-"
-                         for name in strategies]] for workload, by_strategy in ratios.items()]
+    rows = []
+    for workload, by_strategy in ratios.items():
+        run = next(r for r in runs if r.workload == workload)
+        bound = roofline.bound_s(run.flops, run.bytes, peak, bandwidth)
+        kind = "compute" if run.flops / peak >= run.bytes / bandwidth else "memory"
+        ort = np.median([r.onnxruntime_latency_s for r in runs if r.workload == workload and r.onnxruntime_latency_s])
+        rows.append([workload, *[f"{geomean(v):.2f} [{min(v):.2f}, {max(v):.2f}]" if (v := by_strategy.get(name))
+                                 else "-" for name in strategies],
+                     f"{kind}, {bound * 1e3:.3g} ms", f"{bound / ort:.0%}"])
     return "\n".join(["", "tuned / onnxruntime (same threads, timed in alternation in each run; geomean over seeds "
-                      "[min, max]; < 1: faster than onnxruntime):", "",
-                      markdown_table(["workload", *strategies], rows)]) + "\n"
+                      "[min, max]; < 1: faster than onnxruntime), the workload's roofline bound and the fraction of "
+                      "it onnxruntime reaches (the tuned builds' fractions are in the roofline table above):", "",
+                      markdown_table(["workload", *strategies, "roofline bound", "onnxruntime / bound"], rows)]) + "\n"
 
 
 def plot_vs_onnxruntime(runs: list[TuneReport], strategies: list[str], out: Path) -> None:

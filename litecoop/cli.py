@@ -42,9 +42,10 @@ def _tune(args) -> None:
 def _bench(args) -> None:
     from .bench import run_bench
 
+    budget_s = duration_s(args.time_budget) if args.time_budget is not None else None
     run_bench(args.suite, args.strategies.split(","), args.trials, args.seeds, args.out,
               kernels=args.kernels.split(",") if args.kernels else None, models_preset=args.models,
-              search_preset=args.search, console=console, report_only=args.report_only)
+              search_preset=args.search, console=console, report_only=args.report_only, time_budget_s=budget_s)
     console.print(Markdown((args.out / "bench.md").read_text()))
     console.print(f"wrote {args.out}/bench.json, bench.md and plots")
 
@@ -101,14 +102,15 @@ def _bench_code(args) -> None:
     console.print(f"wrote {args.out}/bench.json, bench.md and cost.png")
 
 
-def add_comparison_options(command: argparse.ArgumentParser, out: Path, trials_help: str | None = None) -> None:
+def add_comparison_options(command: argparse.ArgumentParser, out: Path, trials_help: str | None = None,
+                           default_trials: int | None = 64) -> None:
     """The options `bench` and `bench-warm` share: trials per run, seeds, output folder (default `out`), and the
     models and search presets."""
-    command.add_argument("--trials", type=int, default=64, help=trials_help)
-    command.add_argument("--seeds", type=int, default=3)
-    command.add_argument("--out", type=Path, default=out)
-    command.add_argument("--models", default="local-cpu")
-    command.add_argument("--search", default="default")
+    command.add_argument("--trials", type=int, default=default_trials, help=trials_help)
+    command.add_argument("--seeds", type=int, default=3, help="runs per strategy and workload, seeds 0..N-1 (default 3)")
+    command.add_argument("--out", type=Path, default=out, help=f"results folder; runs already in it are kept (default {out})")
+    command.add_argument("--models", default="local-cpu", help="LLM team: preset in models/ or a .toml path")
+    command.add_argument("--search", default="default", help="preset in search/ (default: default)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -144,7 +146,10 @@ def parser() -> argparse.ArgumentParser:
                        help=f"comma-separated, of {', '.join(strategies.names())}")
     bench.add_argument("--report-only", action="store_true",
                        help="tune nothing: report the seeds whose runs are all finished (a long bench's progress)")
-    add_comparison_options(bench, Path("results/bench"))
+    bench.add_argument("--time-budget", metavar="DURATION",
+                       help="search time per run, e.g. 10m (then --trials, unless given, does not stop a run)")
+    add_comparison_options(bench, Path("results/bench"), trials_help="measured trials per run (default 64 without "
+                           "--time-budget)", default_trials=None)
     bench.set_defaults(run=_bench)
     warm = commands.add_parser("bench-warm", help="measure what warm-starting from a similar shape saves")
     warm.add_argument("--source", default="examples.warm_start.ffn:tokens_64", help="workload tuned first")
@@ -186,14 +191,17 @@ def parser() -> argparse.ArgumentParser:
                       help="run generated code without bubblewrap (only resource limits) where none works")
     code.set_defaults(run=_optimize_code)
     bench_code = commands.add_parser("bench-code", help="compare code strategies on a set of examples; write results/")
-    bench_code.add_argument("--examples", type=Path, default=Path("examples/code"))
-    bench_code.add_argument("--only", help="comma-separated example names")
-    bench_code.add_argument("--strategies", default="single,moa,ga")
-    bench_code.add_argument("--budget", type=int, default=6)
+    bench_code.add_argument("--examples", type=Path, default=Path("examples/code"),
+                            help="folder of examples, one folder each under python/ and cpp/ (default examples/code)")
+    bench_code.add_argument("--only", help="comma-separated example names (default: all)")
+    bench_code.add_argument("--strategies", default="single,moa,ga", help="comma-separated: single, moa, ga")
+    bench_code.add_argument("--budget", type=int, default=6, help="LLM code answers per strategy and example (default 6)")
     bench_code.add_argument("--seed", type=int, default=0)
-    bench_code.add_argument("--models", default="code-cpu")
-    bench_code.add_argument("--meta-prompting", action=argparse.BooleanOptionalAction, default=False)
-    bench_code.add_argument("--out", type=Path, default=Path("results/code"))
+    bench_code.add_argument("--models", default="code-cpu", help="LLM team: preset in models/ or a .toml path")
+    bench_code.add_argument("--meta-prompting", action=argparse.BooleanOptionalAction, default=False,
+                            help="a larger model writes each model's prompt first (MPCO; default off)")
+    bench_code.add_argument("--out", type=Path, default=Path("results/code"),
+                            help="results folder; runs already in it are kept (default results/code)")
     bench_code.set_defaults(run=_bench_code)
     return root
 

@@ -46,9 +46,28 @@ def test_bench_smoke_writes_report_and_plots(tmp_path):
         assert run["torch_latency_s"] > 0
     row = next(line for line in (out / "bench.md").read_text().splitlines()
                if line.startswith("|") and line.split("|")[1].strip() == "flux_conv")
-    assert len(row.split("|")) == 2 + 1 + 2  # workload, then one tuned / onnxruntime cell per strategy
+    cells = [cell.strip() for cell in row.split("|")[1:-1]]
+    assert len(cells) == 1 + 2 + 2  # workload, one tuned / onnxruntime cell per strategy, the roofline bound
+    assert cells[3].startswith(("compute, ", "memory, ")) and 0 < float(cells[4].rstrip("%")) <= 150
     for name in ("bench.md", "speedup_vs_trials.png", "speedup_vs_seconds.png", "llm_compute.png", "vs_onnxruntime.png"):
         assert (out / name).stat().st_size > 0
+
+
+@pytest.mark.slow  # a real tune under a time budget, and the re-timing
+def test_bench_with_a_time_budget_gives_each_run_the_budget(tmp_path):
+    """`bench --time-budget`: every run searches for the budget (strategies at equal search time), not for a
+    trial count, and the report's checkpoints follow the trials the runs measured."""
+    out = tmp_path / "bench"
+    result = subprocess.run([sys.executable, "-m", "litecoop.cli", "bench", "--kernels", "flux_conv",
+                             "--strategies", "mcts", "--time-budget", "15s", "--seeds", "1", "--search", "smoke",
+                             "--out", str(out)], capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    bench = json.loads((out / "bench.json").read_text())
+    (run,) = bench["runs"]
+    assert run["time_budget_s"] == 15 and run["trials"] is None
+    assert 0.9 * 15 <= run["search_s"] <= 1.1 * 15 and run["trials_measured_this_run"] >= 8
+    assert max(bench["summary"]["checkpoints"]) <= run["trials_measured_this_run"]
+    assert "flux_conv" in (out / "bench.md").read_text()
 
 
 def test_report_only_reports_the_finished_seeds(tmp_path):
