@@ -2,13 +2,14 @@
 checked against their pinned SHA-256) and its original passes the checks run before any LLM call (its tests,
 the input generator at every checked size; C++: compiles and runs on its inputs), in the sandbox. No LLM."""
 
+import json
 import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from litecoop.code.bench import load_examples
+from litecoop.code.bench import load_examples, run_bench_code
 from litecoop.code.evaluate import Evaluator
 from litecoop.errors import UserError
 
@@ -75,3 +76,11 @@ def test_a_changed_file_is_refused(tmp_path, monkeypatch, tasks):
     (directory / "example.toml").write_text(config)
     (directory / "slow.py").write_text("def b58encode(v):\n    return b''\n")  # edited: fetched again
     assert "b58encode_int" in load_examples(directory.parent)["base58_encode"].source
+
+
+def test_bench_code_keeps_one_seed_per_folder(tmp_path):
+    """A folder's finished runs are skipped on resume by example and strategy, so a run of another seed into it
+    would be skipped silently: that is a one-line error before any model loads."""
+    (tmp_path / "runs.jsonl").write_text(json.dumps({"example": "word_count", "strategy": "single", "seed": 0}) + "\n")
+    with pytest.raises(UserError, match="holds runs of seed 0; give seed 1 its own --out"):
+        run_bench_code(ROOT, ["single"], 1, tmp_path, seed=1, names=["word_count"])

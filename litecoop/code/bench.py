@@ -53,7 +53,9 @@ def load_examples(root: Path, names: list[str] | None = None) -> dict[str, objec
 def run_bench_code(root: Path, strategies: list[str], budget: int, out: Path, seed: int = 0,
                    models_preset: str = "code-cpu", meta_prompting: bool = False, names: list[str] | None = None,
                    console: Console | None = None) -> dict:
-    """Run (or resume) the comparison; write runs.jsonl, per-run reports, bench.json, bench.md, cost plot."""
+    """Run (or resume) the comparison; write runs.jsonl, per-run reports, bench.json, bench.md, cost plot.
+    One folder holds one seed: raises UserError when `out` holds runs of another seed (or for an unknown
+    strategy)."""
     console = console or Console(stderr=True)
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
@@ -62,6 +64,8 @@ def run_bench_code(root: Path, strategies: list[str], budget: int, out: Path, se
     out.mkdir(parents=True, exist_ok=True)
     log = out / "runs.jsonl"
     runs = load_runs(log)
+    if other_seeds := sorted({r["seed"] for r in runs} - {seed}):
+        raise UserError(f"{out} holds runs of seed {other_seeds[0]}; give seed {seed} its own --out folder")
     done = {(r["example"], r["strategy"]) for r in runs}
     team = Team(models_preset, seed=seed)
     for name, task in tasks.items():
