@@ -4,25 +4,17 @@ compare.md over the examples this folder has finished.
 
     python results/code-cpu-moa2-seed1/compare.py
 """
-import json
+import importlib.util
 import math
 from pathlib import Path
 
 from litecoop.tables import markdown_table
 
 HERE = Path(__file__).parent
-
-
-def runs(path: Path) -> dict:
-    return {(r["example"], r["strategy"]): r for r in map(json.loads, path.read_text().splitlines())}
-
-
-def cell(run: dict) -> str:
-    return f"{run['speedup']:.2f}x" + ("" if run["significant"] else " (n.s.)")
-
-
-def compute(run: dict) -> float:
-    return sum(usage["compute_token_params"] for usage in run["llm"].values())
+_spec = importlib.util.spec_from_file_location("moa2_compare", HERE.parent / "code-cpu-moa2" / "compare.py")
+moa2_compare = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(moa2_compare)
+runs, cell, compute = moa2_compare.runs, moa2_compare.cell, moa2_compare.compute
 
 
 seed1 = runs(HERE / "runs.jsonl")
