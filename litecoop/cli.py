@@ -102,6 +102,13 @@ def _bench_code(args) -> None:
     console.print(f"wrote {args.out}/bench.json, bench.md and cost.png")
 
 
+def _compare_code(args) -> None:
+    from .code.compare import run_compare_code
+
+    console.print(Markdown(run_compare_code(args.folders, args.out)))
+    console.print(f"wrote {args.out}/compare.md, compare.json and cost.png")
+
+
 def add_comparison_options(command: argparse.ArgumentParser, out: Path, trials_help: str | None = None,
                            default_trials: int | None = 64) -> None:
     """The options `bench` and `bench-warm` share: trials per run, seeds, output folder (default `out`), and the
@@ -203,6 +210,13 @@ def parser() -> argparse.ArgumentParser:
     bench_code.add_argument("--out", type=Path, default=Path("results/code"),
                             help="results folder; runs already in it are kept (default results/code)")
     bench_code.set_defaults(run=_bench_code)
+    compare_code = commands.add_parser("compare-code", help="pool bench-code folders (one seed each) and compare "
+                                                            "the strategies pairwise on the runs they share")
+    compare_code.add_argument("folders", type=Path, nargs="+",
+                              help="bench-code --out folders; a later folder's run replaces an earlier one's")
+    compare_code.add_argument("--out", type=Path, default=Path("results/code-seeds"),
+                              help="folder for compare.md, compare.json and cost.png (default results/code-seeds)")
+    compare_code.set_defaults(run=_compare_code)
     return root
 
 

@@ -1,0 +1,133 @@
+"""`litecoop compare-code`: code strategies pooled over several `bench-code` folders (one seed each), compared
+pairwise on the runs they share (same example, same seed).
+
+A variant is a strategy, with " +meta" when its run had meta-prompting on, so the meta-prompting ablation is one
+more pair. Where two folders hold a run of the same variant, example and seed, the later folder's run counts
+(a rerun after a strategy changed). A run's speedup counts only if it was significant (tests passing, confirmed
+by interleaved timing); otherwise it is 1.0, as in `bench-code`'s geomean.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+
+from scipy.stats import gmean, wilcoxon
+
+from ..errors import UserError
+from ..run_log import load_runs
+from ..tables import markdown_table
+from .bench import plot, summarize
+
+
+ORDER = ("moa", "ga", "single")  # pairs read "moa vs ga", "moa vs single", "ga vs single", as issue 13 asks
+
+
+def variant(run: dict) -> str:
+    """The run's strategy, with " +meta" if meta-prompting was on."""
+    return run["strategy"] + (" +meta" if run["meta_prompting"]["enabled"] else "")
+
+
+def pool_runs(folders: list[Path]) -> list[dict]:
+    """Every run of `folders` (each a `bench-code --out` folder), its "strategy" replaced by its `variant`; a later
+    folder's run replaces an earlier one of the same variant, example and seed. Raises UserError for a folder
+    without runs.jsonl."""
+    pooled = {}
+    for folder in folders:
+        log = folder / "runs.jsonl"
+        if not log.exists():
+            raise UserError(f"{folder}: no runs.jsonl (not a bench-code --out folder)")
+        for run in load_runs(log):
+            label = variant(run)
+            pooled[(label, run["example"], run["seed"])] = dict(run, strategy=label)
+    if not pooled:
+        raise UserError(f"no runs in {', '.join(map(str, folders))}")
+    return list(pooled.values())
+
+
+def proven(run: dict) -> float:
+    """The run's speedup if significant, else 1.0."""
+    return run["speedup"] if run["significant"] else 1.0
+
+
+def compute(run: dict) -> float:
+    """The run's LLM compute, tokens x parameters."""
+    return sum(usage["compute_token_params"] for usage in run["llm"].values())
+
+
+def per_seed(runs: list[dict]) -> dict[int, tuple[int, float]]:
+    """{seed: (runs with a significant speedup, geomean of `proven`)}."""
+    seeds = sorted({r["seed"] for r in runs})
+    return {seed: (sum(r["significant"] for r in runs if r["seed"] == seed),
+                   float(gmean([proven(r) for r in runs if r["seed"] == seed]))) for seed in seeds}
+
+
+def paired(runs: list[dict], a: str, b: str) -> dict | None:
+    """Variant `a` against `b` on the (example, seed) pairs both ran; None if there are none. Counts of
+    significant speedups, geomeans, compute ratio a/b, runs where a's proven speedup is higher or lower, the
+    two-sided Wilcoxon signed-rank p-value of the log ratios (scipy.stats; ties dropped, 1.0 if all tie), and per
+    seed the difference in count and the geomean ratio (the spread between seeds)."""
+    by_key = {(r["strategy"], r["example"], r["seed"]): r for r in runs}
+    keys = sorted({key[1:] for key in by_key if key[0] == a} & {key[1:] for key in by_key if key[0] == b})
+    if not keys:
+        return None
+    first, second = [by_key[(a, *key)] for key in keys], [by_key[(b, *key)] for key in keys]
+    log_ratios = [math.log(proven(x) / proven(y)) for x, y in zip(first, second)]
+    seeds_a, seeds_b = per_seed(first), per_seed(second)
+    return {
+        "a": a, "b": b, "runs": len(keys),
+        "significant": (sum(r["significant"] for r in first), sum(r["significant"] for r in second)),
+        "geomean": (float(gmean([proven(r) for r in first])), float(gmean([proven(r) for r in second]))),
+        "compute_ratio": sum(map(compute, first)) / sum(map(compute, second)),
+        "higher": sum(d > 0 for d in log_ratios), "lower": sum(d < 0 for d in log_ratios),
+        "wilcoxon_p": float(wilcoxon(log_ratios).pvalue) if any(log_ratios) else 1.0,
+        "per_seed": {seed: (seeds_a[seed][0] - seeds_b[seed][0], seeds_a[seed][1] / seeds_b[seed][1])
+                     for seed in seeds_a},
+    }
+
+
+def markdown(runs: list[dict], variants: list[str], pairs: list[dict], folders: list[Path]) -> str:
+    """Per variant over all its runs (with each seed's count and geomean), then each pair on its shared runs, then
+    each run's speedup."""
+    summary = summarize(runs, variants)
+    lines = [f"Runs pooled from {', '.join(map(str, folders))}; a run without a significant speedup counts 1.0x.", "",
+             markdown_table(["variant", "runs", "significantly faster", "geomean", "LLM compute (tok x params)",
+                             "LLM s", "per seed: faster, geomean"], [
+                 [name, str(s["examples"]), str(round(s["success_rate"] * s["examples"])),
+                  f"{s['geomean_speedup']:.2f}x", f"{s['compute_token_params']:.3g}", f"{s['llm_s']:.0f}",
+                  "; ".join(f"seed {seed}: {count}, {geomean:.2f}x" for seed, (count, geomean)
+                            in per_seed([r for r in runs if r["strategy"] == name]).items())]
+                 for name, s in summary.items()]), ""]
+    lines += ["Pairs on the runs both ran (same example and seed):", "", markdown_table(
+        ["a vs b", "shared runs", "significantly faster", "geomean", "compute a / b", "a higher / lower",
+         "Wilcoxon p", "per seed: faster a - b, geomean a / b"], [
+            [f"{p['a']} vs {p['b']}", str(p["runs"]), "{} vs {}".format(*p["significant"]),
+             "{:.2f}x vs {:.2f}x".format(*p["geomean"]), f"{p['compute_ratio']:.2f}", f"{p['higher']} / {p['lower']}",
+             f"{p['wilcoxon_p']:.2f}", "; ".join(f"seed {seed}: {count:+d}, {ratio:.2f}"
+                                                 for seed, (count, ratio) in p["per_seed"].items())]
+            for p in pairs])]
+    examples = sorted({(r["example"], r["seed"]) for r in runs})
+    by_key = {(r["strategy"], r["example"], r["seed"]): r for r in runs}
+    rows = [[f"{example} (seed {seed})", *[
+        "-" if (r := by_key.get((name, example, seed))) is None
+        else f"{r['speedup']:.2f}x" + ("" if r["significant"] else " (n.s.)") for name in variants]]
+        for example, seed in examples]
+    lines += ["", markdown_table(["example", *variants], rows)]
+    return "\n".join(lines) + "\n"
+
+
+def run_compare_code(folders: list[Path], out: Path) -> str:
+    """Pool `folders`, compare every pair of variants, write compare.md, compare.json and cost.png (geomean
+    speedup against LLM compute per variant) into `out`; returns the Markdown. Raises UserError as `pool_runs`."""
+    runs = pool_runs(folders)
+    variants = sorted(dict.fromkeys(r["strategy"] for r in runs), key=lambda name: (ORDER.index(name.split()[0]), name))
+    pairs = [p for a, b in itertools.combinations(variants, 2) if (p := paired(runs, a, b))]
+    out.mkdir(parents=True, exist_ok=True)
+    text = markdown(runs, variants, pairs, folders)
+    (out / "compare.md").write_text(text)
+    (out / "compare.json").write_text(json.dumps({"summary": summarize(runs, variants), "pairs": pairs}, indent=2)
+                                      + "\n")
+    plot(summarize(runs, variants), variants, out / "cost.png")
+    return text
