@@ -12,7 +12,7 @@ import pytest
 from litecoop.code import sandbox
 from litecoop.code.evaluate import Evaluator
 from litecoop.code.meta import Prompter
-from litecoop.code.prompts import Contexts, merge_request, splice
+from litecoop.code.prompts import Contexts, excerpt, merge_request, rewrite_request, splice
 from litecoop.code.search import Candidate, Pool
 from litecoop.code.session import optimize, write_outputs
 from litecoop.code.task import load_task
@@ -166,6 +166,45 @@ def test_merge_shows_the_first_version_whole_and_the_others_as_changes():
                             "unique_keys")
     assert request.count("def _key(x: int)") == 1 and request.count("return x % 1000") == 1
     assert "+    seen, found = [], set()" in request and "-    seen = []" in request
+
+
+MODULE_PY = '''\
+import sys
+import json
+
+if sys.version_info >= (3, 0):
+    def as_bytes(text):
+        return text.encode()
+else:
+    def as_bytes(text):
+        return text
+
+MASK = 0xFFFFFFFF
+
+
+def checksum(text):
+    total = 0
+    for byte in as_bytes(text):
+        total = (total * 31 + byte) & MASK
+    return total
+
+
+def dump(records):
+    """Unrelated to checksum: a model optimizing checksum need not read it."""
+''' + "".join(f"    records = [dict(r, step={i}) for r in records]\n" for i in range(40)) + "    return json.dumps(records)\n"
+
+
+def test_prompts_show_the_code_the_entry_uses_and_answers_splice_back():
+    shown = excerpt(MODULE_PY, "checksum")
+    assert shown.startswith("# The code `checksum` uses; the file's other 50 lines are not shown")  # dump, json, blanks
+    assert "import sys" in shown and "def as_bytes" in shown and "MASK = 0xFFFFFFFF" in shown
+    assert "def checksum" in shown and "import json" not in shown and "def dump" not in shown
+    assert "def dump" not in rewrite_request("python", Contexts("p", "t", "i"), MODULE_PY, "checksum")
+    answer = "def checksum(text):\n    return sum(as_bytes(text)) & MASK\n"
+    merged = splice(MODULE_PY, answer)
+    assert "sum(as_bytes(text))" in merged and "def dump" in merged and "total * 31" not in merged
+    assert excerpt(MODULE_PY, None) == MODULE_PY  # no entry: the whole file
+    assert excerpt(SLOW_PY, "unique_keys") == SLOW_PY  # the entry uses all of it
 
 
 @pytest.mark.slow  # interleaved timing runs / real LLM calls

@@ -87,8 +87,62 @@ def meta_request(contexts: Contexts, model: str) -> tuple[str, str]:
     return system, user
 
 
-def _file_block(lang: str, source: str) -> str:
-    return f"```{lang}\n{source.rstrip()}\n```"
+EXCERPT_AT_MOST = 0.8  # show an excerpt only when it leaves out at least a fifth of the file
+
+
+def _bound_names(statement: ast.stmt) -> set[str]:
+    """The module-level names a top-level statement defines: its function or class, its imports, the targets it
+    assigns (also inside an `if` or `try`, e.g. a helper defined per Python version)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {statement.name}
+    names = set()
+    for node in ast.walk(statement):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+def excerpt(source: str, entry: str | None) -> str:
+    """Python: the top-level statements `entry` uses, transitively (its function and the functions, classes,
+    constants and imports it names), in file order, under a comment saying that the rest stays as it is. The
+    answer's functions are spliced back into the whole file (`splice`), so a model reads and rewrites the code
+    that runs, not the module around it. The whole `source` when there is no entry, it does not parse, the
+    entry is not a top-level name, or the excerpt would leave out less than 1 - EXCERPT_AT_MOST of it."""
+    try:
+        statements = ast.parse(source).body
+    except SyntaxError:
+        return source
+    binders = [(statement, _bound_names(statement)) for statement in statements]
+    used, names, todo = set(), set(), [entry] if entry else []
+    while todo:
+        name = todo.pop()
+        names.add(name)
+        for index, (statement, bound) in enumerate(binders):
+            if name in bound and index not in used:
+                used.add(index)
+                todo += [node.id for node in ast.walk(statement) if isinstance(node, ast.Name)
+                         and isinstance(node.ctx, ast.Load) and node.id not in names]
+    if not used:
+        return source
+    parts = [ast.get_source_segment(source, binders[index][0]) for index in sorted(used)]
+    shown = "\n\n".join(parts)
+    if len(shown) > EXCERPT_AT_MOST * len(source):
+        return source
+    hidden = len(source.splitlines()) - sum(len(part.splitlines()) for part in parts)
+    return f"# The code `{entry}` uses; the file's other {hidden} lines are not shown and stay as they are.\n{shown}"
+
+
+def shown_code(lang: str, source: str, entry: str | None) -> str:
+    """What a prompt shows of a version: Python's `excerpt` for the entry, C++'s whole program."""
+    return excerpt(source, entry) if lang == "python" else source
+
+
+def _file_block(lang: str, source: str, entry: str | None) -> str:
+    return f"```{lang}\n{shown_code(lang, source, entry).rstrip()}\n```"
 
 
 def _answer_rule(lang: str, entry: str | None) -> str:
@@ -106,7 +160,7 @@ def rewrite_request(lang: str, contexts: Contexts, source: str, entry: str | Non
                     role: str = "") -> str:
     """Mutation / proposal: rewrite one version of the file. `note` says how that version measured; `role` (a
     key of ROLES[lang], or "" for none) names the kind of fix asked for."""
-    return (f"{contexts.task}\n\n{note}\nCurrent code:\n{_file_block(lang, source)}\n\n"
+    return (f"{contexts.task}\n\n{note}\nCurrent code:\n{_file_block(lang, source, entry)}\n\n"
             f"Rewrite it to run faster.{_focus(lang, role)} {_answer_rule(lang, entry)}")
 
 
@@ -117,7 +171,7 @@ def layer_request(lang: str, contexts: Contexts, source: str, entry: str | None,
     in `rewrite_request`."""
     shown = "\n\n".join(f"Attempt {i} ({verdict}), as its changes to the current code:\n```diff\n{changes(source, other)}\n```"
                          for i, (other, verdict) in enumerate(previous, start=1))
-    return (f"{contexts.task}\n\n{note}\nCurrent code:\n{_file_block(lang, source)}\n\n"
+    return (f"{contexts.task}\n\n{note}\nCurrent code:\n{_file_block(lang, source, entry)}\n\n"
             f"The previous layer's attempts, measured:\n\n{shown}\n\nRewrite the current code to run faster: "
             f"build on the attempts that were faster, avoid the mistakes of those that failed.{_focus(lang, role)} "
             f"{_answer_rule(lang, entry)}")
@@ -133,7 +187,7 @@ def merge_request(lang: str, contexts: Contexts, parents: list[tuple[str, str]],
     """Crossover (GA) and aggregation (MoA): combine versions, each given with how it measured. The first
     is shown whole, the others as their changes to it, so the prompt grows with the changes, not the file."""
     (base, base_note), *others = parents
-    shown = "\n\n".join([f"Version 1 ({base_note}):\n{_file_block(lang, base)}"] + [
+    shown = "\n\n".join([f"Version 1 ({base_note}):\n{_file_block(lang, base, entry)}"] + [
         f"Version {i} ({note}), as its changes to version 1:\n```diff\n{changes(base, source)}\n```"
         for i, (source, note) in enumerate(others, start=2)])
     return (f"{contexts.task}\n\n{shown}\n\nWrite one version that combines the correct speedups of these and "

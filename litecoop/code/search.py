@@ -108,6 +108,7 @@ class Pool:
         self._seen: dict[str, Candidate] = {}
         self.on_candidate = on_candidate or (lambda candidate: None)
         self.original = Candidate(self.task.source, "original", "-", Evaluation(True, speedup=1.0), 0.0, 0.0)
+        self.max_tokens = 100 + len(prompts.shown_code(self.task.lang, self.task.source, self.task.entry)) // 2
 
     @property
     def left(self) -> int:
@@ -120,7 +121,7 @@ class Pool:
         self.spent += 1
         start = time.perf_counter()
         try:
-            answer = model.ask_code(self.prompter.system_for(model), user, max_tokens=100 + len(self.task.source) // 2,
+            answer = model.ask_code(self.prompter.system_for(model), user, max_tokens=self.max_tokens,
                                     temperature=temperature, seed=self.seed * 1000 + self.spent)
         except PromptTooLong as err:
             self.too_long += 1
