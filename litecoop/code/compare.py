@@ -17,9 +17,10 @@ from pathlib import Path
 from scipy.stats import gmean, wilcoxon
 
 from ..errors import UserError
+from ..plots import pyplot, save
 from ..run_log import load_runs
 from ..tables import markdown_table
-from .bench import plot, summarize
+from .bench import summarize
 
 
 ORDER = ("moa", "ga", "single")  # pairs read "moa vs ga", "moa vs single", "ga vs single", as issue 13 asks
@@ -118,9 +119,27 @@ def markdown(runs: list[dict], variants: list[str], pairs: list[dict], folders: 
     return "\n".join(lines) + "\n"
 
 
+def plot(runs: list[dict], variants: list[str], path: Path) -> None:
+    """Geomean speedup against mean LLM compute per run (tokens x parameters), per variant: one large marker for
+    all its runs, one small marker per seed (the spread)."""
+    figure, axis = pyplot().subplots(figsize=(6, 4))
+    for name in variants:
+        mine = [r for r in runs if r["strategy"] == name]
+        groups = [mine] + [[r for r in mine if r["seed"] == seed] for seed in sorted({r["seed"] for r in mine})]
+        points = [(sum(map(compute, group)) / len(group), float(gmean([proven(r) for r in group]))) for group in groups]
+        (x, y), *seeds = points
+        faster = sum(r["significant"] for r in mine)
+        marker = axis.scatter([x], [y], s=80, label=f"{name}: {faster} of {len(mine)} runs faster")
+        axis.scatter([p[0] for p in seeds], [p[1] for p in seeds], s=20, alpha=0.5, color=marker.get_facecolor())
+    axis.set(xlabel="mean LLM compute per run (tokens x parameters)",
+             ylabel="geomean speedup (1.0 where none proven)", yscale="log")
+    axis.legend(title="large: all runs; small: one seed", fontsize="small")
+    save(figure, path)
+
+
 def run_compare_code(folders: list[Path], out: Path) -> str:
-    """Pool `folders`, compare every pair of variants, write compare.md, compare.json and cost.png (geomean
-    speedup against LLM compute per variant) into `out`; returns the Markdown. Raises UserError as `pool_runs`."""
+    """Pool `folders`, compare every pair of variants, write compare.md, compare.json and cost.png (`plot`) into
+    `out`; returns the Markdown. Raises UserError as `pool_runs`."""
     runs = pool_runs(folders)
     variants = sorted(dict.fromkeys(r["strategy"] for r in runs), key=lambda name: (ORDER.index(name.split()[0]), name))
     pairs = [p for a, b in itertools.combinations(variants, 2) if (p := paired(runs, a, b))]
@@ -129,5 +148,5 @@ def run_compare_code(folders: list[Path], out: Path) -> str:
     (out / "compare.md").write_text(text)
     (out / "compare.json").write_text(json.dumps({"summary": summarize(runs, variants), "pairs": pairs}, indent=2)
                                       + "\n")
-    plot(summarize(runs, variants), variants, out / "cost.png")
+    plot(runs, variants, out / "cost.png")
     return text
