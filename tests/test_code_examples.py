@@ -84,3 +84,14 @@ def test_bench_code_keeps_one_seed_per_folder(tmp_path):
     (tmp_path / "runs.jsonl").write_text(json.dumps({"example": "word_count", "strategy": "single", "seed": 0}) + "\n")
     with pytest.raises(UserError, match="holds runs of seed 0; give seed 1 its own --out"):
         run_bench_code(ROOT, ["single"], 1, tmp_path, seed=1, names=["word_count"])
+
+
+def test_bench_code_reports_every_strategy_the_folder_holds(tmp_path):
+    """A resumed bench-code that adds one strategy renders bench.md over all the folder's runs (here the committed
+    seed-0 runs of word_count, all done, so no model is asked)."""
+    runs = [line for line in (ROOT.parent.parent / "results" / "code-cpu" / "runs.jsonl").read_text().splitlines()
+            if json.loads(line)["example"] == "word_count"]
+    (tmp_path / "runs.jsonl").write_text("\n".join(runs) + "\n")
+    summary = run_bench_code(ROOT, ["ga"], 4, tmp_path, seed=0, names=["word_count"])
+    assert list(summary) == ["single", "moa", "ga"]
+    assert "| single " in (tmp_path / "bench.md").read_text()

@@ -53,9 +53,9 @@ def load_examples(root: Path, names: list[str] | None = None) -> dict[str, objec
 def run_bench_code(root: Path, strategies: list[str], budget: int, out: Path, seed: int = 0,
                    models_preset: str = "code-cpu", meta_prompting: bool = False, names: list[str] | None = None,
                    console: Console | None = None) -> dict:
-    """Run (or resume) the comparison; write runs.jsonl, per-run reports, bench.json, bench.md, cost plot.
-    One folder holds one seed: raises UserError when `out` holds runs of another seed (or for an unknown
-    strategy)."""
+    """Run (or resume) the comparison; write runs.jsonl, per-run reports, and bench.json, bench.md and the cost plot
+    over every strategy the folder holds. One folder holds one seed: raises UserError when `out` holds runs of
+    another seed (or for an unknown strategy)."""
     console = console or Console(stderr=True)
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
@@ -77,10 +77,11 @@ def run_bench_code(root: Path, strategies: list[str], budget: int, out: Path, se
             report["example"] = name
             write_outputs(report, out / "runs" / f"{name}-{strategy}.json")
             append_run(log, runs, report)
-    summary = summarize(runs, strategies)
+    ran = [s for s in STRATEGIES if any(r["strategy"] == s for r in runs)]  # this invocation's and earlier ones'
+    summary = summarize(runs, ran)
     (out / "bench.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "bench.md").write_text(markdown(summary, runs, strategies))
-    plot(summary, strategies, out / "cost.png")
+    (out / "bench.md").write_text(markdown(summary, runs, ran))
+    plot(summary, ran, out / "cost.png")
     return summary
 
 
