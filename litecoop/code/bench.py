@@ -85,6 +85,11 @@ def run_bench_code(root: Path, strategies: list[str], budget: int, out: Path, se
     return summary
 
 
+def proven(run: dict) -> float:
+    """A run's speedup if significant, else 1.0 (what the geomeans count)."""
+    return run["speedup"] if run["significant"] else 1.0
+
+
 def summarize(runs: list[dict], strategies: list[str]) -> dict:
     """Per strategy totals and rates over the examples it ran on."""
     summary = {}
@@ -96,7 +101,7 @@ def summarize(runs: list[dict], strategies: list[str]) -> dict:
         summary[strategy] = {
             "examples": len(mine),
             "success_rate": sum(r["significant"] for r in mine) / len(mine),
-            "geomean_speedup": float(gmean([r["speedup"] if r["significant"] else 1.0 for r in mine])),
+            "geomean_speedup": float(gmean([proven(r) for r in mine])),
             "llm_calls": sum(u["calls"] for u in usage),
             "tokens": sum(u["prompt_tokens"] + u["completion_tokens"] for u in usage),
             "compute_token_params": sum(u["compute_token_params"] for u in usage),

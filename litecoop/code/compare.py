@@ -20,7 +20,7 @@ from ..errors import UserError
 from ..plots import pyplot, save
 from ..run_log import load_runs
 from ..tables import markdown_table
-from .bench import summarize
+from .bench import proven, summarize
 
 
 ORDER = ("moa", "ga", "single")  # pairs read "moa vs ga", "moa vs single", "ga vs single", as issue 13 asks
@@ -46,11 +46,6 @@ def pool_runs(folders: list[Path]) -> list[dict]:
     if not pooled:
         raise UserError(f"no runs in {', '.join(map(str, folders))}")
     return list(pooled.values())
-
-
-def proven(run: dict) -> float:
-    """The run's speedup if significant, else 1.0."""
-    return run["speedup"] if run["significant"] else 1.0
 
 
 def compute(run: dict) -> float:
@@ -89,10 +84,10 @@ def paired(runs: list[dict], a: str, b: str) -> dict | None:
     }
 
 
-def markdown(runs: list[dict], variants: list[str], pairs: list[dict], folders: list[Path]) -> str:
+def markdown(runs: list[dict], summary: dict, pairs: list[dict], folders: list[Path]) -> str:
     """Per variant over all its runs (with each seed's count and geomean), then each pair on its shared runs, then
-    each run's speedup."""
-    summary = summarize(runs, variants)
+    each run's speedup. `summary`: `bench.summarize` of the runs by variant."""
+    variants = list(summary)
     lines = [f"Runs pooled from {', '.join(map(str, folders))}; a run without a significant speedup counts 1.0x.", "",
              markdown_table(["variant", "runs", "significantly faster", "geomean", "LLM compute (tok x params)",
                              "LLM s", "per seed: faster, geomean"], [
@@ -144,9 +139,10 @@ def run_compare_code(folders: list[Path], out: Path) -> str:
     variants = sorted(dict.fromkeys(r["strategy"] for r in runs), key=lambda name: (ORDER.index(name.split()[0]), name))
     pairs = [p for a, b in itertools.combinations(variants, 2) if (p := paired(runs, a, b))]
     out.mkdir(parents=True, exist_ok=True)
-    text = markdown(runs, variants, pairs, folders)
+    summary = summarize(runs, variants)
+    text = markdown(runs, summary, pairs, folders)
     (out / "compare.md").write_text(text)
-    (out / "compare.json").write_text(json.dumps({"summary": summarize(runs, variants), "pairs": pairs}, indent=2)
+    (out / "compare.json").write_text(json.dumps({"summary": summary, "pairs": pairs}, indent=2)
                                       + "\n")
     plot(runs, variants, out / "cost.png")
     return text
