@@ -36,6 +36,29 @@ CACHE_RATIO = 2.0
 IGNORED = shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", "*.pyc", ".venv", "node_modules")
 
 
+def failing_test(output: str) -> str:
+    """The first failing test and its message from pytest's short summary ("FAILED test_x.py::test_y - assert
+    1 == 2"), else the output's last line; at most 200 characters. "" for empty output."""
+    lines = output.strip().splitlines()
+    summary = [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return (summary or lines[-1:] or [""])[0][:200]
+
+
+def compile_error(stderr: str) -> str:
+    """The compiler's first "error:" line (g++/clang++), else its first line; at most 200 characters."""
+    lines = stderr.strip().splitlines()
+    errors = [line for line in lines if "error:" in line]
+    return (errors or lines[:1] or [""])[0][:200]
+
+
+def first_difference(expected: str, got: str) -> str:
+    """Where two whitespace-separated outputs first differ, e.g. "token 3: expected '7', got '8'"."""
+    want, have = expected.split(), got.split()
+    index = next((i for i, (a, b) in enumerate(zip(want, have)) if a != b), min(len(want), len(have)))
+    want_s, have_s = (repr(tokens[index][:40]) if index < len(tokens) else "end of output" for tokens in (want, have))
+    return f"token {index + 1}: expected {want_s}, got {have_s}"
+
+
 @dataclass
 class Evaluation:
     """The verdict on one candidate. Times are seconds per run; speedup = median original / median candidate."""
@@ -149,15 +172,14 @@ class Evaluator:
             memory_bytes=self.limits.memory_bytes)
         outcome = self._run(self._test_argv(), directory, limits)
         if outcome.failure:
-            last = (outcome.stdout + outcome.stderr).strip().splitlines()[-1:] or [outcome.failure]
-            return f"tests failed: {outcome.failure if 'terminated' in outcome.failure else last[0][:200]}"
+            reason = outcome.failure if "terminated" in outcome.failure else failing_test(outcome.stdout + outcome.stderr)
+            return f"tests failed: {reason or outcome.failure}"
         return None
 
     def _compile(self, directory: Path) -> str | None:
         outcome = self._run([compiler(), "-O2", "-std=c++17", "-o", "program", self.task.path.name], directory,
                             sandbox.Limits(wall_s=120, cpu_s=120))
-        return f"does not compile: {outcome.stderr.strip().splitlines()[0][:200] if outcome.stderr.strip() else outcome.failure}" \
-            if outcome.failure else None
+        return f"does not compile: {compile_error(outcome.stderr) or outcome.failure}" if outcome.failure else None
 
     def _outputs(self, directory: Path) -> tuple[list[str], str | None]:
         outputs = []
@@ -228,8 +250,12 @@ class Evaluator:
             outputs, failure = self._outputs(directory)
             if failure:
                 return f"fails on {failure}"
-            wrong = [p.name for p, a, b in zip(self.task.test_inputs(), outputs, self.reference) if a.split() != b.split()]
-            return f"wrong output on {', '.join(wrong)}" if wrong else None
+            wrong = [(path, first_difference(expected, got))
+                     for path, got, expected in zip(self.task.test_inputs(), outputs, self.reference) if got.split() != expected.split()]
+            if not wrong:
+                return None
+            smallest, difference = min(wrong, key=lambda pair: pair[0].stat().st_size)
+            return f"wrong output on {', '.join(path.name for path, _ in wrong)} ({smallest.name}: {difference})"
         failure = self._run_tests(directory)
         if failure:
             return failure
