@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from litecoop.cli import main
-from litecoop.code.compare import paired, pool_runs, run_compare_code
+from litecoop.code.compare import paired, pool_runs, proven_by, run_compare_code, search_s
 
 RESULTS = Path(__file__).parent.parent / "results"
 
@@ -18,10 +18,17 @@ def write_folder(folder: Path, runs: list[dict]) -> Path:
 
 
 def run(strategy: str, example: str, seed: int, speedup: float, significant: bool = True, meta: bool = False,
-        compute: float = 1e12) -> dict:
-    """The fields of a bench-code run report that the comparison reads."""
+        compute: float = 1e12, candidates: list[tuple[float, float, float]] | None = None, llm_s: float = 8.0,
+        meta_s: float = 0.0) -> dict:
+    """The fields of a bench-code run report that the comparison reads. `candidates`: (seconds, screening speedup,
+    p-value) in order, 4/5 of the seconds LLM and 1/5 validation; the last is the best; default one, `speedup`."""
+    candidates = candidates or [(10.0, speedup, 0.001 if significant else 0.5)]
     return {"strategy": strategy, "example": example, "seed": seed, "speedup": speedup, "significant": significant,
-            "meta_prompting": {"enabled": meta}, "llm_s": 10.0, "wall_s": 20.0, "candidates_tried": 4,
+            "meta_prompting": {"enabled": meta, "seconds": meta_s}, "llm_s": llm_s,
+            "validation_s": sum(seconds for seconds, _, _ in candidates) / 5, "wall_s": 20.0, "candidates_tried": 4,
+            "candidates": [{"passed": True, "speedup": screening, "p_value": p_value, "llm_s": seconds * 4 / 5,
+                            "validation_s": seconds / 5} for seconds, screening, p_value in candidates],
+            "best": {"screening_speedup": candidates[-1][1]},
             "llm": {"qwen": {"calls": 4, "prompt_tokens": 900, "completion_tokens": 100,
                              "compute_token_params": compute}}}
 
@@ -50,6 +57,23 @@ def test_a_later_folder_replaces_an_earlier_run_and_pairs_share_example_and_seed
     assert "| moa vs single | 7 " in text
     assert (tmp_path / "out" / "cost.png").stat().st_size > 0
     assert json.loads((tmp_path / "out" / "compare.json").read_text())["pairs"][0]["a"] == "moa"
+
+
+def test_equal_time_cuts_the_costlier_run_at_the_cheaper_ones_seconds(tmp_path):
+    # 30 s of candidates: a failure (0.8x), 1.2x significant at screening, then the best (3.1x screening, 2.8x
+    # confirmed); 6 s of LLM answers that made no candidate, spread over the three (x 1.2); 5 s of meta-prompting
+    costly = run("moa", "e", 0, 2.8, candidates=[(10.0, 0.8, 0.9), (10.0, 1.2, 0.01), (10.0, 3.1, 0.001)],
+                 llm_s=30.0, meta_s=5.0, meta=True)
+    assert search_s(costly) == pytest.approx(41.0)
+    assert proven_by(costly, 41.0) == 2.8  # the whole run: its confirmed verdict
+    assert proven_by(costly, 40.0) == 1.2  # the best candidate lands at 5 + 36 s
+    assert proven_by(costly, 29.0) == 1.2 and proven_by(costly, 28.9) == 1.0  # the 1.2x one lands at 5 + 24 s
+    cheap = run("single", "e", 0, 1.5)  # 10 s
+    folder = write_folder(tmp_path / "runs", [dict(costly, meta_prompting={"enabled": False, "seconds": 5.0}), cheap])
+    pair = paired(pool_runs([folder]), "moa", "single")
+    assert pair["geomean"] == (pytest.approx(2.8), pytest.approx(1.5)) and pair["higher"] == 1
+    assert pair["equal_time"]["geomean"] == (1.0, 1.5) and pair["equal_time"]["lower"] == 1
+    assert pair["search_s_ratio"] == pytest.approx(4.1)
 
 
 def test_the_committed_seed_0_pools_session_12_moa_over_session_11(tmp_path):

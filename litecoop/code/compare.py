@@ -5,6 +5,9 @@ A variant is a strategy, with " +meta" when its run had meta-prompting on, so th
 more pair. Where two folders hold a run of the same variant, example and seed, the later folder's run counts
 (a rerun after a strategy changed). A run's speedup counts only if it was significant (tests passing, confirmed
 by interleaved timing); otherwise it is 1.0, as in `bench-code`'s geomean.
+
+Each pair is also compared at equal search time: on each shared (example, seed), the costlier run is cut at the
+cheaper run's search seconds (meta-prompting + LLM + validation) and keeps the candidates it had by then.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ..plots import pyplot, save
 from ..run_log import load_runs
 from ..tables import markdown_table
 from .bench import proven, summarize
+from .evaluate import Evaluation
 
 
 ORDER = ("moa", "ga", "single")  # pairs read "moa vs ga", "moa vs single", "ga vs single", as issue 13 asks
@@ -53,6 +57,29 @@ def compute(run: dict) -> float:
     return sum(usage["compute_token_params"] for usage in run["llm"].values())
 
 
+def search_s(run: dict) -> float:
+    """The run's search seconds: meta-prompting, LLM answers and validation (timing included)."""
+    return run["meta_prompting"]["seconds"] + run["llm_s"] + run["validation_s"]
+
+
+def proven_by(run: dict, seconds: float) -> float:
+    """The speedup `run` had proven after `seconds` of search: `proven(run)` if the whole run fits, else the best
+    of the candidates done by then, 1.0 if none. A candidate's time is the run's meta-prompting seconds plus its
+    share of the rest: the run's LLM and validation seconds spread over its candidates in proportion to their
+    own (an answer that made no candidate, a duplicate or an unusable one, has no recorded time). The run's best
+    candidate counts at its confirmed verdict (`proven`), the others at their screening verdict, which is more
+    lenient: a cut favours the run that is cut."""
+    if seconds >= search_s(run) or not run["candidates"]:
+        return proven(run)
+    own = list(itertools.accumulate(c["llm_s"] + c["validation_s"] for c in run["candidates"]))
+    scale = (search_s(run) - run["meta_prompting"]["seconds"]) / own[-1]
+    best_screening = run["best"]["screening_speedup"]
+    done = [c for c, at in zip(run["candidates"], own) if run["meta_prompting"]["seconds"] + at * scale <= seconds]
+    return max([proven(run) if c["speedup"] == best_screening else
+                c["speedup"] if Evaluation(c["passed"], speedup=c["speedup"], p_value=c["p_value"]).significant
+                else 1.0 for c in done], default=1.0)
+
+
 def per_seed(runs: list[dict]) -> dict[int, tuple[int, float]]:
     """{seed: (runs with a significant speedup, geomean of `proven`)}."""
     seeds = sorted({r["seed"] for r in runs})
@@ -60,25 +87,35 @@ def per_seed(runs: list[dict]) -> dict[int, tuple[int, float]]:
                    float(gmean([proven(r) for r in runs if r["seed"] == seed]))) for seed in seeds}
 
 
+def contrast(first: list[float], second: list[float]) -> dict:
+    """Two paired lists of counted speedups (1.0 where none proven): how many exceed 1.0 in each, their geomeans,
+    how often the first is higher or lower, and the two-sided Wilcoxon signed-rank p-value of the log ratios
+    (scipy.stats; ties dropped, 1.0 if all tie)."""
+    log_ratios = [math.log(x / y) for x, y in zip(first, second)]
+    return {"significant": (sum(x > 1.0 for x in first), sum(y > 1.0 for y in second)),
+            "geomean": (float(gmean(first)), float(gmean(second))),
+            "higher": sum(d > 0 for d in log_ratios), "lower": sum(d < 0 for d in log_ratios),
+            "wilcoxon_p": float(wilcoxon(log_ratios).pvalue) if any(log_ratios) else 1.0}
+
+
 def paired(runs: list[dict], a: str, b: str) -> dict | None:
-    """Variant `a` against `b` on the (example, seed) pairs both ran; None if there are none. Counts of
-    significant speedups, geomeans, compute ratio a/b, runs where a's proven speedup is higher or lower, the
-    two-sided Wilcoxon signed-rank p-value of the log ratios (scipy.stats; ties dropped, 1.0 if all tie), and per
-    seed the difference in count and the geomean ratio (the spread between seeds)."""
+    """Variant `a` against `b` on the (example, seed) pairs both ran; None if there are none. `contrast` of their
+    counted speedups at an equal count of answers (the runs as they are) and at equal search time
+    ("equal_time": each pair cut at the cheaper run's `search_s`, `proven_by`), the compute ratio a/b, and per seed
+    the difference in count and the geomean ratio (the spread between seeds)."""
     by_key = {(r["strategy"], r["example"], r["seed"]): r for r in runs}
     keys = sorted({key[1:] for key in by_key if key[0] == a} & {key[1:] for key in by_key if key[0] == b})
     if not keys:
         return None
     first, second = [by_key[(a, *key)] for key in keys], [by_key[(b, *key)] for key in keys]
-    log_ratios = [math.log(proven(x) / proven(y)) for x, y in zip(first, second)]
+    cuts = [min(search_s(x), search_s(y)) for x, y in zip(first, second)]
     seeds_a, seeds_b = per_seed(first), per_seed(second)
     return {
-        "a": a, "b": b, "runs": len(keys),
-        "significant": (sum(r["significant"] for r in first), sum(r["significant"] for r in second)),
-        "geomean": (float(gmean([proven(r) for r in first])), float(gmean([proven(r) for r in second]))),
+        "a": a, "b": b, "runs": len(keys), **contrast(list(map(proven, first)), list(map(proven, second))),
+        "equal_time": contrast([proven_by(x, t) for x, t in zip(first, cuts)],
+                               [proven_by(y, t) for y, t in zip(second, cuts)]),
         "compute_ratio": sum(map(compute, first)) / sum(map(compute, second)),
-        "higher": sum(d > 0 for d in log_ratios), "lower": sum(d < 0 for d in log_ratios),
-        "wilcoxon_p": float(wilcoxon(log_ratios).pvalue) if any(log_ratios) else 1.0,
+        "search_s_ratio": sum(map(search_s, first)) / sum(map(search_s, second)),
         "per_seed": {seed: (seeds_a[seed][0] - seeds_b[seed][0], seeds_a[seed][1] / seeds_b[seed][1])
                      for seed in seeds_a},
     }
@@ -104,6 +141,13 @@ def markdown(runs: list[dict], summary: dict, pairs: list[dict], folders: list[P
              f"{p['wilcoxon_p']:.2f}", "; ".join(f"seed {seed}: {count:+d}, {ratio:.2f}"
                                                  for seed, (count, ratio) in p["per_seed"].items())]
             for p in pairs])]
+    lines += ["", "The same pairs at equal search time (each shared run cut at the cheaper one's seconds; `proven_by`):",
+              "", markdown_table(["a vs b", "shared runs", "search s a / b", "significantly faster", "geomean",
+                                  "a higher / lower", "Wilcoxon p"], [
+                  [f"{p['a']} vs {p['b']}", str(p["runs"]), f"{p['search_s_ratio']:.2f}",
+                   "{} vs {}".format(*t["significant"]), "{:.2f}x vs {:.2f}x".format(*t["geomean"]),
+                   f"{t['higher']} / {t['lower']}", f"{t['wilcoxon_p']:.2f}"]
+                  for p in pairs for t in [p["equal_time"]]])]
     examples = sorted({(r["example"], r["seed"]) for r in runs})
     by_key = {(r["strategy"], r["example"], r["seed"]): r for r in runs}
     rows = [[f"{example} (seed {seed})", *[
