@@ -56,6 +56,7 @@ def test_a_later_folder_replaces_an_earlier_run_and_pairs_share_example_and_seed
     text = run_compare_code([seed0, rerun, seed1], tmp_path / "out")
     assert "| moa vs single | 7 " in text
     assert (tmp_path / "out" / "cost.png").stat().st_size > 0
+    assert not (tmp_path / "out" / "time.png").exists()  # no (example, seed) that every variant ran
     assert json.loads((tmp_path / "out" / "compare.json").read_text())["pairs"][0]["a"] == "moa"
 
 
@@ -74,6 +75,8 @@ def test_equal_time_cuts_the_costlier_run_at_the_cheaper_ones_seconds(tmp_path):
     assert pair["geomean"] == (pytest.approx(2.8), pytest.approx(1.5)) and pair["higher"] == 1
     assert pair["equal_time"]["geomean"] == (1.0, 1.5) and pair["equal_time"]["lower"] == 1
     assert pair["search_s_ratio"] == pytest.approx(4.1)
+    run_compare_code([folder], tmp_path / "out")
+    assert (tmp_path / "out" / "time.png").stat().st_size > 0
 
 
 def test_the_committed_seed_0_pools_session_12_moa_over_session_11(tmp_path):

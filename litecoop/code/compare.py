@@ -176,9 +176,27 @@ def plot(runs: list[dict], variants: list[str], path: Path) -> None:
     save(figure, path)
 
 
+def plot_anytime(runs: list[dict], variants: list[str], path: Path) -> None:
+    """Geomean counted speedup against search seconds (`proven_by`), per variant, over the (example, seed) runs
+    every variant has; nothing if they share none."""
+    keys = set.intersection(*[{(r["example"], r["seed"]) for r in runs if r["strategy"] == name} for name in variants])
+    if not keys:
+        return
+    shared = [r for r in runs if (r["example"], r["seed"]) in keys]
+    grid = [i * max(map(search_s, shared)) / 60 for i in range(61)]
+    figure, axis = pyplot().subplots(figsize=(6, 4))
+    for name in variants:
+        mine = [r for r in shared if r["strategy"] == name]
+        axis.plot(grid, [float(gmean([proven_by(r, t) for r in mine])) for t in grid], label=name)
+    axis.set(xlabel="search seconds per run (meta-prompting + LLM + validation)",
+             ylabel="geomean speedup proven by then", title=f"{len(keys)} runs (example, seed) each")
+    axis.legend(fontsize="small")
+    save(figure, path)
+
+
 def run_compare_code(folders: list[Path], out: Path) -> str:
-    """Pool `folders`, compare every pair of variants, write compare.md, compare.json and cost.png (`plot`) into
-    `out`; returns the Markdown. Raises UserError as `pool_runs`."""
+    """Pool `folders`, compare every pair of variants, write compare.md, compare.json, cost.png (`plot`) and
+    time.png (`plot_anytime`) into `out`; returns the Markdown. Raises UserError as `pool_runs`."""
     runs = pool_runs(folders)
     variants = sorted(dict.fromkeys(r["strategy"] for r in runs), key=lambda name: (ORDER.index(name.split()[0]), name))
     pairs = [p for a, b in itertools.combinations(variants, 2) if (p := paired(runs, a, b))]
@@ -189,4 +207,5 @@ def run_compare_code(folders: list[Path], out: Path) -> str:
     (out / "compare.json").write_text(json.dumps({"summary": summary, "pairs": pairs}, indent=2)
                                       + "\n")
     plot(runs, variants, out / "cost.png")
+    plot_anytime(runs, variants, out / "time.png")
     return text
