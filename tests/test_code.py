@@ -326,6 +326,9 @@ def test_moa_with_real_model(tmp_path):
     assert report["significant"] == (report["speedup"] >= 1.05 and report["p_value"] < 0.05)
     if report["best"]["origin"] == "original":
         assert report["best"]["diff"] == ""
+    write_outputs(report, tmp_path / "moa.json")
+    rows = [line for line in (tmp_path / "moa.md").read_text().splitlines() if line.startswith("| ") and "| moa-" in line]
+    assert len(rows) == len(report["candidates"])  # each candidate's verdict: its speedup or why it failed
     again = optimize(task, strategy, team, budget=1, meta_prompting=True, prompt_cache=tmp_path / "prompts")
     assert again["meta_prompting"]["calls"] == 0 and again["meta_prompting"]["cache_hits"] == 1
     assert team.models[0]._llama.n_ctx() == 16384  # trained for 32k, capped for memory (was a fixed 4096)

@@ -124,7 +124,7 @@ def summary_table(report: dict) -> Table:
 
 def markdown(report: dict) -> str:
     """One `optimize-code` report as Markdown: speedup (95% CI, p-value), where the best came from, time split,
-    per-model LLM calls and the diff."""
+    per-model LLM calls, each candidate's screening verdict (speedup and p, or why it failed) and the diff."""
     low, high = report["ci"]
     return "\n".join([f"# {Path(report['file']).name}: {report['strategy']}", "",
              f"- speedup {report['speedup']:.2f}x (95% CI {low:.2f}-{high:.2f}, p={report['p_value']:.2g}), "
@@ -138,6 +138,10 @@ def markdown(report: dict) -> str:
              "", markdown_table(["model", "calls", "tokens", "seconds"],
                        [[n, str(u["calls"]), str(u["prompt_tokens"] + u["completion_tokens"]), f"{u['seconds']:.0f}"]
                         for n, u in report["llm"].items()]),
+             "", markdown_table(["#", "origin", "model", "role", "screening verdict"], [
+                 [str(i), c["origin"], c["model"], c["role"] or "-",
+                  f"{c['speedup']:.2f}x, p={c['p_value']:.2g}" if c["passed"] else c["failure"].replace("|", "/")]
+                 for i, c in enumerate(report["candidates"], start=1)]),
              "", "```diff", report["best"]["diff"].rstrip(), "```", ""])
 
 
