@@ -3,44 +3,34 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.markdown import Markdown
 
-from . import strategies
-from .errors import UserError
+from litecoop.search import registry
+from litecoop.api import duration_s
+from litecoop.errors import UserError
 
 console = Console(stderr=True)
 
 
-def duration_s(text: str) -> float:
-    """Seconds in a duration such as `90s`, `30m`, `1.5h`. Raises UserError for anything else."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh])\s*", text)
-    if not match:
-        raise UserError(f"--time-budget: expected a duration such as 90s, 30m or 1h, got '{text}'")
-    return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
-
-
 def _tune(args) -> None:
-    from .report import write_json
-    from .tune_command import run_tune
-    from .tune_config import TuneConfig
+    from litecoop.api import tune
+    from litecoop.report.tune_report import write_json
 
     work_dir = args.work_dir or Path("runs") / f"{Path(args.workload).stem.replace(':', '-')}-{args.strategy}"
-    config = TuneConfig.of(workload=args.workload, target=args.target, strategy=args.strategy, trials=args.trials,
-                           time_budget_s=duration_s(args.time_budget) if args.time_budget is not None else None,
-                           seed=args.seed, work_dir=work_dir, resume=args.resume, search_preset=args.search,
-                           models_preset=args.models, warm_start=args.warm_start, fresh=args.fresh)
-    report = run_tune(config, console)
+    tuned = tune(args.workload, target=args.target, strategy=args.strategy, trials=args.trials,
+                 time_budget=args.time_budget, seed=args.seed, work_dir=work_dir, resume=args.resume,
+                 search=args.search, models=args.models, warm_start=args.warm_start, fresh=args.fresh, console=console)
+    console.print(f"tuned model saved in {tuned.directory} (load it with litecoop.load)")
     if args.json:
-        write_json(report, args.json)
+        write_json(tuned.report, args.json)
 
 
 def _bench(args) -> None:
-    from .bench import run_bench
+    from litecoop.bench.run import run_bench
 
     budget_s = duration_s(args.time_budget) if args.time_budget is not None else None
     run_bench(args.suite, args.strategies.split(","), args.trials, args.seeds, args.out,
@@ -50,8 +40,32 @@ def _bench(args) -> None:
     console.print(f"wrote {args.out}/bench.json, bench.md and plots")
 
 
+def _yardstick(args) -> None:
+    from litecoop.bench.yardstick import run_yardstick, suite_workloads
+
+    workloads = suite_workloads(args.suite, args.only.split(",") if args.only else None)
+    text = run_yardstick(workloads, args.out, duration_s(args.time_budget) if args.time_budget else None,
+                         args.trials, args.strategy, args.seed, fresh=not args.warm, console=console)
+    console.print(Markdown(text))
+    console.print(f"wrote {args.out}/yardstick.md, yardstick.json and yardstick.png")
+
+
+def _zoo(args) -> None:
+    from rich.table import Table
+
+    from litecoop.workload import zoo
+
+    table = Table(title="the model zoo (random weights from the libraries' own definitions; batch 1, float32)")
+    for column in ("name", "family", "parameters", "inputs", "what"):
+        table.add_column(column)
+    for entry in zoo.ENTRIES.values():
+        table.add_row(entry.name, entry.family, f"{entry.parameters() / 1e6:.1f} M",
+                      ", ".join(f"{dtype}{list(shape)}" for shape, dtype in entry.input_shapes()), entry.description)
+    Console().print(table)
+
+
 def _bench_warm(args) -> None:
-    from .bench import run_warm_bench
+    from litecoop.bench.run import run_warm_bench
 
     run_warm_bench(args.source, args.target, args.strategy, args.trials, args.seeds, args.out,
                    search_preset=args.search, models_preset=args.models, console=console)
@@ -59,14 +73,14 @@ def _bench_warm(args) -> None:
 
 
 def _check(args) -> None:
-    from .check import run_check
+    from litecoop.bench.check import run_check
 
     tolerance = float(args.tolerance.rstrip("%")) / (100 if args.tolerance.endswith("%") else 1)
     sys.exit(run_check(args.baseline, tolerance, args.junit, console=console))
 
 
 def _build(args) -> None:
-    from .check import build_from_database
+    from litecoop.bench.check import build_from_database
 
     _, executable = build_from_database(args.workload, args.db, args.target)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -75,9 +89,9 @@ def _build(args) -> None:
 
 
 def _optimize_code(args) -> None:
-    from .code.session import optimize, summary_table, write_outputs
-    from .code.task import load_task
-    from .llm.team import Team
+    from litecoop.codeopt.session import optimize, summary_table, write_outputs
+    from litecoop.codeopt.task import load_task
+    from litecoop.llm.team import Team
 
     task = load_task(args.path, args.lang, args.tests, args.entry, args.inputs)
     if args.budget <= 0:
@@ -94,7 +108,7 @@ def _optimize_code(args) -> None:
 
 
 def _bench_code(args) -> None:
-    from .code.bench import run_bench_code
+    from litecoop.codeopt.bench import run_bench_code
 
     run_bench_code(args.examples, args.strategies.split(","), args.budget, args.out, args.seed, args.models,
                    meta_prompting=args.meta_prompting,
@@ -103,7 +117,7 @@ def _bench_code(args) -> None:
 
 
 def _compare_code(args) -> None:
-    from .code.compare import run_compare_code
+    from litecoop.codeopt.compare import run_compare_code
 
     console.print(Markdown(run_compare_code(args.folders, args.out)))
     console.print(f"wrote {args.out}/compare.md, compare.json and cost.png")
@@ -126,10 +140,11 @@ def parser() -> argparse.ArgumentParser:
         "LiteCoOp: LLM-guided Monte-Carlo tree search over TVM schedules, with a team of local models."))
     commands = root.add_subparsers(dest="command", required=True)
     tune = commands.add_parser("tune", help="tune a workload; write its database, library (.so) and report")
-    tune.add_argument("--workload", default="deepseek_moe", help="kernel name, minilm, path.onnx or module:function")
+    tune.add_argument("--workload", default="deepseek_moe",
+                      help="kernel name, zoo:NAME (see `litecoop zoo`), minilm, path.onnx or module:function")
     tune.add_argument("--target", default="host", help="preset in targets/ or a .toml path (default: host)")
     tune.add_argument("--strategy", default="mcts", help="default mcts (wins at equal wall time, see README); "
-                      + "; ".join(f"{s.name}: {s.description}" for s in strategies.REGISTRY.values()))
+                      + "; ".join(f"{s.name}: {s.description}" for s in registry.REGISTRY.values()))
     tune.add_argument("--trials", type=int, help="measured trials in total, all tasks (default 64 without --time-budget)")
     tune.add_argument("--time-budget", metavar="DURATION",
                       help="search wall time, e.g. 90s, 30m, 1h (setup and the final build come on top); "
@@ -150,7 +165,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--suite", default="kernels", help="kernels | minilm")
     bench.add_argument("--kernels", help="comma-separated subset of the kernel suite")
     bench.add_argument("--strategies", default="evolutionary,random,mcts,single-llm,litecoop",
-                       help=f"comma-separated, of {', '.join(strategies.names())}")
+                       help=f"comma-separated, of {', '.join(registry.names())}")
     bench.add_argument("--report-only", action="store_true",
                        help="tune nothing: report the seeds whose runs are all finished (a long bench's progress)")
     bench.add_argument("--time-budget", metavar="DURATION",
@@ -158,11 +173,24 @@ def parser() -> argparse.ArgumentParser:
     add_comparison_options(bench, Path("results/bench"), trials_help="measured trials per run (default 64 without "
                            "--time-budget)", default_trials=None)
     bench.set_defaults(run=_bench)
+    yardstick = commands.add_parser("yardstick", help="tune every model of a suite and time it against every peer "
+                                    "in a fresh process; write results/")
+    yardstick.add_argument("--suite", default="zoo", help="zoo | kernels | minilm (default zoo)")
+    yardstick.add_argument("--only", help="comma-separated subset of the suite's names")
+    yardstick.add_argument("--time-budget", metavar="DURATION", default="30m", help="search time per model (default 30m)")
+    yardstick.add_argument("--trials", type=int, help="also stop a model's search after this many trials")
+    yardstick.add_argument("--strategy", default="mcts")
+    yardstick.add_argument("--seed", type=int, default=0)
+    yardstick.add_argument("--warm", action="store_true", help="start from the records earlier runs kept (default: fresh)")
+    yardstick.add_argument("--out", type=Path, default=Path("results/zoo"), help="results folder; finished models are kept")
+    yardstick.set_defaults(run=_yardstick)
+    zoo = commands.add_parser("zoo", help="list the model zoo (tune one with --workload zoo:NAME)")
+    zoo.set_defaults(run=_zoo)
     warm = commands.add_parser("bench-warm", help="measure what warm-starting from a similar shape saves")
     warm.add_argument("--source", default="examples.warm_start.ffn:tokens_64", help="workload tuned first")
     warm.add_argument("--target", default="examples.warm_start.ffn:tokens_128",
                       help="workload tuned cold and warm-started from the source's records")
-    warm.add_argument("--strategy", default="mcts", help=" | ".join(strategies.tree_names()))
+    warm.add_argument("--strategy", default="mcts", help=" | ".join(registry.tree_names()))
     add_comparison_options(warm, Path("results/warm"), "trials of every run, the source's included")
     warm.set_defaults(run=_bench_warm)
     check = commands.add_parser("check", help="fail (exit 1) when a tuned workload got slower than its baseline")

@@ -16,6 +16,10 @@ from pathlib import Path
 from tvm.s_tir import meta_schedule as ms
 from tvm_ffi import structural_hash
 
+from litecoop.errors import UserError
+from litecoop.measure.builder_runner import mean_run_s
+from litecoop.measure.cost_model import records_by_workload
+
 REUSED_FILE = "records_from_earlier_runs.txt"
 DATABASE_FILE = "database_tuning_record.json"  # the records file of a MetaSchedule JSONDatabase's work dir
 
@@ -92,3 +96,16 @@ def reuse(store: Path, work_dir: Path) -> int:
 def keep(work_dir: Path, store: Path) -> int:
     """Add the work dir's records that the store lacks to it; returns how many."""
     return copy_new(work_dir, store)
+
+
+def warm_start_records(db_dir: Path, per_workload: int = 32) -> tuple:
+    """The `per_workload` best TuningRecords of each workload in the database in `db_dir`, ordered by
+    latency relative to the best of their own workload (best first). Raises UserError without a database."""
+    if not has_database(db_dir):
+        raise UserError(f"--warm-start: no tuning database in {db_dir}")
+    ranked = []
+    for group in records_by_workload(open_database(db_dir).get_all_tuning_records()):
+        group.sort(key=lambda record: mean_run_s(record.run_secs))
+        best_s = mean_run_s(group[0].run_secs)
+        ranked += [(mean_run_s(record.run_secs) / best_s, record) for record in group[:per_workload]]
+    return tuple(record for _, record in sorted(ranked, key=lambda pair: pair[0]))

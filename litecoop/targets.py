@@ -10,8 +10,8 @@ from pathlib import Path
 import tvm
 from tvm.target import Target, codegen
 
-from .errors import UserError
-from .presets import load_preset
+from litecoop.errors import UserError
+from litecoop.presets import load_preset
 
 
 # Streaming multiprocessors per architecture (data-center parts: A100; H100/H200 SXM), for prompts written

@@ -79,7 +79,7 @@ done
 python3 - "$out" <<'PY'
 import sys
 from pathlib import Path
-from litecoop.report import TuneReport, gpu_peer_markdown
+from litecoop.report.tune_report import TuneReport, gpu_peer_markdown
 out = Path(sys.argv[1])
 reports = [TuneReport.model_validate_json(p.read_text()) for p in sorted(out.glob("*.json"))]
 table = gpu_peer_markdown(reports) if reports else "no run finished\n"

@@ -14,8 +14,8 @@ from tvm.s_tir import meta_schedule as ms
 from tvm.script import relax as R
 
 from litecoop.targets import load_target
-from litecoop.measure import import_tensor_intrinsics
-from litecoop.tuner import fuse
+from litecoop.measure.builder_runner import import_tensor_intrinsics
+from litecoop.build.compiler import fuse
 
 
 USER_MODELS = Path(os.environ.get("LITECOOP_CACHE", Path.home() / ".cache" / "litecoop")) / "models"

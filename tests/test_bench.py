@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from litecoop.history import best_latency_at, seconds_to_reach
+from litecoop.report.history import best_latency_at, seconds_to_reach
 
 ROOT = Path(__file__).resolve().parent.parent
 

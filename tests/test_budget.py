@@ -87,8 +87,8 @@ def test_an_ended_deadline_stops_every_strategy(matmul_context):
     callback failed a check of the gradient scheduler at the end of a 30-minute MiniLM run)."""
     from tvm.s_tir import meta_schedule as ms
 
-    from litecoop import timing
-    from litecoop.bounded_search import BoundedSearch
+    from litecoop.measure import timing
+    from litecoop.search.budget import BoundedSearch
 
     context, spaces = matmul_context
     deadline = timing.Deadline(None)

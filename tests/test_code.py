@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from litecoop.code import sandbox
-from litecoop.code.evaluate import Evaluator
-from litecoop.code.meta import Prompter
-from litecoop.code.prompts import Contexts, excerpt, merge_request, rewrite_request, splice
-from litecoop.code.search import Candidate, Pool
-from litecoop.code.session import optimize, write_outputs
-from litecoop.code.task import load_task
+from litecoop.codeopt import sandbox
+from litecoop.codeopt.evaluate import Evaluator
+from litecoop.codeopt.meta import Prompter
+from litecoop.codeopt.prompts import Contexts, excerpt, merge_request, rewrite_request, splice
+from litecoop.codeopt.search import Candidate, Pool
+from litecoop.codeopt.session import optimize, write_outputs
+from litecoop.codeopt.task import load_task
 from litecoop.errors import UserError
 from litecoop.llm.team import Team
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from litecoop.cli import main
-from litecoop.code.compare import paired, pool_runs, proven_by, run_compare_code, search_s
+from litecoop.codeopt.compare import paired, pool_runs, proven_by, run_compare_code, search_s
 
 RESULTS = Path(__file__).parent.parent / "results"
 

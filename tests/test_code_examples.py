@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from litecoop.code.bench import load_examples, run_bench_code
-from litecoop.code.evaluate import Evaluator
+from litecoop.codeopt.bench import load_examples, run_bench_code
+from litecoop.codeopt.evaluate import Evaluator
 from litecoop.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent / "examples" / "code"

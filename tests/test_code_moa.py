@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from litecoop.code import prompts
-from litecoop.code.bench import per_model, per_role
-from litecoop.code.evaluate import Evaluation
-from litecoop.code.meta import Prompter
-from litecoop.code.search import TEMPERATURES, Agent, Pool, agents, run_moa
-from litecoop.code.task import CodeTask
+from litecoop.codeopt import prompts
+from litecoop.codeopt.bench import per_model, per_role
+from litecoop.codeopt.evaluate import Evaluation
+from litecoop.codeopt.meta import Prompter
+from litecoop.codeopt.search import TEMPERATURES, Agent, Pool, agents, run_moa
+from litecoop.codeopt.task import CodeTask
 from litecoop.llm.model_spec import ModelSpec
 from litecoop.llm.team import ChatModel
 

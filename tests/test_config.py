@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from litecoop.errors import UserError
+from litecoop.presets import PRESETS_DIR
 from litecoop.llm.model_spec import load_models
-from litecoop.report import TuneReport, write_json
-from litecoop.run_log import append_run, load_runs
-from litecoop.search_settings import from_preset
-from litecoop.tune_config import DEFAULT_TRIALS, TuneConfig
+from litecoop.report.tune_report import TuneReport, write_json
+from litecoop.report.run_log import append_run, load_runs
+from litecoop.search.settings import from_preset
+from litecoop.tuning.config import DEFAULT_TRIALS, TuneConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +35,7 @@ def test_tune_config_defaults_to_trials_and_refuses_bad_options():
         assert words in one_line(err)
 
 
-@pytest.mark.parametrize("preset", sorted(p.stem for p in (ROOT / "search").glob("*.toml")))
+@pytest.mark.parametrize("preset", sorted(p.stem for p in (PRESETS_DIR / "search").glob("*.toml")))
 def test_every_search_preset_loads(preset):
     settings = from_preset(preset)
     assert settings.num_trials_per_iter > 0 and settings.run_timeout_s > 0
@@ -52,7 +53,7 @@ def test_bad_search_preset_is_one_line(tmp_path):
     assert "num_trials_per_iter" in one_line(err)
 
 
-@pytest.mark.parametrize("preset", sorted(p.stem for p in (ROOT / "models").glob("*.toml")))
+@pytest.mark.parametrize("preset", sorted(p.stem for p in (PRESETS_DIR / "models").glob("*.toml")))
 def test_every_models_preset_loads(preset):
     models = load_models(preset)
     assert models and all(m.endpoint or (m.sha256 and (m.chunks or m.path)) for m in models)

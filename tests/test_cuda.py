@@ -16,17 +16,20 @@ from rich.console import Console
 from tvm.s_tir import Schedule
 
 from conftest import build_matmul_context
-from litecoop import latency, peers, prompts, tuner, workloads
+from litecoop.measure import latency, peers
+from litecoop.search import prompts
+from litecoop.build import compiler
+from litecoop import workload
 from litecoop.errors import UserError
-from litecoop.measure import build_candidate
-from litecoop.report import TuneReport, gpu_peer_markdown, summary_table
-from litecoop.tune_command import run_tune
-from litecoop.tune_config import TuneConfig
-from litecoop.search_settings import SearchSettings
-from litecoop.space import apply_edits, decision_sites, fresh_sample, replay
-from litecoop.strategy import TreeSearch
+from litecoop.measure.builder_runner import build_candidate
+from litecoop.report.tune_report import TuneReport, gpu_peer_markdown, summary_table
+from litecoop.tuning.run import run_tune
+from litecoop.tuning.config import TuneConfig
+from litecoop.search.settings import SearchSettings
+from litecoop.search.space import apply_edits, decision_sites, fresh_sample, replay
+from litecoop.search.tree_search import TreeSearch
 from litecoop.targets import gpu_facts, load_target
-from litecoop.tree import Node
+from litecoop.search.tree import Node
 
 
 def test_gpu_design_space_binds_threads_and_stages_in_shared_memory(cuda_matmul_context):
@@ -109,11 +112,11 @@ def test_cuda_tune_without_a_gpu_is_a_user_error_before_any_work(tmp_path):
 
 
 def test_latency_samples_take_inputs_on_the_device(target):
-    work = workloads.load("small_workload:make")
+    work = workload.load("small_workload:make")
     device = latency.device_of(target)
     args = latency.device_inputs(work.inputs, device)
     assert all(arg.device == device for arg in args)
-    samples, out = latency.latency_samples(tuner.untuned_executable(work, target), args, device, repeat=3)
+    samples, out = latency.latency_samples(compiler.untuned_executable(work, target), args, device, repeat=3)
     assert len(samples) == 3 and min(samples) > 0
     np.testing.assert_allclose(out, work.reference, rtol=1e-4, atol=1e-4)
 

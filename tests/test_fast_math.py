@@ -1,4 +1,4 @@
-"""Fast float32 math at legalization on CPUs (litecoop.fast_math): GELU, SiLU, sigmoid, tanh, exp and softmax
+"""Fast float32 math at legalization on CPUs (litecoop.build.fast_math): GELU, SiLU, sigmoid, tanh, exp and softmax
 legalize to TOPI's fast approximations, which stay within float32 noise of the exact functions, and a float16
 operator keeps TVM's own legalization. Real TVM builds, no tuning (empty database)."""
 
@@ -8,7 +8,7 @@ from scipy.special import erf, softmax
 from tvm import relax
 from tvm.s_tir import meta_schedule as ms
 
-from litecoop import tuner
+from litecoop.build import compiler
 
 EXACT = {
     "gelu": (relax.op.nn.gelu, lambda x: 0.5 * x * (1 + erf(x / np.sqrt(2)))),
@@ -35,12 +35,12 @@ def test_fast_operators_match_the_exact_functions(target, tmp_path):
     database = ms.database.MemoryDatabase()
     for name, (op, exact) in EXACT.items():
         mod = module(op)
-        fused = tuner.fuse(mod, target)
+        fused = compiler.fuse(mod, target)
         assert "T.erf(" not in fused.script() and "T.exp(" not in fused.script(), name  # no scalar libm calls
-        vm = relax.VirtualMachine(tuner.compile_tuned(database, mod, target), tvm.cpu())
+        vm = relax.VirtualMachine(compiler.compile_tuned(database, mod, target), tvm.cpu())
         out = vm["main"](tvm.runtime.tensor(x)).numpy()
         np.testing.assert_allclose(out, exact(x.astype(np.float64)), rtol=2e-6, atol=2e-6, err_msg=name)
 
 
 def test_float16_keeps_tvms_legalization(target):
-    assert "T.exp(" in tuner.fuse(module(relax.op.exp, "float16"), target).script()
+    assert "T.exp(" in compiler.fuse(module(relax.op.exp, "float16"), target).script()

@@ -5,12 +5,12 @@ import random
 import psutil
 import pytest
 
-from litecoop import prompts
+from litecoop.search import prompts
 from litecoop.errors import UserError
 from litecoop.llm import weights
 from litecoop.llm.team import Team
-from litecoop.space import decision_sites
-from litecoop.tree import Node
+from litecoop.search.space import decision_sites
+from litecoop.search.tree import Node
 
 
 def test_weights_assembled_and_checked():

@@ -5,10 +5,10 @@ import random
 
 from llama_cpp import LlamaGrammar
 
-from litecoop import prompts
-from litecoop.machine import host_facts
-from litecoop.space import DecisionSite
-from litecoop.tree import Node
+from litecoop.search import prompts
+from litecoop.search.machine import host_facts
+from litecoop.search.space import DecisionSite
+from litecoop.search.tree import Node
 
 LEGAL_64 = tuple(f"{a}x{64 // a}" for a in (1, 2, 4, 8, 16, 32, 64))
 SITES = [DecisionSite("t0", 3, "spatial loop 1 (extent 64), factors for levels S0 S1", "8x8", LEGAL_64, "S", "SS", 0),

@@ -12,11 +12,11 @@ from tvm.s_tir.meta_schedule.cost_model import PyCostModel
 from tvm.s_tir.meta_schedule.runner import RunnerResult
 
 from litecoop.llm.team import Team
-from litecoop.proposers import LLMProposer, Proposal
-from litecoop.space import decisions_key
-from litecoop.search_settings import SearchSettings
-from litecoop.strategy import TreeSearch, task_seed
-from litecoop.strategies import create
+from litecoop.search.proposers import LLMProposer, Proposal
+from litecoop.search.space import decisions_key
+from litecoop.search.settings import SearchSettings
+from litecoop.search.tree_search import TreeSearch, task_seed
+from litecoop.search.registry import create
 
 SETTINGS = SearchSettings(samples_per_sketch=8, rollouts_per_child=4, elites_per_iter=2, rollouts_per_elite=8,
                           cost_model_warmup_samples=0)

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from litecoop import prompts
-from litecoop.space import apply_edits, decision_sites, decisions_key, factorizations, fresh_sample, replay
+from litecoop.search import prompts
+from litecoop.search.space import apply_edits, decision_sites, decisions_key, factorizations, fresh_sample, replay
 
 
 def test_factorizations_match_brute_force():

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from litecoop.tree import Node, estimate, select, small_model_bonus, uct_score
+from litecoop.search.tree import Node, estimate, select, small_model_bonus, uct_score
 
 
 def chain(*keys):

@@ -1,7 +1,7 @@
 """The targets' verdicts, on hand-made summaries of a bench run (the numbers are inputs here; the bench smoke
 test produces real ones)."""
 
-from litecoop import verdicts
+from litecoop.bench import verdicts
 
 
 def strategy(by_seed: dict, final: float = 10.0, compute: dict | None = None, share: float = 0.0,

@@ -10,10 +10,10 @@ from tvm.s_tir.meta_schedule import TuneContext
 from tvm.s_tir.schedule import Trace
 
 from conftest import TESTS, build_matmul_context, run_litecoop
-from litecoop.cost_model import TimedXGBModel
-from litecoop.space import decisions_key, factorizations, log_distance, replay, skeleton, transfer
+from litecoop.measure.cost_model import TimedXGBModel
+from litecoop.search.space import decisions_key, factorizations, log_distance, replay, skeleton, transfer
 from litecoop.targets import load_target
-from litecoop.tuner import warm_start_records
+from litecoop.records import warm_start_records
 
 
 def tiles(trace) -> list[list[int]]:
@@ -62,7 +62,7 @@ def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run):
 
     model = TimedXGBModel(warmup_samples=8)
     records = warm_start_records(source)
-    # 16 trials of the matmul task, and any of the task the library path leaves (tuner.extract_tasks)
+    # 16 trials of the matmul task, and any of the task the library path leaves (compiler.extract_tasks)
     assert model.pretrain(records, load_target("host")) == len(records) >= 16
     context = TuneContext(mod=records[0].workload.mod, target=load_target("host"), num_threads=2)
     candidates = [record.as_measure_candidate() for record in records]

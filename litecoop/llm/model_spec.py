@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, model_validator
 
-from ..errors import UserError, validated
-from ..presets import load_preset
+from litecoop.errors import UserError, validated
+from litecoop.presets import load_preset
 
 
 class ModelSpec(BaseModel):

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from dataclasses import asdict, dataclass, field
 
-from ..errors import UserError
-from . import weights
-from .model_spec import ModelSpec, load_models
+from litecoop.errors import UserError
+from litecoop.llm import weights
+from litecoop.llm.model_spec import ModelSpec, load_models
 
 
 FENCED_BLOCK = re.compile(r"```[\w+-]*\n(?:```[\w+-]*\n)*(.*?)\n```", re.DOTALL)  # tolerates a doubled opening fence

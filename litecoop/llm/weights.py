@@ -7,8 +7,8 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from ..errors import UserError
-from .model_spec import ModelSpec
+from litecoop.errors import UserError
+from litecoop.llm.model_spec import ModelSpec
 
 
 def cache_dir() -> Path:

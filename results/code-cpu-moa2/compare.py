@@ -7,7 +7,7 @@ import json
 import math
 from pathlib import Path
 
-from litecoop.tables import markdown_table
+from litecoop.report.tables import markdown_table
 
 HERE = Path(__file__).parent
 

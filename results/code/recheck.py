@@ -9,9 +9,9 @@ import json
 import sys
 from pathlib import Path
 
-from litecoop.code.bench import load_examples
-from litecoop.code.evaluate import Evaluator
-from litecoop.code.search import CONFIRM_REPEAT
+from litecoop.codeopt.bench import load_examples
+from litecoop.codeopt.evaluate import Evaluator
+from litecoop.codeopt.search import CONFIRM_REPEAT
 
 
 def main(results: Path, examples: Path) -> None:

@@ -18,8 +18,9 @@ import onnxruntime
 import tvm
 from onnx import TensorProto, helper, numpy_helper
 
-from litecoop import latency, library, peers, timing
-from litecoop.check import build_from_database
+from litecoop.measure import latency, peers, timing
+from litecoop.build import blas
+from litecoop.bench.check import build_from_database
 
 WEIGHT_SHAPES = [((128, 384), (384, 384)), ((128, 384), (384, 1536)), ((128, 1536), (1536, 384))]
 
@@ -42,7 +43,7 @@ def register_mlas() -> None:
         return onnxruntime.InferenceSession(model.SerializeToString(), session_options(),
                                             providers=["CPUExecutionProvider"])
 
-    @tvm.register_global_func(library.MATMUL, override=True)
+    @tvm.register_global_func(blas.MATMUL, override=True)
     def mlas_matmul(a, b, out):
         key = b.__chandle__()
         if key not in sessions:

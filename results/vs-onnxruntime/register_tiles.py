@@ -1,7 +1,7 @@
 """Register tiles of MiniLM's slowest matmul task (128x384 @ 384x1536 + bias), from the 30-minute run's database:
 the best record's trace, then the same trace with other innermost (register) tiles rows x cols = i3 x j3, the
 outer levels kept as close to the record's as the extents allow, each built and timed the way the search
-measures (litecoop.measure: MetaSchedule's LocalBuilder / LocalRunner, 3 x 3 runs).
+measures (litecoop.measure.builder_runner: MetaSchedule's LocalBuilder / LocalRunner, 3 x 3 runs).
 
     python results/vs-onnxruntime/register_tiles.py WORK_DIR [N]   # WORK_DIR: the minilm run's database; N tasks
 
@@ -15,8 +15,8 @@ from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm.s_tir.meta_schedule.builder import BuilderInput
 from tvm.s_tir.meta_schedule.runner import RunnerInput
 
-from litecoop.measure import TimedBuilder, TimedRunner, mean_run_s
-from litecoop.space import apply_edits, decision_sites, factorizations, log_distance, replay, tile_text
+from litecoop.measure.builder_runner import TimedBuilder, TimedRunner, mean_run_s
+from litecoop.search.space import apply_edits, decision_sites, factorizations, log_distance, replay, tile_text
 from litecoop.targets import load_target
 
 db = ms.database.JSONDatabase(work_dir=sys.argv[1])

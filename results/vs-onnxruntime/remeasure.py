@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from litecoop import latency, peers, targets, timing
-from litecoop.check import build_from_database
+from litecoop.measure import latency, peers, timing
+from litecoop import targets
+from litecoop.bench.check import build_from_database
 
 HERE = Path(__file__).parent
 

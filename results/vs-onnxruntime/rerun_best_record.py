@@ -5,7 +5,7 @@
 The workload is fused as `litecoop tune` fuses it; the task's PrimFunc (by its name in the fused module) gets
 the best schedule of the work dir's database. It is then built with `tvm.compile` and timed by its time
 evaluator (random inputs of its shapes), and built by MetaSchedule's LocalBuilder and timed three times by its
-LocalRunner with the evaluator settings of `litecoop.measure.TimedRunner` (the in-search measurement).
+LocalRunner with the evaluator settings of `litecoop.measure.builder_runner.TimedRunner` (the in-search measurement).
 Prints milliseconds, to compare with the record's in-search mean.
 """
 
@@ -19,13 +19,14 @@ from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm.s_tir.meta_schedule.builder import BuilderInput, LocalBuilder
 from tvm.s_tir.meta_schedule.runner import EvaluatorConfig, LocalRunner, RunnerInput
 
-from litecoop import records, tuner, workloads
+from litecoop import records, workload
+from litecoop.build import compiler
 from litecoop.targets import load_target
 
 
 def main(name: str, work_dir: str, task: str) -> None:
     target = load_target("host")
-    fused = tuner.fuse(workloads.load(name).mod, target)
+    fused = compiler.fuse(workload.load(name).mod, target)
     database = records.open_database(Path(work_dir))
     task_mod = tvm.IRModule({"main": fused[task].with_attr("global_symbol", "main")})
     with target:

@@ -3,7 +3,7 @@
     python results/vs-onnxruntime/summarize.py    # writes README-table.md and each report's convergence plot (.png)
 
 Per report: the time budget, the trials measured, the matmul calls on the library path (OpenBLAS), tuned / onnxruntime / torch latency (timed in alternation in
-the tuning run), and the fraction of the roofline bound (litecoop.roofline, measured here once) that the tuned
+the tuning run), and the fraction of the roofline bound (litecoop.measure.roofline, measured here once) that the tuned
 build and onnxruntime reach; then, per report, the tasks that took most of the tuned latency.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from litecoop import roofline
-from litecoop.report import TuneReport, plot_convergence
+from litecoop.measure import roofline
+from litecoop.report.tune_report import TuneReport, plot_convergence
 
 HERE = Path(__file__).parent
 

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 from tvm import relax
 
-from litecoop import latency, targets
-from litecoop.check import build_from_database
-from litecoop.report import TuneReport
+from litecoop.measure import latency
+from litecoop import targets
+from litecoop.bench.check import build_from_database
+from litecoop.report.tune_report import TuneReport
 
 HERE = Path(__file__).parent
 CALLS = 20

@@ -1,0 +1,195 @@
+"""A tuned model that ships: one directory with the compiled libraries (weights inside) and a manifest, loaded with
+TVM's runtime and NumPy only (no code generation, no records, no LLM stack, no cost model).
+
+    model.tuned/
+      manifest.json      inputs (names, shapes, dtypes) per build, target, threads, CPU flags, provenance
+      tuned-0.so ...     one Relax VM library per tuned input shape (`Build`)
+
+A call is dispatched by its inputs' shapes to the build tuned for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from litecoop.errors import UserError
+
+MANIFEST = "manifest.json"
+ARTIFACT_DIR = "tuned"  # the artifact's folder in a tuning run's work dir
+FORMAT = 1
+
+
+class InputSpec(BaseModel):
+    """One input of a build: its name, shape and NumPy dtype name (e.g. "float32", "int64")."""
+
+    name: str
+    shape: list[int]
+    dtype: str
+
+
+class Build(BaseModel):
+    """One compiled library of the artifact and the inputs it was built and tuned for."""
+
+    library: str
+    sha256: str
+    inputs: list[InputSpec]
+
+    def key(self) -> tuple:
+        return tuple(tuple(spec.shape) for spec in self.inputs)
+
+
+class Manifest(BaseModel):
+    """What `litecoop.load` needs to run an artifact and to refuse a machine it cannot run on. `threads`: the CPU
+    threads it was tuned with; `cpu_flags`: the instruction-set extensions its code uses (from the build
+    target's features), each of which the loading CPU must list in /proc/cpuinfo."""
+
+    format: int = FORMAT
+    workload: str
+    target: str
+    threads: int
+    cpu_flags: list[str] = []
+    builds: list[Build]
+    records: int = 0
+    provenance: dict = {}
+
+
+def cpu_flags_of_target(target) -> list[str]:
+    """The /proc/cpuinfo flags that code built for `target` (a TVM llvm Target) may use: the AVX-512, AVX and
+    FMA features LLVM enables for its mcpu and mattr, in cpuinfo's spelling (e.g. `avx512f`, `avx2`, `fma`)."""
+    from tvm.target import codegen
+
+    features = codegen.target_has_features if hasattr(codegen, "target_has_features") else None
+    names = ("avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni", "avx512_bf16", "avx2", "fma", "avx")
+    llvm_names = {"avx512_vnni": "avx512vnni", "avx512_bf16": "avx512bf16"}
+    if features is None:
+        return []
+    return [name for name in names if features(llvm_names.get(name, name), target)]
+
+
+def host_cpu_flags() -> set[str]:
+    """The flags of this machine's CPU (/proc/cpuinfo); empty where that file does not exist."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    line = next((line for line in text.splitlines() if line.startswith("flags")), "")
+    return set(line.partition(":")[2].split())
+
+
+def save(directory: Path, manifest: Manifest, executables: list) -> Path:
+    """Write an artifact: each executable (relax.VMExecutable, in the order of `manifest.builds`) exported as its
+    build's library, and the manifest with the libraries' SHA-256. Returns `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    builds = []
+    for build, executable in zip(manifest.builds, executables, strict=True):
+        path = directory / build.library
+        executable.export_library(str(path))
+        builds.append(build.model_copy(update={"sha256": hashlib.sha256(path.read_bytes()).hexdigest()}))
+    manifest = manifest.model_copy(update={"builds": builds})
+    (directory / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n")
+    return directory
+
+
+def read_manifest(directory: Path) -> Manifest:
+    """The manifest of the artifact in `directory`. Raises UserError when it is missing or malformed."""
+    path = Path(directory) / MANIFEST
+    if not path.is_file():
+        raise UserError(f"{directory}: not a tuned model ({MANIFEST} is missing)")
+    try:
+        manifest = Manifest.model_validate_json(path.read_text())
+    except ValidationError as err:
+        raise UserError(f"{path}: malformed manifest ({err.errors()[0]['msg']})") from None
+    if manifest.format != FORMAT:
+        raise UserError(f"{path}: manifest format {manifest.format}, this litecoop reads {FORMAT}")
+    return manifest
+
+
+class Tuned:
+    """A tuned model, callable like the function it was tuned from: `tuned(*inputs)` takes NumPy arrays (or
+    torch CPU tensors) of one of the tuned input shapes and returns the first output as a NumPy array. Inputs
+    are passed to TVM without a copy (DLPack), as onnxruntime wraps NumPy arrays; the output is copied out.
+    Safe to call from several threads: each thread gets its own VM (`threading.local`).
+
+    Raises UserError for inputs of the wrong count, dtype, rank or shape (naming which)."""
+
+    def __init__(self, directory: Path, manifest: Manifest, modules: list, report=None):
+        self.directory, self.manifest, self.report = Path(directory), manifest, report
+        self._modules = {build.key(): module for build, module in zip(manifest.builds, modules)}
+        self._specs = {build.key(): build.inputs for build in manifest.builds}
+        self._local = threading.local()
+
+    def _vm(self, key):
+        import tvm
+        from tvm import relax
+
+        vms = self._local.__dict__.setdefault("vms", {})
+        if key not in vms:
+            vms[key] = relax.VirtualMachine(self._modules[key], tvm.cpu())
+        return vms[key]
+
+    def _check(self, inputs: tuple) -> tuple:
+        first = self.manifest.builds[0].inputs
+        if len(inputs) != len(first):
+            raise UserError(f"expected {len(first)} inputs ({', '.join(s.name for s in first)}), got {len(inputs)}")
+        arrays = tuple(np.ascontiguousarray(x.detach().numpy() if hasattr(x, "detach") else x) for x in inputs)
+        for spec, array in zip(first, arrays):
+            if str(array.dtype) != spec.dtype:
+                raise UserError(f"input '{spec.name}': dtype {array.dtype}, expected {spec.dtype}")
+            if array.ndim != len(spec.shape):
+                raise UserError(f"input '{spec.name}': rank {array.ndim}, expected {len(spec.shape)}")
+        key = tuple(tuple(a.shape) for a in arrays)
+        if key not in self._modules:
+            tuned = "; ".join(", ".join(f"{s.name}{tuple(s.shape)}" for s in specs) for specs in self._specs.values())
+            raise UserError(f"input shapes {list(key)} are not among the tuned shapes ({tuned})")
+        return key, arrays
+
+    def __call__(self, *inputs) -> np.ndarray:
+        import tvm
+
+        key, arrays = self._check(inputs)
+        out = self._vm(key)["main"](*(tvm.runtime.from_dlpack(a) for a in arrays))
+        while not hasattr(out, "numpy"):
+            out = out[0]
+        return out.numpy()
+
+    def save(self, directory: Path) -> Path:
+        """Copy this artifact to `directory` (created); returns it."""
+        directory = Path(directory)
+        if directory.resolve() != self.directory.resolve():
+            shutil.copytree(self.directory, directory, dirs_exist_ok=True)
+        return directory
+
+    @property
+    def input_specs(self) -> list[list[InputSpec]]:
+        """The inputs of every build, in the manifest's order."""
+        return [build.inputs for build in self.manifest.builds]
+
+
+def load(directory: str | os.PathLike) -> Tuned:
+    """Load an artifact written by `litecoop.tune` / `Tuned.save`. Sets TVM_NUM_THREADS to the thread count it was
+    tuned with unless set already (it must be, before TVM's first parallel call). Raises UserError (one line)
+    for a missing or corrupted file, or a CPU that lacks an instruction-set extension the code uses."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    missing = [flag for flag in manifest.cpu_flags if flag not in host_cpu_flags()]
+    if missing:
+        raise UserError(f"{directory}: built for a CPU with {', '.join(missing)}, which this CPU lacks")
+    os.environ.setdefault("TVM_NUM_THREADS", str(manifest.threads))
+    import tvm
+
+    modules = []
+    for build in manifest.builds:
+        path = directory / build.library
+        if not path.is_file():
+            raise UserError(f"{directory}: library {build.library} is missing")
+        if hashlib.sha256(path.read_bytes()).hexdigest() != build.sha256:
+            raise UserError(f"{directory}: library {build.library} is corrupted (its SHA-256 differs from the manifest's)")
+        modules.append(tvm.runtime.load_module(str(path)))
+    return Tuned(directory, manifest, modules)

@@ -1,0 +1,1 @@
+"""Benchmarks over many runs: bench, regression check, statistics, verdicts, rendering."""

@@ -1,0 +1,98 @@
+"""From a Relax module to a compiled library, as the final build and task extraction share it.
+
+Fusion (on CPUs: fast float32 math and weights marked layout-free) -> MetaSchedule task extraction; and from a
+tuning database: schedules applied, weights prepacked at build time (TVM's `cpu_weight_prepack` flow).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import tvm
+from tvm import relax
+from tvm.relax.backend.cpu_generic import pipeline as cpu_pipeline
+from tvm.s_tir import meta_schedule as ms
+
+from litecoop.build.fast_math import LEGALIZE
+from litecoop.errors import UserError
+from litecoop.measure import timing
+from litecoop.workload import Workload
+
+
+def _cpu_pipeline(target) -> bool:
+    """Whether `target` builds with this project's CPU pipeline: fast float32 math (litecoop.build.fast_math) and
+    weights prepacked at build time; other targets build with MetaSchedule's `compile_relax`."""
+    return target.kind.name == "llvm"
+
+
+def _fusion_passes(target) -> list:
+    cpu = _cpu_pipeline(target)
+    passes = [*relax.pipeline.library_dispatch_passes(target), relax.transform.LegalizeOps(LEGALIZE if cpu else None),
+              relax.transform.AnnotateTIROpPattern(), relax.transform.FoldConstant(),
+              relax.transform.FuseOps(), relax.transform.FuseTIR()]
+    return passes + [relax.transform.AttachAttrLayoutFreeBuffers()] if cpu else passes
+
+
+def fuse(mod, target):
+    """Legalize and fuse a Relax module as `compile_tuned` does, so task keys match. On CPUs transcendental
+    operators legalize to fast float32 approximations (litecoop.build.fast_math) and the fused functions mark their
+    constant (weight) buffers layout-free, so that tuning may choose their layout."""
+    with target:
+        return tvm.transform.Sequential(_fusion_passes(target))(mod)
+
+
+def prepacked_module(database, mod, target, prepack: bool = True):
+    """`mod` fused, with the schedules in `database` (a MetaSchedule Database) applied, and on CPUs (unless
+    `prepack` is False: then each call repacks its weights inside the kernels) the weight
+    layout transforms that tuning chose (MetaSchedule's RewriteLayout) split out of the kernels and folded into
+    the constants (SplitLayoutRewritePreproc, LiftTransformParams, FoldConstant, as in TVM's
+    `static_shape_tuning_pipeline(cpu_weight_prepack=True)`): a call reads prepacked weights instead of repacking
+    them. Returns the Relax IRModule before lowering; call inside `with target, database`."""
+    mod = tvm.transform.Sequential(_fusion_passes(target))(mod)
+    mod = relax.transform.MetaScheduleApplyDatabase()(mod)
+    if not (_cpu_pipeline(target) and prepack):
+        return mod
+    return tvm.transform.Sequential([relax.transform.SplitLayoutRewritePreproc(), relax.transform.LiftTransformParams(),
+                                     relax.transform.FoldConstant()])(mod)
+
+
+def compile_tuned(database, mod, target):
+    """Build `mod` with the schedules in `database` (a MetaSchedule Database); returns a relax.VMExecutable. On
+    CPUs the weights are prepacked at build time (`prepacked_module`); where TVM's prepacking pass fails on a
+    module (SplitLayoutRewritePreproc rejects some, e.g. GPT-2's), it builds without prepacking. Other targets
+    build with MetaSchedule's `compile_relax`. Raises UserError (one line) when no build succeeds."""
+    try:
+        if not _cpu_pipeline(target):
+            return ms.relax_integration.compile_relax(database, mod, target, None)
+        try:
+            return _cpu_build(database, mod, target, prepack=True)
+        except tvm.TVMError as err:
+            logging.getLogger(__name__).warning("weight prepacking failed (%s); building without it",
+                                                str(err).strip().splitlines()[-1][:200])
+            return _cpu_build(database, mod, target, prepack=False)
+    except tvm.TVMError as err:
+        raise UserError(f"the final build failed: {str(err).strip().splitlines()[-1][:300]}") from None
+
+
+def _cpu_build(database, mod, target, prepack: bool):
+    # relax.pipeline.dataflow_lower_passes fails for llvm in TVM 0.27 (cpu_generic does not export it)
+    lower = [*cpu_pipeline.dataflow_lower_passes(target), *cpu_pipeline.finalize_passes(target)]
+
+    @tvm.transform.module_pass(opt_level=3)
+    def pipeline(mod, _ctx):
+        return tvm.transform.Sequential(lower)(prepacked_module(database, mod, target, prepack))
+
+    with target, database, tvm.transform.PassContext(opt_level=3):
+        return relax.build(mod, target=target, relax_pipeline=pipeline)
+
+
+def extract_tasks(mod, target) -> list:
+    """MetaSchedule's tasks (ExtractedTask) of `mod` fused as the build fuses it (`fuse`), so that their keys match
+    the final build's."""
+    return list(ms.relax_integration.extract_tasks(fuse(mod, target), target))
+
+
+def untuned_executable(workload: Workload, target):
+    """The module built by TVM's default pipeline with no tuning (the baseline of the speedup)."""
+    with timing.phase("compile"):
+        return tvm.compile(workload.mod, target=target)

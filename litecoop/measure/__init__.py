@@ -1,0 +1,1 @@
+"""Measurement: builder and runner, cost model, latency of a build, peers, timing, roofline."""

@@ -1,0 +1,63 @@
+"""The final timing of a tuned build, the one implementation that `litecoop tune`, `bench` and the Python API share.
+
+On a CPU the saved artifact and every peer are timed in a fresh process (`contest.run_fresh`): the search's
+worker pools, cost model and LLMs are gone, the contenders alternate in shuffled order, and each is called the
+same way (one Python call per inference, NumPy in, NumPy out). Each contender's output is checked against the
+reference (torch, or onnxruntime for an .onnx model) on fresh inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from litecoop.measure import contest
+from litecoop.report.tune_report import PeerTiming
+
+TUNED = "tuned"  # the tuned build's name among the contenders
+
+
+@dataclass
+class FinalTiming:
+    """The tuned build's latency samples (seconds) and its output error on fresh inputs (None when it was not
+    checked), and every peer's timing (`PeerTiming`, with its reason where it could not run)."""
+
+    tuned_samples_s: list[float]
+    tuned_fresh_error: float | None
+    peers: list[PeerTiming]
+    threads: int
+
+
+def cpu_final(workload, artifact_dir: Path, out_dir: Path, threads: int, with_peers: bool = True,
+              repeat: int = 10) -> FinalTiming:
+    """Time the artifact in `artifact_dir` (and, `with_peers`, every CPU peer of `workload`) in a fresh process on
+    `threads` threads, `repeat` samples each; the request and result files go to `out_dir`. Raises UserError when
+    the fresh process fails."""
+    import cloudpickle
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    inputs = out_dir / "inputs.npz"
+    np.savez(inputs, *workload.inputs)
+    model_pickle = None
+    if workload.torch_module is not None and with_peers:
+        model_pickle = out_dir / "model.pkl"
+        model_pickle.write_bytes(cloudpickle.dumps(workload.torch_module))
+    request = contest.ContestRequest(
+        tuned=str(artifact_dir), model_pickle=str(model_pickle) if model_pickle else None,
+        onnx=str(workload.onnx_path) if workload.onnx_path else None, inputs=str(inputs),
+        model_type=workload.model_type, threads=threads, repeat=repeat,
+        peers=list(contest.ALL) if with_peers else [])
+    result = contest.run_fresh(request, out_dir)
+    timings = [PeerTiming(name=c.name, precision=c.precision, latency_s=c.median_s, samples_s=c.samples_s,
+                          setup_s=c.setup_s, max_abs_error=c.max_abs_error, reason=c.reason)
+               for c in result.contenders]
+    tuned = next(t for t in timings if t.name == TUNED)
+    return FinalTiming(tuned.samples_s, tuned.max_abs_error, [t for t in timings if t.name != TUNED], result.threads)
+
+
+def best_float32_peer(peers: list[PeerTiming]) -> PeerTiming | None:
+    """The fastest peer that ran in float32 (the headline's yardstick), or None."""
+    ran = [p for p in peers if p.latency_s is not None and p.precision == "fp32"]
+    return min(ran, key=lambda p: p.latency_s) if ran else None

@@ -1,0 +1,1 @@
+"""The tuning report, its tables, plots, provenance and run logs."""
