@@ -65,12 +65,9 @@ def cpu_flags_of_target(target) -> list[str]:
     FMA features LLVM enables for its mcpu and mattr, in cpuinfo's spelling (e.g. `avx512f`, `avx2`, `fma`)."""
     from tvm.target import codegen
 
-    features = codegen.target_has_features if hasattr(codegen, "target_has_features") else None
     names = ("avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni", "avx512_bf16", "avx2", "fma", "avx")
     llvm_names = {"avx512_vnni": "avx512vnni", "avx512_bf16": "avx512bf16"}
-    if features is None:
-        return []
-    return [name for name in names if features(llvm_names.get(name, name), target)]
+    return [name for name in names if codegen.target_has_features(llvm_names.get(name, name), target)]
 
 
 def host_cpu_flags() -> set[str]:
@@ -114,7 +111,8 @@ def read_manifest(directory: Path) -> Manifest:
 class Tuned:
     """A tuned model, callable like the function it was tuned from: `tuned(*inputs)` takes NumPy arrays (or
     torch CPU tensors) of one of the tuned input shapes and returns the first output as a NumPy array. Inputs
-    are passed to TVM without a copy (DLPack), as onnxruntime wraps NumPy arrays; the output is copied out.
+    are passed to TVM without a copy (DLPack) when 64-byte aligned, as onnxruntime wraps NumPy arrays, and copied
+    otherwise; the output is copied out.
     Safe to call from several threads: each thread gets its own VM (`threading.local`).
 
     Raises UserError for inputs of the wrong count, dtype, rank or shape (naming which)."""
@@ -154,7 +152,9 @@ class Tuned:
         import tvm
 
         key, arrays = self._check(inputs)
-        out = self._vm(key)["main"](*(tvm.runtime.from_dlpack(a) for a in arrays))
+        # DLPack hands TVM the array itself; TVM takes only 64-byte-aligned data that way, others are copied
+        out = self._vm(key)["main"](*(tvm.runtime.from_dlpack(a) if a.ctypes.data % 64 == 0 else tvm.runtime.tensor(a)
+                                      for a in arrays))
         while not hasattr(out, "numpy"):
             out = out[0]
         return out.numpy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from itertools import groupby
 import sys
 from pathlib import Path
 
@@ -50,6 +51,12 @@ def _yardstick(args) -> None:
     console.print(f"wrote {args.out}/yardstick.md, yardstick.json and yardstick.png")
 
 
+def _shapes(inputs: list[tuple]) -> str:
+    """Input (shape, dtype) pairs in words, runs of equal ones counted: `int64[1, 1], 8 x float32[1, 2, 512, 64]`."""
+    runs = [(len(list(group)), f"{dtype}{list(shape)}") for (shape, dtype), group in groupby(inputs)]
+    return ", ".join(f"{count} x {text}" if count > 1 else text for count, text in runs)
+
+
 def _zoo(args) -> None:
     from rich.table import Table
 
@@ -58,10 +65,18 @@ def _zoo(args) -> None:
     table = Table(title="the model zoo (random weights from the libraries' own definitions; batch 1, float32)")
     for column in ("name", "family", "parameters", "inputs", "what"):
         table.add_column(column)
-    for entry in zoo.ENTRIES.values():
-        table.add_row(entry.name, entry.family, f"{entry.parameters() / 1e6:.1f} M",
-                      ", ".join(f"{dtype}{list(shape)}" for shape, dtype in entry.input_shapes()), entry.description)
+    for row in zoo.entries():
+        table.add_row(row["name"], row["family"], f"{row['params'] / 1e6:.1f} M",
+                      _shapes(row["inputs"]), row["description"])
     Console().print(table)
+
+
+def _roofline(args) -> None:
+    from litecoop.measure.roofline import machine_limits
+
+    limits = machine_limits(args.threads, remeasure=args.remeasure)
+    console.print(f"peak {limits['peak_flops'] / 1e9:.0f} GFLOP/s (float32 FMA), copy bandwidth "
+                  f"{limits['memory_bandwidth_Bps'] / 1e9:.1f} GB/s; load average {limits['load']:.2f} when measured")
 
 
 def _bench_warm(args) -> None:
@@ -184,6 +199,10 @@ def parser() -> argparse.ArgumentParser:
     yardstick.add_argument("--warm", action="store_true", help="start from the records earlier runs kept (default: fresh)")
     yardstick.add_argument("--out", type=Path, default=Path("results/zoo"), help="results folder; finished models are kept")
     yardstick.set_defaults(run=_yardstick)
+    roofline = commands.add_parser("roofline", help="this machine's peak FLOP/s and bandwidth (cached; measured idle)")
+    roofline.add_argument("--threads", type=int, help="default: every core this process may use")
+    roofline.add_argument("--remeasure", action="store_true", help="measure again (waits up to a minute for idle)")
+    roofline.set_defaults(run=_roofline)
     zoo = commands.add_parser("zoo", help="list the model zoo (tune one with --workload zoo:NAME)")
     zoo.set_defaults(run=_zoo)
     warm = commands.add_parser("bench-warm", help="measure what warm-starting from a similar shape saves")

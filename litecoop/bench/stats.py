@@ -55,7 +55,8 @@ def lineage_seconds(run: TuneReport) -> dict[str, float]:
 def summarize(runs: list[TuneReport], strategies: list[str], trials: int) -> dict:
     """Per strategy: speedup geomean per checkpoint and at equal wall time (mean, min, max over seeds), final
     measured speedup, wall split, LLM compute, lineage rates, roofline fractions."""
-    peak, bandwidth = roofline.peak_flops(), roofline.memory_bandwidth()
+    limits = roofline.machine_limits()
+    peak, bandwidth = limits["peak_flops"], limits["memory_bandwidth_Bps"]
     checkpoints = [c for c in CHECKPOINTS if c <= trials] or [trials]
     equal_wall = equal_wall_seconds(runs)
     result = {"peak_flops": peak, "memory_bandwidth_Bps": bandwidth, "checkpoints": checkpoints, "strategies": {}}

@@ -23,16 +23,17 @@ from litecoop.report.run_log import append_run, load_runs
 from litecoop.report.tables import markdown_table
 from litecoop.report.tune_report import TuneReport
 
+CI_SUFFIX = "_ci"  # the zoo's CI-sized models, left out of the suite unless named
 PEER_ORDER = ("onnxruntime", "onnxruntime-fused", "openvino-f32", "torch.compile", "torch", "openvino")
 
 
 def suite_workloads(suite: str, only: list[str] | None = None) -> list[str]:
-    """The workload specs of a suite: `zoo` (every zoo model but the CI-sized ones), `kernels` (the five suite
+    """The workload specs of a suite: `zoo` (every zoo model but the CI-sized ones, named `*_ci`), `kernels` (the five suite
     kernels), `minilm`; `only` picks a subset by name (for the zoo without the `zoo:` prefix). Raises UserError
     for an unknown suite or name."""
     from litecoop.workload import KERNELS, zoo
 
-    names = {"zoo": [f"zoo:{e.name}" for e in zoo.ENTRIES.values() if not e.ci_sized], "kernels": list(KERNELS),
+    names = {"zoo": [f"zoo:{name}" for name in zoo.ZOO if not name.endswith(CI_SUFFIX)], "kernels": list(KERNELS),
              "minilm": ["minilm"]}
     if suite not in names:
         raise UserError(f"unknown suite '{suite}' (zoo, kernels, minilm)")
@@ -40,7 +41,7 @@ def suite_workloads(suite: str, only: list[str] | None = None) -> list[str]:
         return names[suite]
     known = {spec.removeprefix("zoo:"): spec for spec in names[suite]}
     if suite == "zoo":
-        known |= {e.name: f"zoo:{e.name}" for e in zoo.ENTRIES.values()}
+        known |= {name: f"zoo:{name}" for name in zoo.ZOO}
     unknown = [name for name in only if name not in known]
     if unknown:
         raise UserError(f"not in suite '{suite}': {', '.join(unknown)} (known: {', '.join(known)})")

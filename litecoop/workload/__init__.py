@@ -125,9 +125,9 @@ def load(spec: str, seed: int = 0) -> Workload:
     if spec.startswith("zoo:"):
         from litecoop.workload import zoo
 
-        entry = zoo.entry(spec.removeprefix("zoo:"))
-        module, inputs = entry.build(seed)
-        return from_torch(spec, module, inputs, model_type=entry.model_type)
+        name = spec.removeprefix("zoo:")
+        module, inputs = zoo.build(name, seed)
+        return from_torch(spec, module, inputs, model_type=zoo.ZOO[name].ort_type)
     if spec in kernel_specs():
         return _kernel(spec, seed)
     if spec == "minilm":

@@ -1,0 +1,321 @@
+"""What users would run instead of the tuned build, each set up as its own users set it up, on the same number of
+CPU threads as the tuned build (`cpu_peers`); and torch eager / torch.compile on a GPU (`torch_cuda_latencies`).
+
+CPU peers (names in `ALL`):
+
+    onnxruntime         InferenceSession, default options (all graph optimizations), CPUExecutionProvider,
+                        intra_op_num_threads = threads, inter_op_num_threads = 1
+    onnxruntime-fused   the same on the model after onnxruntime.transformers' optimize_model (fused attention,
+                        SkipLayerNorm, BiasGelu) for a model type in `MODEL_TYPES`
+    openvino-f32        Core().compile_model on CPU, PERFORMANCE_HINT LATENCY, INFERENCE_NUM_THREADS = threads,
+                        INFERENCE_PRECISION_HINT f32
+    openvino            the same at OpenVINO's default inference precision (bf16 on CPUs with AVX512-BF16 or AMX)
+    torch.compile       inductor with freezing, called under torch.no_grad(), torch.set_num_threads(threads)
+    torch               eager, torch.set_num_threads(threads), called under torch.inference_mode()
+
+Every peer is called as a user calls it: `peer.call(*inputs)`, one Python call per inference, NumPy arrays in,
+the first output as a fresh NumPy array out, nothing cached between calls. A peer that cannot run a model (an
+export, a compile or a first call fails, a model given as .onnx for the torch peers) is listed with a one-line
+`reason` and no `call`: never dropped, never raised.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+ALL = ("onnxruntime", "onnxruntime-fused", "openvino-f32", "openvino", "torch.compile", "torch")
+ONNX_PEERS = ("onnxruntime", "onnxruntime-fused", "openvino-f32", "openvino")
+TORCH_PEERS = ("torch.compile", "torch")
+MODEL_TYPES = ("bert", "gpt2", "vit")  # the onnxruntime.transformers optimizer's model types offered
+REASON_CHARS = 200
+
+
+@dataclass
+class Peer:
+    """One runtime a user could run instead of the tuned build.
+
+    `name`: one of `ALL`; `precision`: the arithmetic it computes in ("fp32", "bf16", ...); `call`: one inference,
+    `call(*inputs)` with NumPy arrays (in the order of the model's inputs) returning the first output as a NumPy
+    array, or None when the peer cannot run this model; `setup_s`: seconds to set it up (export and session
+    creation, or compilation including the first call for torch.compile); `reason`: one line saying why it
+    cannot run this model (None when it can); `note`: one line on where its setup departed from the usual one
+    (a fallback it took), else None."""
+
+    name: str
+    precision: str
+    call: Callable[..., np.ndarray] | None
+    setup_s: float = 0.0
+    reason: str | None = None
+    note: str | None = None
+
+
+def one_line(err: BaseException) -> str:
+    """The first line of an exception's message, prefixed by its type, at most `REASON_CHARS` characters."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return f"{type(err).__name__}: {lines[0]}"[:REASON_CHARS] if lines else type(err).__name__
+
+
+def export_onnx(module, inputs: list[np.ndarray], path: Path) -> Path:
+    """Export a torch module to ONNX at `path` (TorchScript exporter, inputs named input0, input1, ...).
+    Returns `path`; raises whatever the exporter raises for a module it cannot export."""
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notices
+        torch.onnx.export(module, tuple(torch.from_numpy(x) for x in inputs), str(path),
+                          input_names=[f"input{i}" for i in range(len(inputs))], dynamo=False)
+    return path
+
+
+def _precision_of(module, inputs: list[np.ndarray]) -> str:
+    """The precision the model computes in as given: its first floating parameter's, else its first floating
+    input's, else fp32."""
+    names = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "float64": "fp64"}
+    if module is not None:
+        for parameter in module.parameters():
+            if parameter.is_floating_point():
+                return names.get(str(parameter.dtype).removeprefix("torch."), str(parameter.dtype))
+    for x in inputs:
+        if np.issubdtype(x.dtype, np.floating):
+            return names.get(str(x.dtype), str(x.dtype))
+    return "fp32"
+
+
+def _first_tensor(out):
+    """The first tensor of a model's output: itself, the first of a tuple or list, the first value of a dict
+    (transformers' ModelOutput is one)."""
+    while not hasattr(out, "shape"):
+        out = next(iter(out.values())) if hasattr(out, "values") else out[0]
+    return out
+
+
+def _onnx_feed_order(session_inputs: list[str], count: int, exported: bool) -> list[int]:
+    """Which of the `count` given inputs each of the session's inputs takes: by name (input0, input1, ...) for a
+    model `export_onnx` wrote (the exporter drops inputs the graph does not use), else by position."""
+    if exported:
+        return [int(name.removeprefix("input")) for name in session_inputs]
+    if len(session_inputs) != count:
+        raise ValueError(f"the ONNX model takes {len(session_inputs)} inputs, {count} were given")
+    return list(range(count))
+
+
+def _onnxruntime(path: Path, threads: int, count: int, exported: bool, quiet: bool = False):
+    """A call of an InferenceSession on `path` with default options (all graph optimizations) on the CPU
+    provider, `threads` intra-op threads and one inter-op thread. `quiet`: onnxruntime logs no error of its own
+    (the caller reports it)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    if quiet:
+        options.log_severity_level = 4  # fatal only
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    names = [arg.name for arg in session.get_inputs()]
+    order = _onnx_feed_order(names, count, exported)
+
+    def call(*arrays: np.ndarray) -> np.ndarray:
+        return session.run(None, {name: arrays[i] for name, i in zip(names, order)})[0]
+
+    return call
+
+
+def _onnxruntime_fused(path: Path, threads: int, count: int, exported: bool, model_type: str | None, tmp: Path):
+    """(onnxruntime on the model after the transformers optimizer's fusions for `model_type`, heads and hidden
+    size detected from the graph; a note when it took the fallback, else None).
+
+    The optimizer's default for bert and gpt2 runs onnxruntime's basic optimizations over the model before its
+    fusions; onnxruntime 1.32 then cannot create a session on some models so written (transformers 5 BERTs with
+    SDPA attention: "Attempt to replace the existing tensor"). Where that happens the optimizer runs again with
+    `opt_level=0` (its fusions alone; the session still applies every graph optimization), as a user would."""
+    if model_type is None:
+        raise _NoRun(f"no transformer model type ({', '.join(MODEL_TYPES)}) for this model")
+    if model_type not in MODEL_TYPES:
+        raise _NoRun(f"model type {model_type!r} is not one of {', '.join(MODEL_TYPES)}")
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    fused = tmp / "fused.onnx"
+    optimize_model(str(path), model_type=model_type, num_heads=0, hidden_size=0).save_model_to_file(str(fused))
+    try:
+        return _onnxruntime(fused, threads, count, exported, quiet=True), None
+    except Exception as err:  # noqa: BLE001 - onnxruntime raises its own Fail for a session it cannot create
+        why = str(err).strip().splitlines()[-1].rsplit(" : ", 1)[-1].strip()  # its own words come last
+    optimize_model(str(path), model_type=model_type, num_heads=0, hidden_size=0,
+                   opt_level=0).save_model_to_file(str(fused))
+    note = f"optimized with opt_level=0: onnxruntime could not load the default's output ({why})"
+    return _onnxruntime(fused, threads, count, exported), note[:REASON_CHARS]
+
+
+def _openvino(path: Path, threads: int, count: int, exported: bool, f32: bool):
+    """(a call of an OpenVINO CPU compiled model on `path` tuned for latency on `threads` threads, at f32 or at
+    its default inference precision; the precision it actually uses)."""
+    import openvino
+
+    core = openvino.Core()
+    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
+    if f32:
+        config["INFERENCE_PRECISION_HINT"] = "f32"
+    compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
+    names = [port.get_any_name() for port in compiled.inputs]
+    order = _onnx_feed_order(names, count, exported)
+    used = compiled.get_property("INFERENCE_PRECISION_HINT")
+    used = getattr(used, "get_type_name", lambda: str(used))()
+    precision = {"f32": "fp32", "bf16": "bf16", "f16": "fp16"}.get(used, used)
+
+    def call(*arrays: np.ndarray) -> np.ndarray:
+        return compiled([arrays[i] for i in order])[0]
+
+    return call, precision
+
+
+def _torch_eager(module, threads: int):
+    """Eager forward passes on `threads` intra-op threads under torch.inference_mode()."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+    def call(*arrays: np.ndarray) -> np.ndarray:
+        if torch.get_num_threads() != threads:  # another peer or the caller changed torch's process-wide pool
+            torch.set_num_threads(threads)
+        with torch.inference_mode():
+            return _first_tensor(module(*(torch.from_numpy(x) for x in arrays))).numpy()
+
+    return call
+
+
+def _torch_compile(module, threads: int):
+    """`torch.compile(module)` (inductor) with freezing (weights folded in as constants), on `threads` threads,
+    called under torch.no_grad(). Compiles on the first call."""
+    import torch
+    import torch._dynamo
+    import torch._inductor.config
+
+    torch.set_num_threads(threads)  # inductor's C++ kernels take their OpenMP thread count at compile time
+    torch._dynamo.reset()  # a module compiled earlier in this process (on other threads) would be reused
+    compiled = torch.compile(module)
+
+    def call(*arrays: np.ndarray) -> np.ndarray:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        with torch.no_grad():
+            return _first_tensor(compiled(*(torch.from_numpy(x) for x in arrays))).numpy()
+
+    def first_call(*arrays: np.ndarray) -> np.ndarray:
+        with torch._inductor.config.patch(freezing=True):
+            return call(*arrays)
+
+    return call, first_call
+
+
+class _NoRun(Exception):
+    """A peer that does not apply to this model (its message is the reason, without an exception type)."""
+
+
+def cpu_peers(threads: int, inputs: list[np.ndarray], *, module=None, onnx_path: Path | None = None,
+              model_type: str | None = None, names: Sequence[str] = ALL) -> list[Peer]:
+    """The CPU peers `names` (each in `ALL`), in that order, set up on `threads` threads and called once on
+    `inputs` (NumPy arrays, in the order of the model's inputs) as a check.
+
+    `module`: the model as a torch module in eval mode (None for a model given as ONNX: the torch peers then get a
+    reason); `onnx_path`: the model as an ONNX file (None: `module` is exported to a temporary one with
+    `export_onnx`); `model_type`: the model's onnxruntime.transformers type (bert, gpt2, vit) for
+    onnxruntime-fused, which gets a reason without one. Any exception while setting a peer up or in its check
+    call becomes that peer's `reason` (first line, <= 200 characters); `setup_s` is seconds. The torch peers set
+    torch's process-wide intra-op threads (`torch.set_num_threads`), and torch.compile resets dynamo's caches.
+    Raises ValueError for a name not in `ALL` or for neither a module nor an ONNX file."""
+    unknown = [name for name in names if name not in ALL]
+    if unknown:
+        raise ValueError(f"unknown peers {unknown}; known: {', '.join(ALL)}")
+    if module is None and onnx_path is None:
+        raise ValueError("cpu_peers needs a torch module or an ONNX file")
+    precision = _precision_of(module, inputs)
+    peers: list[Peer] = []
+    with tempfile.TemporaryDirectory(prefix="litecoop-peers-") as tmp:
+        tmp = Path(tmp)
+        export_s, export_error, exported = 0.0, None, onnx_path is None
+        if onnx_path is None and any(name in ONNX_PEERS for name in names):
+            start = time.perf_counter()
+            try:
+                onnx_path = export_onnx(module, inputs, tmp / "model.onnx")
+            except Exception as err:  # noqa: BLE001 - the exporter raises many types; the peers say why
+                export_error = f"ONNX export failed: {one_line(err)}"[:REASON_CHARS]
+            export_s = time.perf_counter() - start
+
+        for name in names:
+            if name in ONNX_PEERS and export_error:
+                peers.append(Peer(name, precision, None, export_s, export_error))
+                continue
+            if name in TORCH_PEERS and module is None:
+                peers.append(Peer(name, precision, None, 0.0, "the model is given as ONNX, not as a torch module"))
+                continue
+            peer_precision, first_call, note = precision, None, None
+            start = time.perf_counter()
+            try:
+                if name == "onnxruntime":
+                    call = _onnxruntime(onnx_path, threads, len(inputs), exported)
+                elif name == "onnxruntime-fused":
+                    call, note = _onnxruntime_fused(onnx_path, threads, len(inputs), exported, model_type, tmp)
+                elif name in ("openvino-f32", "openvino"):
+                    call, peer_precision = _openvino(onnx_path, threads, len(inputs), exported, f32=name == "openvino-f32")
+                elif name == "torch.compile":
+                    call, first_call = _torch_compile(module, threads)
+                else:
+                    call = _torch_eager(module, threads)
+                (first_call or call)(*inputs)  # the check call; torch.compile compiles in it
+                setup_s = time.perf_counter() - start + (export_s if name in ONNX_PEERS else 0.0)
+                peers.append(Peer(name, peer_precision, call, setup_s, note=note))
+            except _NoRun as why:
+                peers.append(Peer(name, peer_precision, None, 0.0, str(why)))
+            except Exception as err:  # noqa: BLE001 - every runtime raises its own types; the peer says why
+                peers.append(Peer(name, peer_precision, None, time.perf_counter() - start, one_line(err)))
+    return peers
+
+
+def _cuda_event_latency(call, repeat: int) -> float:
+    """Median seconds of one `call`, timed with CUDA events around enough calls to last ~10 ms per sample."""
+    import torch
+
+    def timed(calls: int) -> float:
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(calls):
+            call()
+        end.record()
+        torch.cuda.synchronize()
+        return start.elapsed_time(end) / 1e3 / calls
+
+    for _ in range(3):
+        call()
+    calls = max(1, int(0.01 / max(timed(1), 1e-6)))
+    return float(np.median([timed(calls) for _ in range(repeat)]))
+
+
+def torch_cuda_latencies(module, inputs: list[np.ndarray], repeat: int = 20, device: str = "cuda") -> dict:
+    """Torch on the GPU `device` (a torch device name), the inputs copied there once: `torch_cuda_latency_s`,
+    the median seconds of one eager forward pass, and `torch_compile_cuda_latency_s`, the same for
+    `torch.compile(module)` (inductor), both timed with CUDA events. Where torch.compile fails,
+    `torch_compile_error` holds the first line of its error instead; where this torch has no CUDA device,
+    `torch_cuda_error` alone says so. `module` is copied to `device`; the workload's module stays where it is."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return {"torch_cuda_error": f"torch {torch.__version__} has no CUDA device here"}
+    module = copy.deepcopy(module).to(device).eval()
+    tensors = [torch.from_numpy(x).to(device) for x in inputs]
+    result = {}
+    with torch.no_grad():
+        result["torch_cuda_latency_s"] = _cuda_event_latency(lambda: module(*tensors), repeat)
+        try:
+            compiled = torch.compile(module)
+            result["torch_compile_cuda_latency_s"] = _cuda_event_latency(lambda: compiled(*tensors), repeat)
+        except Exception as err:  # noqa: BLE001 - inductor raises many error types; eager is still the peer
+            result["torch_compile_error"] = (str(err).splitlines() or [type(err).__name__])[0][:200]
+    return result
