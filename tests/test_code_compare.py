@@ -8,7 +8,7 @@ import pytest
 from litecoop.cli import main
 from litecoop.codeopt.compare import paired, pool_runs, proven_by, run_compare_code, search_s
 
-RESULTS = Path(__file__).parent.parent / "results"
+RESULTS = Path(__file__).parent.parent / "results" / "archive"
 
 
 def write_folder(folder: Path, runs: list[dict]) -> Path:

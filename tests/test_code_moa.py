@@ -123,7 +123,7 @@ def test_one_model_makes_several_agents_plain_first_then_with_roles(tmp_path):
 def test_per_model_accounting_of_a_committed_code_bench():
     """`bench-code`'s per-model table over the committed results/code run log: every code answer is a
     candidate, an invalid or a duplicate answer; every significant run's win goes to one model."""
-    runs = [json.loads(line) for line in (ROOT / "results" / "code" / "runs.jsonl").read_text().splitlines()]
+    runs = [json.loads(line) for line in (ROOT / "results" / "archive" / "code" / "runs.jsonl").read_text().splitlines()]
     stats = per_model(runs)
     for name, s in stats.items():
         usage = [r["llm"][name] for r in runs if name in r["llm"]]

@@ -75,7 +75,7 @@ def test_bad_models_preset_is_one_line(tmp_path, table, words):
 
 def test_report_round_trips_through_the_run_log(tmp_path):
     """A report that a bench committed loads typed, and what the run log writes loads back equal, NaN included."""
-    line = (ROOT / "results" / "bench-llm-v2" / "runs.jsonl").read_text().splitlines()[0]
+    line = (ROOT / "results" / "archive" / "bench-llm-v2" / "runs.jsonl").read_text().splitlines()[0]
     report = TuneReport.read(json.loads(line), "runs.jsonl")
     assert report.history and report.lineages and report.baseline_s() == report.untuned_latency_s
     changed = report.model_copy(update={"max_abs_error": math.nan, "baseline_latency_s": report.untuned_latency_s * 2})
@@ -94,7 +94,7 @@ def test_malformed_report_is_one_line():
 
 def test_written_report_reads_back_and_has_its_convergence_plot(tmp_path):
     """`litecoop tune --json OUT` writes OUT and OUT.png (best latency against search seconds, with the peers)."""
-    path = ROOT / "results" / "vs-onnxruntime" / "deepseek_moe-10m.json"
+    path = ROOT / "results" / "archive" / "vs-onnxruntime" / "deepseek_moe-10m.json"
     report = TuneReport.read(json.loads(path.read_text()), str(path))
     write_json(report, tmp_path / "out.json")
     assert TuneReport.read(json.loads((tmp_path / "out.json").read_text()), "out.json") == report

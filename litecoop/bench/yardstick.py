@@ -81,7 +81,21 @@ def run_yardstick(workloads: list[str], out: Path, time_budget_s: float | None, 
     (out / "yardstick.json").write_text(json.dumps({"provenance": meta, "failures": failures,
                                                     "runs": [r.model_dump(mode="json") for r in runs]}, indent=1))
     plot(runs, out / "yardstick.png")
+    (out / "claims.json").write_text(json.dumps([claim(runs, failures, meta)], indent=1) + "\n")
     return text
+
+
+def claim(runs: list[TuneReport], failures: list[dict], meta: dict) -> dict:
+    """The folder's claim for results/RESULTS.md: tuned / best float32 peer, geomean and per model."""
+    ratios = [r.tuned_over_best_peer for r in runs if r.tuned_over_best_peer]
+    per_model = "; ".join(f"{r.workload.removeprefix('zoo:')} {r.tuned_over_best_peer:.2f}x {r.best_peer}"
+                          for r in runs if r.tuned_over_best_peer)
+    budgets = sorted({f"{r.time_budget_s:g} s" for r in runs if r.time_budget_s} | {f"{r.trials} trials" for r in runs if r.trials})
+    geomean = f"{float(np.exp(np.mean(np.log(ratios)))):.2f}x" if ratios else "-"
+    return {"claim": f"tuned / best float32 peer, fresh process, same threads ({', '.join(budgets)} of search per model)",
+            "number": f"geomean {geomean} over {len(ratios)} models, faster on {sum(x < 1 for x in ratios)}"
+                      + (f", {len(failures)} failed" if failures else "") + f" ({per_model})",
+            "command": meta["command"], "commit": meta["commit"]}
 
 
 def _peer_cell(report: TuneReport, name: str, notes: dict[str, int]) -> str:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, field_va
 
 from litecoop.search import registry
 from litecoop.errors import validated
+from litecoop.presets import load_preset
 
 DEFAULT_TRIALS = 64  # measured trials when neither --trials nor --time-budget is given
 OPTIONS = {"workload": "--workload", "work_dir": "--work-dir", "target": "--target", "strategy": "--strategy",
@@ -46,6 +47,13 @@ class TuneConfig(BaseModel):
     def _known_strategy(cls, name: str) -> str:
         registry.get(name)
         return name
+
+    @model_validator(mode="after")
+    def _known_presets(self) -> TuneConfig:
+        # every preset is read up front, also one the strategy will not use (an LLM team for `mcts`)
+        for kind, name in (("targets", self.target), ("search", self.search_preset), ("models", self.models_preset)):
+            load_preset(kind, name)
+        return self
 
     @model_validator(mode="before")
     @classmethod
