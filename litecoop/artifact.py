@@ -94,6 +94,20 @@ def save(directory: Path, manifest: Manifest, executables: list) -> Path:
     return directory
 
 
+def save_executable(directory: Path, executable, workload: str, inputs: list[np.ndarray], target, threads: int,
+                    records: int = 0, provenance: dict | None = None) -> Path:
+    """Save one compiled build (a relax.VMExecutable for `target`, a TVM Target) of `workload` taking `inputs` (their
+    shapes and dtypes) as an artifact in `directory`; returns it."""
+    from litecoop.targets import describe
+
+    specs = [InputSpec(name=f"input{i}", shape=list(x.shape), dtype=str(x.dtype)) for i, x in enumerate(inputs)]
+    manifest = Manifest(workload=workload, target=describe(target), threads=threads,
+                        cpu_flags=cpu_flags_of_target(target) if target.kind.name == "llvm" else [],
+                        builds=[Build(library="tuned-0.so", sha256="", inputs=specs)], records=records,
+                        provenance=provenance or {})
+    return save(directory, manifest, [executable])
+
+
 def read_manifest(directory: Path) -> Manifest:
     """The manifest of the artifact in `directory`. Raises UserError when it is missing or malformed."""
     path = Path(directory) / MANIFEST

@@ -1,6 +1,6 @@
-"""`litecoop check`: an unchanged build passes; a real slowdown (the tuned records and the library path's
-choice removed, so the default schedule is built) fails with exit 1 and a JUnit failure, both when the baseline library is
-re-measured alongside and when only the report's stored samples are left."""
+"""`litecoop check`: an unchanged build passes; a real slowdown (the tuned records removed, so the default schedule
+is built) fails with exit 1 and a JUnit failure, both when the baseline's saved build is re-measured alongside (in
+a fresh process) and when only the report's stored samples are left."""
 
 import json
 import shutil
@@ -17,7 +17,7 @@ def test_check_passes_unchanged_and_fails_injected_slowdown(tmp_path, small_mcts
     work_dir, baseline = tmp_path / "w", tmp_path / "baseline.json"
     shutil.copytree(small_mcts_run[0], work_dir)
     report = json.loads(small_mcts_run[1].read_text())
-    report.update(work_dir=str(work_dir), library=str(work_dir / "tuned.so"))
+    report.update(work_dir=str(work_dir), artifact=str(work_dir / "tuned"), library=str(work_dir / "tuned" / "tuned-0.so"))
     baseline.write_text(json.dumps(report))
 
     same = run_litecoop("check", "--baseline", str(baseline), "--tolerance", "25%", "--junit", str(tmp_path / "ok.xml"))
@@ -25,15 +25,14 @@ def test_check_passes_unchanged_and_fails_injected_slowdown(tmp_path, small_mcts
     assert "re-measured" in same.stderr
     assert ET.parse(tmp_path / "ok.xml").getroot().get("failures") == "0"
 
-    # the regression: the tuned schedules and the library path's matmuls are gone, so the default schedule is built
+    # the regression: the tuned schedules are gone, so the default schedule is built
     (work_dir / "database_tuning_record.json").write_text("")
-    baseline.write_text(json.dumps({**report, "library_path": []}))
     slow = run_litecoop("check", "--baseline", str(baseline), "--junit", str(tmp_path / "bad.xml"))
     assert slow.returncode == 1, slow.stderr[-2000:]
     assert "FAIL" in slow.stderr
     assert ET.parse(tmp_path / "bad.xml").getroot().get("failures") == "1"
 
-    (work_dir / "tuned.so").unlink()
+    shutil.rmtree(work_dir / "tuned")
     stored = run_litecoop("check", "--baseline", str(baseline))
     assert stored.returncode == 1, stored.stderr[-2000:]
     assert "stored" in stored.stderr and "FAIL" in stored.stderr

@@ -3,21 +3,22 @@
 `check` compares fresh measurements with a baseline (`litecoop tune --json` output, or a list of them):
 a workload fails when its median is slower than the baseline's by more than the tolerance AND a one-sided
 Mann-Whitney U test (scipy.stats) on the repeated timings gives p < 0.05 (the SWE-Perf practice).
-When the baseline's compiled library is still there unchanged (same SHA-256), both builds are timed in
-alternation in this run, so machine drift between the tune and the check cannot fail it; otherwise the
-fresh timings are compared with the samples stored in the report.
+The fresh build is timed in a fresh process (`measure.final.time_fresh`); when the baseline's saved build (its
+artifact) is still there unchanged (same SHA-256), both are timed in alternation there, so machine drift between
+the tune and the check cannot fail it; otherwise the fresh timings are compared with the samples stored in the
+report. A build whose output differs from torch's on fresh inputs fails too.
 """
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import tvm
 from rich.console import Console
 from rich.table import Table
 from scipy.stats import mannwhitneyu
@@ -25,9 +26,12 @@ from scipy.stats import mannwhitneyu
 from litecoop.measure import latency
 from litecoop import records, workload
 from litecoop.build import compiler
+from litecoop.artifact import save_executable
 from litecoop.errors import UserError
+from litecoop.measure.final import time_fresh
 from litecoop.report.tune_report import TuneReport
 from litecoop.targets import load_target
+from litecoop.tuning.run import THREADS
 
 ALPHA = 0.05
 
@@ -61,27 +65,36 @@ def compare(current: list[float], baseline: list[float], tolerance: float) -> tu
     return ratio > 1 + tolerance and p_value < ALPHA, ratio, p_value
 
 
-def baseline_library(report: TuneReport):
-    """The baseline's compiled module if its file still has the SHA-256 recorded at tune time, else None."""
+def baseline_artifact(report: TuneReport) -> Path | None:
+    """The baseline's saved build (its artifact directory) if it still loads unchanged (the SHA-256 of its library
+    as recorded at tune time), else None."""
     path = Path(report.library)
-    if not report.library or not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != report.library_sha256:
+    if not report.artifact or not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != report.library_sha256:
         return None
-    return tvm.runtime.load_module(str(path))
+    return Path(report.artifact)
 
 
-def measure_against_baseline(report: TuneReport, repeat: int) -> tuple[str, list[float], list[float], np.ndarray, object]:
-    """Rebuild the report's workload from its database and
-    time it on its target's device (`latency.device_of`): (baseline source, baseline samples, current samples in seconds, current output, workload)."""
-    device = latency.device_of(load_target(report.target_preset))
+def measure_against_baseline(report: TuneReport, repeat: int,
+                             out_dir: Path) -> tuple[str, list[float], list[float], float | None, object]:
+    """Rebuild the report's workload from its database, save the build in `out_dir` and time it in a fresh process
+    (`measure.final.time_fresh`), alternated with the baseline's own saved build when that is still there; on a GPU
+    target, in this process. Returns (baseline source, baseline samples, current samples in seconds, the current
+    build's max abs error against torch on fresh inputs (None where not checked), workload)."""
+    target = load_target(report.target_preset)
     work, executable = build_from_database(report.workload_spec, Path(report.work_dir), report.target_preset,
                                            report.seed)
-    args = latency.device_inputs(work.inputs, device)
-    library = baseline_library(report)
-    if library is None:
-        samples, output = latency.latency_samples(executable, args, device, repeat)
-        return "stored", report.tuned_samples_s, samples, output, work
-    (base, samples), (_, output) = latency.interleaved_latency_samples([library, executable], args, device, repeat)
-    return "re-measured", base, samples, output, work
+    if target.kind.name != "llvm":
+        device = latency.device_of(target)
+        samples, output = latency.latency_samples(executable, latency.device_inputs(work.inputs, device), device, repeat)
+        return "stored", report.tuned_samples_s, samples, work.max_abs_error(output), work
+    current = save_executable(out_dir / "current", executable, report.workload_spec, work.inputs, target, THREADS)
+    baseline = baseline_artifact(report)
+    builds = {"current": current} | ({"baseline": baseline} if baseline else {})
+    timings = {t.name: t for t in time_fresh(work, builds, out_dir / "contest", THREADS, peers=[], repeat=repeat)}
+    error = timings["current"].max_abs_error
+    if baseline is None:
+        return "stored", report.tuned_samples_s, timings["current"].samples_s, error, work
+    return "re-measured", timings["baseline"].samples_s, timings["current"].samples_s, error, work
 
 
 class Row(NamedTuple):
@@ -102,10 +115,11 @@ def run_check(baseline: Path, tolerance: float, junit: Path | None, repeat: int 
     """Measure every baseline workload again; print a table, write JUnit XML; return 1 on a regression."""
     console = console or Console(stderr=True)
     rows = []
-    for report in load_baselines(baseline):
-        source, base, samples, output, work = measure_against_baseline(report, repeat)
+    for index, report in enumerate(load_baselines(baseline)):
+        with tempfile.TemporaryDirectory() as tmp:
+            source, base, samples, error, work = measure_against_baseline(report, repeat, Path(tmp) / str(index))
         regressed, ratio, p_value = compare(samples, base, tolerance)
-        correct = work.is_correct(work.max_abs_error(output))
+        correct = error is not None and work.is_correct(error)
         rows.append(Row(work.name, source, float(np.median(base)), float(np.median(samples)), ratio, p_value,
                         regressed or not correct, correct))
     table = Table(title=f"latency check against {baseline} (tolerance {tolerance:.0%}, alpha {ALPHA})")

@@ -12,20 +12,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-import tvm
 from rich.console import Console
 
 from litecoop.bench import render, verdicts
 from litecoop.bench.stats import summarize, summarize_warm
 from litecoop.errors import UserError
-from litecoop.measure.latency import device_inputs, device_of, interleaved_latency_samples
+from litecoop.artifact import save_executable
+from litecoop.measure.final import time_fresh
 from litecoop.report.provenance import provenance
 from litecoop.report.run_log import append_run, load_runs
 from litecoop.search.registry import get as get_strategy
 from litecoop.targets import load_target
 from litecoop.report.tune_report import TuneReport
-from litecoop.tuning.run import run_tune
+from litecoop.tuning.run import THREADS, run_tune
 from litecoop.tuning.config import TuneConfig
 from litecoop.build.compiler import untuned_executable
 from litecoop.workload import KERNELS
@@ -71,7 +70,7 @@ def run_bench(suite: str, strategies: list[str], trials: int | None, seeds: int,
     left_out = "" if len(complete) == seeds else (
         f"Interim report: seeds {', '.join(map(str, complete))} of {seeds} (the others are not finished).\n\n")
     runs = [r for r in runs if r.seed in complete and r.workload in workloads and r.strategy in strategies]
-    remeasure_finals(runs, console)
+    remeasure_finals(runs, console, out)
     summary = summarize(runs, strategies, trials or max(r.trials_measured_this_run for r in runs))
     (out / "bench.json").write_text(json.dumps({"provenance": meta, "summary": summary,
                                                 "runs": [r.model_dump(mode="json") for r in runs]}, indent=2, default=float))
@@ -90,29 +89,34 @@ def verdicts_section(summary: dict) -> str:
     return "\nTargets of the benchmark issue:\n\n" + verdicts.markdown(rows) if rows else ""
 
 
-def remeasure_finals(runs: list[TuneReport], console: Console) -> None:
-    """Time every run's tuned library of a workload again, together with one untuned build of the workload,
-    all in one interleaved series (`latency.interleaved_latency_samples`: U A B C U A B C ...) on the device of
-    the runs' target, so that the final speedups of a comparison share one machine state and one baseline;
-    each run's own end-of-tune timing drifts with load from one run to the next. Sets each run's
-    `baseline_latency_s` (the common untuned median), `final_latency_s` (median, seconds) and `final_speedup`;
-    runs whose library is gone keep their own timing."""
+def remeasure_finals(runs: list[TuneReport], console: Console, out: Path) -> None:
+    """Time every CPU run's saved build of a workload again, together with one untuned build of the workload, in
+    one fresh-process contest (`measure.final.time_fresh`: alternated, shuffled, called as users call them), so
+    that the final speedups of a comparison share one machine state and one baseline; each run's own timing
+    drifts with load from one run to the next. Sets each run's `baseline_latency_s` (the common untuned
+    median), `final_latency_s` (median, seconds) and `final_speedup`; runs whose build is gone, or on another
+    target than a CPU, keep their own timing. The untuned builds are saved under `out/untuned/`."""
     groups: dict[tuple[str, str], list[TuneReport]] = {}
     for r in runs:
-        if r.library and Path(r.library).is_file():
+        if r.artifact and Path(r.artifact).is_dir():
             groups.setdefault((r.workload_spec, r.target_preset), []).append(r)
     for (spec, target_name), group in groups.items():
-        console.print(f"re-timing {len(group)} tuned builds of {spec} and its untuned build, interleaved")
-        workload, target = load_workload(spec), load_target(target_name)
-        device = device_of(target)
-        untuned = untuned_executable(workload, target)
-        libraries = [tvm.runtime.load_module(r.library) for r in group]
-        samples, _ = interleaved_latency_samples([untuned, *libraries], device_inputs(workload.inputs, device), device)
-        baseline = float(np.median(samples[0]))
-        for r, series in zip(group, samples[1:]):
-            r.baseline_latency_s = baseline
-            r.final_latency_s = float(np.median(series))
-            r.final_speedup = baseline / r.final_latency_s
+        target = load_target(target_name)
+        if target.kind.name != "llvm":
+            continue
+        console.print(f"re-timing {len(group)} tuned builds of {spec} and its untuned build in a fresh process")
+        workload = load_workload(spec)
+        untuned = save_executable(out / "untuned" / spec.replace(":", "-"), untuned_executable(workload, target), spec,
+                                  workload.inputs, target, THREADS)
+        builds = {"untuned": untuned} | {f"run{i}": Path(r.artifact) for i, r in enumerate(group)}
+        timings = {t.name: t for t in time_fresh(workload, builds, out / "untuned" / f"{spec.replace(':', '-')}-contest",
+                                                 THREADS, peers=[])}
+        baseline = timings["untuned"].latency_s
+        for i, r in enumerate(group):
+            if baseline and timings[f"run{i}"].latency_s:
+                r.baseline_latency_s = baseline
+                r.final_latency_s = timings[f"run{i}"].latency_s
+                r.final_speedup = baseline / r.final_latency_s
 
 
 def run_warm_bench(source: str, target: str, strategy: str, trials: int, seeds: int, out: Path,
@@ -145,7 +149,7 @@ def run_warm_bench(source: str, target: str, strategy: str, trials: int, seeds: 
             console.print(f"[bold]seed {seed} {target} {mode}[/bold]")
             append_run(log, runs, tune(target, seed, out / "runs" / f"target-{mode}-s{seed}", mode,
                                        source_dir if mode == "warm" else None))
-    remeasure_finals([r for r in runs if r.mode != "source"], console)
+    remeasure_finals([r for r in runs if r.mode != "source"], console, out)
     summary = summarize_warm(runs, trials)
     (out / "warm.json").write_text(json.dumps({"summary": summary, "runs": [r.model_dump(mode="json") for r in runs]},
                                               indent=2, default=float))

@@ -104,12 +104,14 @@ def fresh_inputs(inputs: list[np.ndarray], seed: int = 1) -> list[np.ndarray]:
 
 class ContestRequest(BaseModel):
     """A contest, written as JSON for the fresh process. `tuned`: a directory saved by litecoop (None: peers
-    alone); `model_pickle`: a cloudpickle file of the torch module (None: no torch peers); `onnx`: the model as
+    alone); `builds`: more saved directories timed beside it, by name (other strategies' builds, a baseline);
+    `model_pickle`: a cloudpickle file of the torch module (None: no torch peers); `onnx`: the model as
     ONNX (None: the module is exported); `inputs`: an .npz of the inputs in order (arr_0, arr_1, ...);
     `model_type`: the transformer type for onnxruntime-fused (bert, gpt2, vit); `threads`: every contender's CPU
     threads; `repeat`: samples per contender; `peers`: which of `peers.ALL` to run."""
 
     tuned: str | None = None
+    builds: dict[str, str] = {}
     model_pickle: str | None = None
     onnx: str | None = None
     inputs: str
@@ -215,19 +217,19 @@ def contest(request: ContestRequest) -> ContestResult:
 
     contenders: list[Contender] = []
     calls: dict[str, Callable[..., np.ndarray]] = {}
-    if request.tuned is not None:
+    precision = peers_module.precision_of(module, inputs)
+    for name, directory in (({"tuned": request.tuned} if request.tuned else {}) | request.builds).items():
         start = time.perf_counter()
         try:
             from litecoop import artifact
 
-            calls["tuned"] = artifact.load(request.tuned)
-            calls["tuned"](*inputs)
-            contenders.append(Contender(name="tuned", precision=peers_module._precision_of(module, inputs),
-                                        setup_s=time.perf_counter() - start))
+            calls[name] = artifact.load(directory)
+            calls[name](*inputs)
+            contenders.append(Contender(name=name, precision=precision, setup_s=time.perf_counter() - start))
         except Exception as err:  # noqa: BLE001 - a build that cannot run is reported, like a peer
-            calls.pop("tuned", None)
-            contenders.append(Contender(name="tuned", precision=peers_module._precision_of(module, inputs),
-                                        setup_s=time.perf_counter() - start, reason=peers_module.one_line(err)))
+            calls.pop(name, None)
+            contenders.append(Contender(name=name, precision=precision, setup_s=time.perf_counter() - start,
+                                        reason=peers_module.one_line(err)))
     for peer in peers_module.cpu_peers(request.threads, inputs, module=module,
                                        onnx_path=Path(request.onnx) if request.onnx else None,
                                        model_type=request.model_type, names=request.peers):

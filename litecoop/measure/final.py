@@ -35,6 +35,17 @@ def cpu_final(workload, artifact_dir: Path, out_dir: Path, threads: int, with_pe
     """Time the artifact in `artifact_dir` (and, `with_peers`, every CPU peer of `workload`) in a fresh process on
     `threads` threads, `repeat` samples each; the request and result files go to `out_dir`. Raises UserError when
     the fresh process fails."""
+    timings = time_fresh(workload, {TUNED: artifact_dir}, out_dir, threads, list(contest.ALL) if with_peers else [],
+                         repeat)
+    tuned = next(t for t in timings if t.name == TUNED)
+    return FinalTiming(tuned.samples_s, tuned.max_abs_error, [t for t in timings if t.name != TUNED], threads)
+
+
+def time_fresh(workload, builds: dict[str, Path], out_dir: Path, threads: int, peers: list[str],
+               repeat: int = 10) -> list[PeerTiming]:
+    """Time saved builds of `workload` (artifact directories by name) and the named `peers` together in a fresh
+    process (`contest.run_fresh`): one PeerTiming per contender, builds first. Raises UserError when the fresh
+    process fails."""
     import cloudpickle
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -45,16 +56,13 @@ def cpu_final(workload, artifact_dir: Path, out_dir: Path, threads: int, with_pe
         model_pickle = out_dir / "model.pkl"
         model_pickle.write_bytes(cloudpickle.dumps(workload.torch_module))
     request = contest.ContestRequest(
-        tuned=str(artifact_dir), model_pickle=str(model_pickle) if model_pickle else None,
+        builds={name: str(path) for name, path in builds.items()},
+        model_pickle=str(model_pickle) if model_pickle else None,
         onnx=str(workload.onnx_path) if workload.onnx_path else None, inputs=str(inputs),
-        model_type=workload.model_type, threads=threads, repeat=repeat,
-        peers=list(contest.ALL) if with_peers else [])
+        model_type=workload.model_type, threads=threads, repeat=repeat, peers=peers)
     result = contest.run_fresh(request, out_dir)
-    timings = [PeerTiming(name=c.name, precision=c.precision, latency_s=c.median_s, samples_s=c.samples_s,
-                          setup_s=c.setup_s, max_abs_error=c.max_abs_error, reason=c.reason)
-               for c in result.contenders]
-    tuned = next(t for t in timings if t.name == TUNED)
-    return FinalTiming(tuned.samples_s, tuned.max_abs_error, [t for t in timings if t.name != TUNED], result.threads)
+    return [PeerTiming(name=c.name, precision=c.precision, latency_s=c.median_s, samples_s=c.samples_s,
+                       setup_s=c.setup_s, max_abs_error=c.max_abs_error, reason=c.reason) for c in result.contenders]
 
 
 def best_float32_peer(peers: list[PeerTiming]) -> PeerTiming | None:

@@ -1,6 +1,5 @@
-"""Latency of a compiled Relax VM executable on this machine, in seconds: TVM's VM time evaluator, each sample
-the mean of enough calls to last ~50 ms, alone or in alternation with other builds (`timing.interleave`).
-`litecoop tune`'s final timing, `check` and `bench` time builds with these."""
+"""Latency of a compiled Relax VM executable on this machine, in seconds, by TVM's VM time evaluator: the untuned
+baseline of a tune and GPU builds. The final comparison of CPU builds with their peers is `measure.final`'s."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ import numpy as np
 import tvm
 from tvm import relax
 
-from litecoop.measure import timing
 from litecoop.errors import UserError
 
 
@@ -42,9 +40,10 @@ def run_vm(executable, args: list, device):
     return out.numpy(), vm
 
 
-def _timer(executable, args: list, device, repeat: int):
-    """A VM time evaluator of `main` on `device` whose every result is the mean of enough calls to last ~50 ms
-    (`repeat` results; 3 when one call takes over 0.5 s); returns (timer, first output)."""
+def latency_samples(executable, args: list, device, repeat: int = 10) -> tuple[list[float], np.ndarray]:
+    """`repeat` timings in seconds of one call of `main` on `device` with `args` (`device_inputs`), each the mean
+    of enough calls to last ~50 ms (3 timings when one call takes over 0.5 s), by TVM's VM time evaluator; and
+    the output (first tensor). The final comparison with the peers is `measure.final`'s, in a fresh process."""
     out, vm = run_vm(executable, args, device)
     start = time.perf_counter()
     vm["main"](*args)
@@ -52,27 +51,4 @@ def _timer(executable, args: list, device, repeat: int):
     once = time.perf_counter() - start
     number = max(1, int(0.05 / max(once, 1e-6)))
     timer = vm.time_evaluator("main", device, number=number, repeat=repeat if once < 0.5 else min(repeat, 3))
-    return timer, out
-
-
-def latency_samples(executable, args: list, device, repeat: int = 10) -> tuple[list[float], np.ndarray]:
-    """`repeat` timings in seconds of one call of `main` on `device` with `args` (`device_inputs`), and the
-    output (first tensor)."""
-    timer, out = _timer(executable, args, device, repeat)
     return [float(t) for t in timer(*args).results], out
-
-
-def vm_sampler(executable, args: list, device):
-    """(a sampler returning one latency sample of `main` on `device` in seconds, TVM's time evaluator over
-    ~50 ms of calls; the first output), for `timing.interleave`. `args` come from `device_inputs`."""
-    timer, out = _timer(executable, args, device, 1)
-    return (lambda: float(timer(*args).results[0])), out
-
-
-def interleaved_latency_samples(executables: list, args: list, device,
-                                repeat: int = 10) -> tuple[list[list[float]], list[np.ndarray]]:
-    """Timings in seconds of each executable's `main` on `device` with `args` (`device_inputs`), taken in
-    alternation (A B A B ...) so that machine drift hits all alike: `repeat` samples per executable, and each
-    one's first output."""
-    samplers = [vm_sampler(executable, args, device) for executable in executables]
-    return timing.interleave([sampler for sampler, _ in samplers], repeat), [out for _, out in samplers]

@@ -75,7 +75,7 @@ def export_onnx(module, inputs: list[np.ndarray], path: Path) -> Path:
     return path
 
 
-def _precision_of(module, inputs: list[np.ndarray]) -> str:
+def precision_of(module, inputs: list[np.ndarray]) -> str:
     """The precision the model computes in as given: its first floating parameter's, else its first floating
     input's, else fp32."""
     names = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "float64": "fp64"}
@@ -236,7 +236,7 @@ def cpu_peers(threads: int, inputs: list[np.ndarray], *, module=None, onnx_path:
         raise ValueError(f"unknown peers {unknown}; known: {', '.join(ALL)}")
     if module is None and onnx_path is None:
         raise ValueError("cpu_peers needs a torch module or an ONNX file")
-    precision = _precision_of(module, inputs)
+    precision = precision_of(module, inputs)
     peers: list[Peer] = []
     with tempfile.TemporaryDirectory(prefix="litecoop-peers-") as tmp:
         tmp = Path(tmp)

@@ -25,23 +25,6 @@ def reset() -> None:
     seconds.clear()
 
 
-def interleave(samplers: list, repeat: int, settle_s: float = 0.1) -> list[list[float]]:
-    """`repeat` samples (seconds) of each sampler, taken in alternation (A B C A B C ...) so that machine
-    drift hits all alike; a sampler is a function returning one latency sample in seconds. Before each sample
-    the sampler runs unmeasured for `settle_s` seconds: thread pools (TVM's, OpenBLAS's, onnxruntime's) keep
-    spinning for a while after their last call, and without this the previous sampler's spinning threads
-    would slow the next one down (measured: onnxruntime 20 ms alone, 40 ms right after OpenBLAS calls)."""
-    series: list[list[float]] = [[] for _ in samplers]
-    for _ in range(repeat):
-        for sampler, samples in zip(samplers, series):
-            if len(samplers) > 1:
-                settled_at = time.perf_counter() + settle_s
-                while time.perf_counter() < settled_at:
-                    sampler()
-            samples.append(float(sampler()))
-    return series
-
-
 class Deadline:
     """The end of a time-bounded search, shared by the measure callback (which records each batch's pace and
     ends the search on Ctrl-C) and the search strategies, which propose nothing once it is up (their tasks then

@@ -46,19 +46,6 @@ def _search(config: TuneConfig, work: Workload, target, console: Console) -> tun
             team.close()
 
 
-def _save_artifact(config: TuneConfig, work: Workload, target, outcome: tuner.TuneOutcome):
-    """The tuned build saved as an artifact in the work dir (`litecoop.artifact`)."""
-    specs = [artifact.InputSpec(name=f"input{i}", shape=list(x.shape), dtype=str(x.dtype)) for i, x in enumerate(work.inputs)]
-    manifest = artifact.Manifest(
-        workload=config.workload, target=describe(target), threads=THREADS,
-        cpu_flags=artifact.cpu_flags_of_target(target) if target.kind.name == "llvm" else [],
-        builds=[artifact.Build(library="tuned-0.so", sha256="", inputs=specs)],
-        records=outcome.trials_run + outcome.reused_records,
-        provenance=provenance(search_preset=config.search_preset, models_preset=config.models_preset,
-                              target_preset=config.target))
-    return artifact.save(config.work_dir / artifact.ARTIFACT_DIR, manifest, [outcome.executable])
-
-
 def run_tune(config: TuneConfig, console: Console | None = None, workload: Workload | None = None) -> TuneReport:
     """Tune and measure as `config` asks (on `workload` when given, else on `config.workload` loaded); save the
     tuned build as an artifact in `config.work_dir/tuned`; print and return the report.
@@ -74,7 +61,11 @@ def run_tune(config: TuneConfig, console: Console | None = None, workload: Workl
     timing.reset()
     work = workload or load(config.workload, config.seed)
     outcome = _search(config, work, target, console)
-    artifact_dir = _save_artifact(config, work, target, outcome)
+    artifact_dir = artifact.save_executable(
+        config.work_dir / artifact.ARTIFACT_DIR, outcome.executable, config.workload, work.inputs, target, THREADS,
+        records=outcome.trials_run + outcome.reused_records,
+        provenance=provenance(search_preset=config.search_preset, models_preset=config.models_preset,
+                              target_preset=config.target))
     library = artifact_dir / "tuned-0.so"
     args = latency.device_inputs(work.inputs, device)
     untuned_samples, _ = latency.latency_samples(compiler.untuned_executable(work, target), args, device, 3)
