@@ -30,10 +30,19 @@ class Deadline:
     ends the search on Ctrl-C) and the search strategies, which propose nothing once it is up (their tasks then
     end through the task scheduler's own path) and, for the tree strategies, size their batches to the time left. `budget_s`: seconds, None for no limit; the clock runs
     from `start()`. `min_batch` is the fewest trials a strategy measures in a batch (1 for one that sizes its
-    batches, else its batch size): the search ends when less than half such a batch fits."""
+    batches, else its batch size): the search ends when less than half such a batch fits.
 
-    def __init__(self, budget_s: float | None, min_batch: int = 1):
+    MetaSchedule's task scheduler gives every one of the `tasks` a batch before it collects any result, so no
+    pace is known during that first round: its batches are capped at `first_batch` trials, sized so that the
+    round takes at most half the budget at ASSUMED_TRIAL_S per trial (at least 2 trials, so that every task has a
+    scheduled build). Uncapped, ResNet-50's 44 tasks x 16 trials took 15 minutes of a 3-minute budget."""
+
+    ASSUMED_TRIAL_S = 1.0  # build + run of one trial on 2 cores, before any is measured (seen: 0.5-1.5 s)
+
+    def __init__(self, budget_s: float | None, min_batch: int = 1, tasks: int = 1):
         self.budget_s, self.min_batch = budget_s, min_batch
+        self.first_batch = (max(2, math.floor(budget_s / 2 / (max(tasks, 1) * self.ASSUMED_TRIAL_S)))
+                            if budget_s is not None else None)
         self.at: float | None = None
         self.trial_s = 0.0  # seconds per trial in the last batch, its search and build included
         self.ended = False
@@ -55,12 +64,15 @@ class Deadline:
         return float("inf") if self.at is None else self.at - time.perf_counter()
 
     def trials_that_fit(self, most: int) -> int:
-        """How many of `most` trials fit whole in the time left at the last batch's pace (all before the first).
-        Rounded down: a smaller batch spreads its fixed costs (search, builder start) over fewer trials."""
-        if self.ended:
+        """How many of `most` trials fit whole in the time left at the last batch's pace (before any batch has
+        been measured: `first_batch` while time is left). Rounded down: a smaller batch spreads its fixed costs
+        (search, builder start) over fewer trials."""
+        if self.ended or self.left_s() <= 0:
             return 0
-        if self.at is None or not self.trial_s:
+        if self.at is None:
             return most
+        if not self.trial_s:
+            return min(most, self.first_batch)
         return max(0, min(most, math.floor(self.left_s() / self.trial_s)))
 
     def is_up(self) -> bool:

@@ -121,9 +121,9 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
     preset; `on_batch(trials, best estimated latency in s)` is called after each measured batch.
 
     Records go to `config.work_dir/database_*.json` as they are measured; with `config.resume` the run's own
-    earlier records count against the budget and seed the search. With `cache_dir` (`records.cache_dir`),
+    earlier records count against the budget and seed the search. With `cache_dir` (`records.store_dir`),
     this run's records are added to it at the end, also when interrupted, and unless `config.fresh` the
-    records of earlier runs kept there join the work dir's database first (they seed the search and compete
+    records of this run's tasks kept there join the work dir's database first (they seed the search and compete
     in the final build, without counting against the trials). Trials run in-process, or on RPC servers when
     `rpc_config` (MetaSchedule's RPCConfig) is given; `warm_start` records (`warm_start_records`) seed a tree
     search and pretrain the cost model. Raises UserError if the work dir already holds records and
@@ -134,14 +134,17 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
     done = records.own_count(work_dir)
     if done and not config.resume:
         raise UserError(f"{work_dir} already holds {done} tuning records: pass --resume, or another --work-dir")
-    reused = records.reuse(cache_dir, work_dir) if cache_dir and not config.fresh else records.reused_count(work_dir)
-    database = ms.database.JSONDatabase(work_dir=str(work_dir))
     extracted = extract_tasks(workload.mod, target)
-    deadline = timing.Deadline(config.time_budget_s, 1 if registry.get(strategy).tree else per_iter)
+    deadline = timing.Deadline(config.time_budget_s, 1 if registry.get(strategy).tree else per_iter, len(extracted))
     search = registry.create(strategy, settings, seed, team, target, warm_start, deadline)
     import_tensor_intrinsics()
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
         extracted, str(work_dir), strategy=search, num_threads=len(os.sched_getaffinity(0)), seed=seed)
+    mods = [context.mod for context in contexts]  # the tasks' workloads: the store's records of these are reused
+    from_store = (records.reuse(cache_dir, work_dir, mods) if cache_dir and not config.fresh
+                  else records.reused_by_task(work_dir, mods))
+    reused = records.reused_count(work_dir)
+    database = ms.database.JSONDatabase(work_dir=str(work_dir))  # opened after records.reuse, which appends to it
     cost_model = TimedXGBModel(settings.cost_model_warmup_samples)
     cost_model.pretrain(warm_start, target)
     remaining = (UNLIMITED_TRIALS if config.trials is None else config.trials) - done
@@ -168,6 +171,7 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
         executable = compile_tuned(database, workload.mod, target)
     lineages = search.outcomes if isinstance(search, TreeSearch) else {}
     per_task = [{"task": context.task_name, "weight": float(weight), "trials": progress.trials_by_task[i],
-                 "best_latency_s": progress.best.get(i)} for i, (context, weight) in enumerate(zip(contexts, weights))]
+                 "best_latency_s": progress.best.get(i), "records_from_store": from_store[i]}
+                for i, (context, weight) in enumerate(zip(contexts, weights))]
     return TuneOutcome(database, executable, progress.history, team, progress.trials, len(contexts), lineages,
                        per_task, reused, search_s)
