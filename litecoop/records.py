@@ -1,27 +1,49 @@
-"""Tuning is never thrown away: a per-user store of TVM tuning databases, one per (workload, target),
-under `$LITECOOP_CACHE/records/` (default `~/.cache/litecoop/records/`).
+"""Tuning is never thrown away: a per-user store of TVM tuning records, one MetaSchedule JSONDatabase per target
+shared by every workload, under `$LITECOOP_CACHE/records/<target kind>-<hash of the target's attributes>/`
+(default `~/.cache/litecoop/records/`).
 
-A run copies the stored records into its work dir's database before tuning (they seed the search and
-compete in the final build) and adds its own records to the store afterwards. The work dir remembers how
-many of its records came from the store (`REUSED_FILE`), so that `--resume` counts only its own.
+MetaSchedule keys a record by its task's workload (the task's PrimFunc module, compared structurally), so a
+task tuned for one model serves every later model with the same task on the target (BERT-base and DistilBERT
+share their layers). Before tuning, a run copies into its work dir's database only the stored records of its
+own tasks (`reuse`: they seed the search and compete in the final build); afterwards it appends the records
+the store lacks (`keep`). The work dir remembers how many of its records came from the store (`REUSED_FILE`,
+per task in `REUSED_BY_TASK_FILE`), so that `--resume` counts only its own.
+
+Two runs may share the store at once (two models tuned side by side): every change to a database directory is
+an append made under an exclusive `fcntl.flock` of its `LOCK_FILE`, readers take a shared one. A JSONDatabase's
+records file refers to workloads by their line in the workload file, so an append resolves each record's
+workload against the file as it is under the lock (appending new workloads first) and never writes a workload
+twice (MetaSchedule's own commits would misnumber new workloads after a duplicate). Lines are copied verbatim,
+only the workload number is rewritten, so a record is the same text in every database it reaches.
+
+Stores of older versions, one per (workload, target) (`<workload>-<module hash>-<kind>-<target hash>/`), are
+merged into the target's store on its first use and left in place (`MERGED_FILE` lists those merged).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import json
 import os
 import re
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 from tvm.s_tir import meta_schedule as ms
-from tvm_ffi import structural_hash
+from tvm_ffi import structural_equal, structural_hash
 
 from litecoop.errors import UserError
 from litecoop.measure.builder_runner import mean_run_s
 from litecoop.measure.cost_model import records_by_workload
 
 REUSED_FILE = "records_from_earlier_runs.txt"
-DATABASE_FILE = "database_tuning_record.json"  # the records file of a MetaSchedule JSONDatabase's work dir
+REUSED_BY_TASK_FILE = "records_from_store.json"  # {structural hash of a task's module: records from the store}
+WORKLOAD_FILE = "database_workload.json"  # the two files of a MetaSchedule JSONDatabase's work dir
+DATABASE_FILE = "database_tuning_record.json"
+LOCK_FILE = "database.lock"
+MERGED_FILE = "merged_from_older_stores.txt"
 
 
 def store_root() -> Path:
@@ -29,13 +51,9 @@ def store_root() -> Path:
     return Path(os.environ.get("LITECOOP_CACHE", Path.home() / ".cache" / "litecoop")) / "records"
 
 
-def cache_dir(workload, target) -> Path:
-    """The store's database directory of `workload` (a workloads.Workload) on `target`:
-    `<name>-<structural hash of its Relax module>-<target kind>-<hash of the target's attributes>`."""
-    name = re.sub(r"[^A-Za-z0-9_.]+", "_", workload.name)
-    module_hash = f"{structural_hash(workload.mod) & (2**64 - 1):016x}"
-    target_hash = hashlib.sha256(str(target).encode()).hexdigest()[:12]
-    return store_root() / f"{name}-{module_hash}-{target.kind.name}-{target_hash}"
+def store_dir(target) -> Path:
+    """The store's database directory for `target`: `<target kind>-<hash of the target's attributes>`."""
+    return store_root() / f"{target.kind.name}-{hashlib.sha256(str(target).encode()).hexdigest()[:12]}"
 
 
 def has_database(directory: Path) -> bool:
@@ -48,33 +66,142 @@ def open_database(directory: Path):
     return ms.database.JSONDatabase(work_dir=str(directory), allow_missing=False)
 
 
-def _records(directory: Path) -> list:
-    return list(open_database(directory).get_all_tuning_records()) if has_database(directory) else []
+def module_key(mod) -> str:
+    """The key of a task's module in `REUSED_BY_TASK_FILE`: its structural hash, as MetaSchedule's workloads."""
+    return str(structural_hash(mod))
 
 
-def _key(record) -> tuple:
-    """(workload structural hash, trace, timings): what makes a record distinct."""
-    return str(record.workload.as_json()[0]), str(record.trace.as_json()), tuple(float(t) for t in record.run_secs or ())
+@contextmanager
+def _locked(directory: Path, exclusive: bool):
+    """Hold an flock of `directory`'s LOCK_FILE: exclusive to change its database, shared to read it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
-def copy_new(source: Path, dest: Path) -> int:
-    """Commit every record of the database in `source` that the one in `dest` lacks (same workload, trace
-    and timings) to `dest`, creating it if needed; returns how many were copied."""
-    have = {_key(r) for r in _records(dest)}
-    new = [r for r in _records(source) if _key(r) not in have]
-    if new:
-        dest.mkdir(parents=True, exist_ok=True)
-        database = ms.database.JSONDatabase(work_dir=str(dest))
-        for r in new:
-            database.commit_tuning_record(ms.database.TuningRecord(
-                r.trace, database.commit_workload(r.workload.mod), r.run_secs, r.target, r.args_info))
-    return len(new)
+def _lines(path: Path, repair: bool = False) -> list[str]:
+    """The lines of an append-only JSON-lines file. A last line without its newline that is not whole JSON (a
+    writer that died mid-append) is left out; with `repair` (under the exclusive lock) it is cut off the file,
+    or a whole one gets its newline."""
+    if not path.is_file():
+        return []
+    data = path.read_bytes()
+    body, newline, tail = data.rpartition(b"\n")
+    lines = body.decode().split("\n") if newline else []
+    if tail.strip():
+        try:
+            json.loads(tail)
+            lines.append(tail.decode())
+            if repair:
+                with path.open("ab") as f:
+                    f.write(b"\n")
+        except ValueError:
+            if repair:
+                os.truncate(path, len(body + newline))
+    return [line for line in lines if line.strip()]
+
+
+_LOADED: dict[bytes, tuple] = {}  # sha1 of a workload line -> (structural hash, module): lines never change
+
+
+def _load_workload(line: str) -> tuple:
+    digest = hashlib.sha1(line.encode()).digest()
+    if digest not in _LOADED:
+        mod = ms.database.Workload.from_json(json.loads(line)).mod
+        _LOADED[digest] = (structural_hash(mod), mod)
+    return _LOADED[digest]
+
+
+_RECORD = re.compile(r"\s*\[\s*(\d+)\s*,(.*)\]\s*$", re.S)
+
+
+class _Files:
+    """The two files of a JSONDatabase directory read as lines: `workloads` [(line, structural hash, module)],
+    `records` [(workload number, the record's JSON text)], where a workload's number is that of its first
+    structurally equal line (MetaSchedule looks workloads up the same way)."""
+
+    def __init__(self, directory: Path, repair: bool = False):
+        self.workloads, self.by_hash = [], {}
+        first = []
+        for line in _lines(directory / WORKLOAD_FILE, repair):
+            shash, mod = _load_workload(line)
+            found = self.find(mod, shash)
+            first.append(len(self.workloads) if found is None else found)
+            self.add(line, shash, mod)
+        self.records = []
+        for line in _lines(directory / DATABASE_FILE, repair):
+            match = _RECORD.match(line)
+            if match and int(match.group(1)) < len(first):
+                self.records.append((first[int(match.group(1))], match.group(2)))
+
+    def add(self, line: str, shash: int, mod) -> int:
+        self.workloads.append((line, shash, mod))
+        self.by_hash.setdefault(shash, []).append(len(self.workloads) - 1)
+        return len(self.workloads) - 1
+
+    def find(self, mod, shash: int | None = None) -> int | None:
+        """The number of the first workload structurally equal to `mod`, or None."""
+        candidates = self.by_hash.get(structural_hash(mod) if shash is None else shash, ())
+        return next((i for i in candidates if structural_equal(self.workloads[i][2], mod)), None)
+
+
+def _append(dest: Path, source: _Files, wanted: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Append to the database in `dest` the records `wanted` ((workload number in `source`, record text)) it
+    lacks, with their workloads, under its exclusive lock; returns those appended."""
+    with _locked(dest, exclusive=True):
+        files = _Files(dest, repair=True)
+        have, number, new_workloads, new_records, added = set(files.records), {}, [], [], []
+        for index, text in wanted:
+            if index not in number:
+                line, shash, mod = source.workloads[index]
+                found = files.find(mod, shash)
+                if found is None:
+                    found = files.add(line, shash, mod)
+                    new_workloads.append(line)
+                number[index] = found
+            if (number[index], text) not in have:
+                have.add((number[index], text))
+                new_records.append(f"[{number[index]},{text}]")
+                added.append((index, text))
+        for name, lines in ((WORKLOAD_FILE, new_workloads), (DATABASE_FILE, new_records)):  # workloads first
+            if lines or not (dest / name).exists():
+                with (dest / name).open("a") as f:
+                    f.write("".join(line + "\n" for line in lines))
+    return added
+
+
+def _read(directory: Path) -> _Files:
+    with _locked(directory, exclusive=False):
+        return _Files(directory)
+
+
+def _merge_older_stores(store: Path) -> None:
+    """Merge the per-(workload, target) stores of older versions for this target into `store`, once each."""
+    merged = store / MERGED_FILE
+    done = set(merged.read_text().split()) if merged.is_file() else set()
+    for old in sorted(store.parent.glob(f"*-{store.name}")):
+        if old.name not in done and has_database(old):
+            source = _read(old)
+            _append(store, source, source.records)
+            with merged.open("a") as f:
+                f.write(old.name + "\n")
 
 
 def reused_count(work_dir: Path) -> int:
     """How many records of the work dir's database came from the store."""
     path = work_dir / REUSED_FILE
     return int(path.read_text()) if path.is_file() else 0
+
+
+def reused_by_task(work_dir: Path, mods) -> list[int]:
+    """For each task module in `mods`, how many records of the work dir's database came from the store."""
+    path = work_dir / REUSED_BY_TASK_FILE
+    counts = json.loads(path.read_text()) if path.is_file() else {}
+    return [counts.get(module_key(mod), 0) for mod in mods]
 
 
 def own_count(work_dir: Path) -> int:
@@ -84,18 +211,35 @@ def own_count(work_dir: Path) -> int:
     return lines - reused_count(work_dir)
 
 
-def reuse(store: Path, work_dir: Path) -> int:
-    """Copy the store's records that the work dir lacks into its database; returns the work dir's total
-    of records from the store."""
-    total = reused_count(work_dir) + copy_new(store, work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    (work_dir / REUSED_FILE).write_text(str(total))
-    return total
+def reuse(store: Path, work_dir: Path, mods) -> list[int]:
+    """Copy into the work dir's database the store's records of the tasks whose modules are `mods` (a
+    TuneContext's `mod`: its workload) that the work dir lacks; returns, per task, the work dir's total of
+    records from the store. Call it before opening the work dir's database."""
+    _merge_older_stores(store)
+    files = _read(store)
+    tasks = {}  # workload number in the store -> task
+    for task, mod in enumerate(mods):
+        found = files.find(mod)
+        if found is not None:
+            tasks.setdefault(found, task)
+    added = _append(work_dir, files, [r for r in files.records if r[0] in tasks])
+    per_task = Counter(tasks[index] for index, _ in added)
+    path = work_dir / REUSED_BY_TASK_FILE
+    counts = json.loads(path.read_text()) if path.is_file() else {}
+    for task, count in per_task.items():
+        counts[module_key(mods[task])] = counts.get(module_key(mods[task]), 0) + count
+    path.write_text(json.dumps(counts))
+    (work_dir / REUSED_FILE).write_text(str(reused_count(work_dir) + len(added)))
+    return reused_by_task(work_dir, mods)
 
 
 def keep(work_dir: Path, store: Path) -> int:
-    """Add the work dir's records that the store lacks to it; returns how many."""
-    return copy_new(work_dir, store)
+    """Append the work dir's records that the store lacks to it; returns how many."""
+    _merge_older_stores(store)
+    if not has_database(work_dir):
+        return 0
+    files = _read(work_dir)
+    return len(_append(store, files, files.records))
 
 
 def warm_start_records(db_dir: Path, per_workload: int = 32) -> tuple:

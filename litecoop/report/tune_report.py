@@ -16,13 +16,15 @@ from litecoop.tuning.config import TuneConfig
 
 
 class TaskBudget(BaseModel):
-    """What one task (a fused kernel) got: its weight (occurrences in the model), measured trials, and its
-    best measured latency in seconds (None if none was measured)."""
+    """What one task (a fused kernel) got: its weight (occurrences in the model), measured trials, its best
+    measured latency in seconds (None if none was measured), and how many records of it came from the store
+    (earlier runs of any workload on this target)."""
 
     task: str
     weight: float
     trials: int
     best_latency_s: float | None = None
+    records_from_store: int = 0
 
 
 class PeerTiming(BaseModel):
@@ -194,7 +196,8 @@ def summary_table(report: TuneReport) -> Table:
                   f"{report.trials_measured_this_run} ({report.records_from_earlier_runs})")
     table.add_row("search", f"{report.search_s:.1f} s")
     for task in report.per_task:
-        table.add_row(f"  task {task.task}", f"{task.trials} trials, best {ms(task.best_latency_s)}")
+        stored = f" ({task.records_from_store} stored)" if task.records_from_store else ""
+        table.add_row(f"  task {task.task}", f"{task.trials} trials{stored}, best {ms(task.best_latency_s)}")
     table.add_row("wall", f"{report.wall_s:.1f} s")
     for phase in ("llm", "cost_model", "build", "run", "other"):
         table.add_row(f"  {phase}", f"{getattr(report, phase + '_s'):.1f} s")

@@ -40,7 +40,7 @@ def _search(config: TuneConfig, work: Workload, target, console: Console) -> tun
                 bar.update(task, advance=count, best=f"{best_s * 1e3:.3f} ms")
 
             return tuner.tune(work, target, config, settings, team=team, rpc_config=rpc_config,
-                              warm_start=warm_records, cache_dir=records.cache_dir(work, target), on_batch=on_batch)
+                              warm_start=warm_records, cache_dir=records.store_dir(target), on_batch=on_batch)
     finally:  # a bench runs many tunes in one process: each run's LLMs leave with it, before the final timing
         if team is not None:
             team.close()
@@ -50,9 +50,10 @@ def run_tune(config: TuneConfig, console: Console | None = None, workload: Workl
     """Tune and measure as `config` asks (on `workload` when given, else on `config.workload` loaded); save the
     tuned build as an artifact in `config.work_dir/tuned`; print and return the report.
 
-    The run's records are kept in the user's store (`records.cache_dir`); unless `config.fresh`, the records
-    kept there by earlier runs of the workload on this target seed the search. On a CPU the artifact is timed in
-    a fresh process (`measure.final`), with every peer when `config.measure_peers`. Raises UserError on bad
+    The run's records are kept in the user's store (`records.store_dir`: one per target, shared by every
+    workload); unless `config.fresh`, the records kept there of this workload's tasks (by earlier runs of any
+    workload on this target) seed the search. On a CPU the artifact is timed in a fresh process
+    (`measure.final`), with every peer when `config.measure_peers`. Raises UserError on bad
     input (a preset, workload or target) and when the final build fails (the records are kept)."""
     started = time.perf_counter()
     console = console or Console(stderr=True)
