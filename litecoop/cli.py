@@ -24,7 +24,8 @@ def _tune(args) -> None:
     work_dir = args.work_dir or Path("runs") / f"{Path(args.workload).stem.replace(':', '-')}-{args.strategy}"
     tuned = tune(args.workload, target=args.target, strategy=args.strategy, trials=args.trials,
                  time_budget=args.time_budget, seed=args.seed, work_dir=work_dir, resume=args.resume,
-                 search=args.search, models=args.models, warm_start=args.warm_start, fresh=args.fresh, console=console)
+                 search=args.search, models=args.models, warm_start=args.warm_start, fresh=args.fresh,
+                 measure_peers=not args.no_peers, console=console)
     console.print(f"tuned model saved in {tuned.directory} (load it with litecoop.load)")
     if args.json:
         write_json(tuned.report, args.json)
@@ -167,6 +168,8 @@ def parser() -> argparse.ArgumentParser:
     tune.add_argument("--fresh", action="store_true",
                       help="do not start from the records of earlier runs (kept per workload and target in the user "
                            "cache); this run's records are still kept")
+    tune.add_argument("--no-peers", action="store_true",
+                      help="time the tuned model alone (in a fresh process), not against onnxruntime, OpenVINO, torch")
     tune.add_argument("--seed", type=int, default=0)
     tune.add_argument("--work-dir", type=Path, help="database and library go here (default runs/WORKLOAD-STRATEGY)")
     tune.add_argument("--resume", action="store_true", help="continue from the work dir's database")

@@ -117,7 +117,7 @@ def small_mcts_run(tmp_path_factory):
     copy it before changing anything."""
     root = tmp_path_factory.mktemp("small_mcts")
     work_dir, report = root / "work", root / "report.json"
-    tuned = run_litecoop("tune", "--workload", "small_workload:make", "--strategy", "mcts", "--trials", "16",
+    tuned = run_litecoop("tune", "--workload", "small_workload:make", "--strategy", "mcts", "--trials", "16", "--no-peers",
                          "--search", "smoke", "--work-dir", str(work_dir), "--json", str(report))
     assert tuned.returncode == 0, tuned.stderr[-2000:]
     return work_dir, report

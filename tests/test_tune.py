@@ -19,7 +19,7 @@ TESTS = Path(__file__).parent
 
 def litecoop(*args, **kwargs):
     return subprocess.Popen([sys.executable, "-m", "litecoop.cli", "tune", "--workload", "small_workload:make",
-                             "--search", "smoke", *args], cwd=TESTS, stdout=subprocess.PIPE,
+                             "--search", "smoke", "--no-peers", *args], cwd=TESTS, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kwargs)
 
 
@@ -86,7 +86,7 @@ def test_constant_weights_are_prepacked_at_build_time(tmp_path):
     from litecoop.targets import load_target
 
     work_dir, report = tmp_path / "work", tmp_path / "report.json"
-    tuned = run_litecoop("tune", "--workload", "small_workload:make_linear", "--trials", "8", "--search", "smoke",
+    tuned = run_litecoop("tune", "--workload", "small_workload:make_linear", "--trials", "8", "--search", "smoke", "--no-peers",
                          "--work-dir", str(work_dir), "--json", str(report))
     assert tuned.returncode == 0, tuned.stderr[-2000:]
     data = json.loads(report.read_text())
