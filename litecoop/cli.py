@@ -47,7 +47,8 @@ def _yardstick(args) -> None:
 
     workloads = suite_workloads(args.suite, args.only.split(",") if args.only else None)
     text = run_yardstick(workloads, args.out, duration_s(args.time_budget) if args.time_budget else None,
-                         args.trials, args.strategy, args.seed, fresh=not args.warm, console=console)
+                         args.trials, args.strategy, args.seed, fresh=not args.warm, retime=args.retime,
+                         console=console)
     console.print(Markdown(text))
     console.print(f"wrote {args.out}/yardstick.md, yardstick.json and yardstick.png")
 
@@ -200,6 +201,8 @@ def parser() -> argparse.ArgumentParser:
     yardstick.add_argument("--strategy", default="mcts")
     yardstick.add_argument("--seed", type=int, default=0)
     yardstick.add_argument("--warm", action="store_true", help="start from the records earlier runs kept (default: fresh)")
+    yardstick.add_argument("--retime", action="store_true",
+                           help="tune nothing: time the finished models against their peers again (a quiet machine)")
     yardstick.add_argument("--out", type=Path, default=Path("results/zoo"), help="results folder; finished models are kept")
     yardstick.set_defaults(run=_yardstick)
     roofline = commands.add_parser("roofline", help="this machine's peak FLOP/s and bandwidth (cached; measured idle)")

@@ -49,9 +49,12 @@ def suite_workloads(suite: str, only: list[str] | None = None) -> list[str]:
 
 
 def run_yardstick(workloads: list[str], out: Path, time_budget_s: float | None, trials: int | None = None,
-                  strategy: str = "mcts", seed: int = 0, fresh: bool = True, console: Console | None = None) -> str:
+                  strategy: str = "mcts", seed: int = 0, fresh: bool = True, retime: bool = False,
+                  console: Console | None = None) -> str:
     """Tune each workload (skipping those already finished or failed in `out`) and write the yardstick table;
-    returns its Markdown. Runs start without the records of earlier runs unless `fresh` is False."""
+    returns its Markdown. Runs start without the records of earlier runs unless `fresh` is False. With `retime`,
+    tune nothing: time every finished run's saved build against its peers again (`retime_run`), e.g. on a quiet
+    machine, and keep those timings."""
     from litecoop.tuning.config import TuneConfig
     from litecoop.tuning.run import run_tune
 
@@ -60,7 +63,7 @@ def run_yardstick(workloads: list[str], out: Path, time_budget_s: float | None, 
     runs = load_runs(out / "runs.jsonl", TuneReport.read)
     failures = load_runs(out / "failures.jsonl")
     done = {r.workload_spec for r in runs} | {f["workload"] for f in failures}
-    for spec in workloads:
+    for spec in [] if retime else workloads:
         if spec in done:
             continue
         console.print(f"[bold]{spec}[/bold]")
@@ -74,6 +77,9 @@ def run_yardstick(workloads: list[str], out: Path, time_budget_s: float | None, 
             append_run(out / "failures.jsonl", failures, {"workload": spec, "error": str(err)})
     runs = [r for r in runs if r.workload_spec in workloads]
     failures = [f for f in failures if f["workload"] in workloads]
+    if retime:
+        runs = [retime_run(r, console) for r in runs]
+        (out / "runs.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in runs))
     text = markdown(runs, failures)
     meta = provenance()
     (out / "yardstick.md").write_text(f"Command: `{meta['command']}` at commit {meta['commit']}; {meta['machine']}.\n\n"
@@ -96,6 +102,22 @@ def claim(runs: list[TuneReport], failures: list[dict], meta: dict) -> dict:
             "number": f"geomean {geomean} over {len(ratios)} models, faster on {sum(x < 1 for x in ratios)}"
                       + (f", {len(failures)} failed" if failures else "") + f" ({per_model})",
             "command": meta["command"], "commit": meta["commit"]}
+
+
+def retime_run(report: TuneReport, console: Console) -> TuneReport:
+    """`report` with its final timing taken again: its saved build and every peer in a fresh process
+    (`measure.final.cpu_final`), the output checked on fresh inputs."""
+    from litecoop.measure import final
+    from litecoop.tuning.run import THREADS
+    from litecoop.workload import load
+
+    console.print(f"re-timing {report.workload} against its peers in a fresh process")
+    work = load(report.workload_spec, report.seed)
+    timed = final.cpu_final(work, Path(report.artifact), Path(report.work_dir) / "final", THREADS)
+    fields = final.report_fields(timed)
+    fresh_ok = timed.tuned_fresh_error is not None and work.is_correct(timed.tuned_fresh_error)
+    return report.model_copy(update=fields | {"speedup": report.untuned_latency_s / fields["tuned_latency_s"],
+                                              "correct": report.correct and fresh_ok})
 
 
 def _peer_cell(report: TuneReport, name: str, notes: dict[str, int]) -> str:

@@ -69,3 +69,17 @@ def best_float32_peer(peers: list[PeerTiming]) -> PeerTiming | None:
     """The fastest peer that ran in float32 (the headline's yardstick), or None."""
     ran = [p for p in peers if p.latency_s is not None and p.precision == "fp32"]
     return min(ran, key=lambda p: p.latency_s) if ran else None
+
+
+def report_fields(timed: FinalTiming) -> dict:
+    """The TuneReport fields a final timing sets: the tuned latency (median, seconds) and samples, every peer, the
+    best float32 peer and tuned / it, and onnxruntime's and torch's latencies on their own."""
+    tuned_s = float(np.median(timed.tuned_samples_s))
+    median = {p.name: p.latency_s for p in timed.peers if p.latency_s is not None}
+    best = best_float32_peer(timed.peers)
+    return {"tuned_latency_s": tuned_s, "tuned_samples_s": timed.tuned_samples_s, "peers": timed.peers,
+            "best_peer": best.name if best else None, "tuned_over_best_peer": tuned_s / best.latency_s if best else None,
+            "tuned_over_onnxruntime": tuned_s / median["onnxruntime"] if "onnxruntime" in median else None,
+            "onnxruntime_latency_s": median.get("onnxruntime"), "torch_latency_s": median.get("torch"),
+            "peer_threads": timed.threads if timed.peers else None,
+            "peer_samples_s": {p.name: p.samples_s for p in timed.peers if p.samples_s}}

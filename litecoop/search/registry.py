@@ -109,14 +109,14 @@ def _llm_tree(setup: Setup):
 
 def _llm_tree_on_stall(setup: Setup):
     """The tree expanded by the LLM team once a task has gone `llm_after_stalled_rounds` measured rounds without
-    a new best, by mutators before. One router (proposers.Router) serves every task of the run; on a CPU target
-    the prompts state this machine's facts (machine.host_facts)."""
+    a new best, by mutators before. One router (proposers.Router) serves every task of the run and holds its
+    `llm_call_budget`; on a CPU target the prompts state this machine's facts (machine.host_facts)."""
     from litecoop.search.machine import host_facts
     from litecoop.search.proposers import LLMProposer, Router
     from litecoop.search.tree_search import TreeSearch
 
     team, settings, target = setup.team, setup.settings, setup.target
-    router = Router(team, settings.regressions_before_large)
+    router = Router(team, settings.regressions_before_large, settings.llm_call_budget)
     machine = host_facts(int(target.attrs.get("num-cores", 0)) or None) if target.kind.name == "llvm" else None
 
     def make_proposer(rng):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveFloat, PositiveInt
 
 from litecoop.errors import validated
 from litecoop.presets import load_preset
@@ -12,7 +14,7 @@ class SearchSettings(BaseModel):
     """One `search/` preset (defaults in `search/default.toml`, where each knob is explained). The tree
     strategies read all of it; every strategy reads `num_trials_per_iter` (trials built and measured per
     round), `run_timeout_s` (seconds after which a candidate is recorded as failed) and
-    `cost_model_warmup_samples`."""
+    `cost_model_warmup_samples`. `search/paper.toml` is the LiteCoOp paper's search (docs/search.md)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -24,6 +26,7 @@ class SearchSettings(BaseModel):
     expansions_per_iter: int = 2
     incumbent_expansions_per_iter: int = 0
     children_per_expansion: PositiveInt = 4
+    mutator_fill: bool = True
     max_children: PositiveInt = 4
     rollouts_per_child: int = 16
     elites_per_iter: int = 4
@@ -33,6 +36,8 @@ class SearchSettings(BaseModel):
     uct_c: float = 1.0
     small_model_bias: float = 0.2
     regressions_before_large: PositiveInt = 3
+    regression_rule: Literal["round", "paper"] = "round"
+    llm_call_budget: NonNegativeInt = 0
     llm_after_stalled_rounds: int = 1
     warm_start_per_task: int = 8
     cost_model_warmup_samples: int = 16

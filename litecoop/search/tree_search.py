@@ -1,21 +1,21 @@
-"""The tree search as a MetaSchedule search strategy (`PySearchStrategy`).
+"""The tree search as a MetaSchedule search strategy (`PySearchStrategy`): the Reasoning Compiler / LiteCoOp search.
 
 One round (`generate_measure_candidates`):
-  1. selection: descend the tree by the model-aware UCT (tree.select); the first
-     `incumbent_expansions_per_iter` policy expansions take the best measured node (the incumbent) instead;
-  2. expansion: the policy (LLM team, one LLM, or random mutators; an LLM policy only after
-     `llm_after_stalled_rounds` rounds without a new best) proposes children; illegal or duplicate proposals are
-     counted and replaced by a mutator's. The cost model vets the policy's children: those it scores above their
-     parent are measured first this round (up to `expansion_trials_per_iter`);
-  3. rollout: from each new child, and from the best measured nodes (elites), random mutations are
-     scored by TVM's XGBoost cost model and the best join the tree;
-  4. every unmeasured node is re-scored by the (retrained) cost model; the vetted children, then the best
-     predicted ones, plus a few random ones for exploration, are returned to MetaSchedule to build and measure.
+  1. selection: the model-aware UCT (tree.select), or the best measured node for the first
+     `incumbent_expansions_per_iter` policy expansions;
+  2. expansion (from the second round on): the policy (LLM team, one LLM, or mutators; an LLM only after
+     `llm_after_stalled_rounds` rounds without a new best and until the run's `llm_call_budget` is spent)
+     proposes children. With `mutator_fill` mutators fill each expansion up to `children_per_expansion` and
+     expand more nodes; without (search/paper.toml) every expansion is the policy's. Children the cost model
+     scores above their parent (vetted) are measured first (up to `expansion_trials_per_iter`). Each LLM call
+     is judged for the router (`regression_rule`: once the round is measured, or at once by the cost model);
+  3. rollout: TVM's XGBoost cost model scores random mutations of each new child and of the best measured
+     nodes (elites); the best join the tree;
+  4. the unmeasured nodes are re-scored; the vetted children, the best predicted and a few random ones go to
+     MetaSchedule to build and measure.
 Every node enters the tree valued by the cost model's prediction (tree.estimate); `notify_runner_results`
 replaces it by the measured speed and counts, per lineage (`lineage.LineageOutcome`), trials and new bests.
-With `warm_start` records (the best of earlier runs, maybe of other shapes), each one that fits a sketch
-is moved onto it (space.transfer) and measured first.
-This is the Reasoning Compiler / LiteCoOp search, plugged into TVM's task scheduler, databases and runners.
+Each `warm_start` record (the best of earlier runs) that fits a sketch is moved onto it and measured first.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from litecoop.search.settings import SearchSettings
 from litecoop.search.space import decisions_key, fresh_sample, replay, transfer
 from litecoop.measure.timing import Deadline
 from litecoop.search.tree import Node, estimate, select
-
 
 WARM_START = "warm-start"  # proposer of the nodes moved from earlier records
 MAX_DRAWS_PER_SAMPLE = 8  # fresh draws per wanted legal sample of a sketch (most GPU draws fail VerifyGPUCode)
@@ -58,10 +57,7 @@ class TreeSearch(PySearchStrategy):
     def __init__(self, make_proposer, settings: SearchSettings, seed: int = 0, warm_start: tuple = (),
                  outcomes: dict | None = None, deadline: Deadline | None = None):
         self.deadline = deadline or Deadline(None)
-        self.make_proposer = make_proposer
-        self.settings = settings
-        self.seed = seed
-        self.warm_start = warm_start
+        self.make_proposer, self.settings, self.seed, self.warm_start = make_proposer, settings, seed, warm_start
         self.outcomes = {} if outcomes is None else outcomes
 
     # MetaSchedule protocol (documented by PySearchStrategy; one round is the module docstring) --------
@@ -76,11 +72,8 @@ class TreeSearch(PySearchStrategy):
         self.postprocs = list(context.space_generator.postprocs)
 
     def pre_tuning(self, max_trials, num_trials_per_iter, design_spaces, database=None, cost_model=None) -> None:
-        self.max_trials = max_trials
-        self.per_iter = num_trials_per_iter
-        self.cost_model = cost_model
-        self.trials = 0
-        self.root = Node(trace=None, key="root")
+        self.max_trials, self.per_iter, self.cost_model = max_trials, num_trials_per_iter, cost_model
+        self.trials, self.root = 0, Node(trace=None, key="root")
         self.nodes: dict[str, Node] = {}
         self.best_latency_s: float | None = None
         self.stalled_rounds = 0  # measured rounds since the task's last new best
@@ -92,8 +85,7 @@ class TreeSearch(PySearchStrategy):
                 sch = fresh_sample(space.trace, self.context.mod, self.postprocs, self.rng.randrange(1 << 30))
                 if sch is None:
                     continue
-                # a sketch whose own decisions are illegal (on GPUs most fail VerifyGPUCode) is represented
-                # in the tree by its first legal sample
+                # a sketch with illegal decisions (most on GPUs: VerifyGPUCode) is represented by its first legal sample
                 sample = self._add(sketch or self.root, Proposal(sch.trace, {"sample": "fresh"}, "sample"))
                 sketch, legal = sketch or sample, legal + 1
                 if legal == self.settings.samples_per_sketch:
@@ -112,10 +104,11 @@ class TreeSearch(PySearchStrategy):
         if budget <= 0:
             return None
         measured = sorted((n for n in self.nodes.values() if n.latency_s is not None), key=lambda n: n.latency_s)
-        for expansion in range(self.settings.expansions_per_iter * 4):
+        policy = self.settings.expansions_per_iter if self.trials > 0 else 0  # round one measures fresh samples
+        for expansion in range(self.settings.expansions_per_iter * 4 if self.settings.mutator_fill else policy):
             if expansion >= self.settings.expansions_per_iter and len(self._open()) >= budget:
                 break
-            by_policy = expansion < self.settings.expansions_per_iter and self.trials > 0
+            by_policy = expansion < policy
             if by_policy and measured and expansion < self.settings.incumbent_expansions_per_iter:
                 node = measured[0]
             else:
@@ -131,8 +124,7 @@ class TreeSearch(PySearchStrategy):
         chosen = self._choose(budget)
         if not chosen:
             return None
-        self.trials += len(chosen)
-        self.pending = chosen
+        self.trials, self.pending = self.trials + len(chosen), chosen
         return [MeasureCandidate(sch, ArgInfo.from_entry_func(sch.mod, remove_preproc=True)) for _, sch in chosen]
 
     def notify_runner_results(self, measure_candidates, results) -> None:
@@ -152,7 +144,7 @@ class TreeSearch(PySearchStrategy):
             estimate(node, 1.0 / node.latency_s)
         self.pending = []
         self.stalled_rounds = 0 if self.best_latency_s != best_before else self.stalled_rounds + 1
-        if self.llm is not None:
+        if self.llm is not None and self.settings.regression_rule == "round":
             self.llm.judge_calls(self.expansions, best_before)
         self.expansions = []
 
@@ -186,29 +178,32 @@ class TreeSearch(PySearchStrategy):
         return self.llm.uct_bonus(node) if self.llm is not None else 0.0
 
     def _expand(self, node: Node, by_policy: bool) -> None:
-        """Add children to `node`: with `by_policy`, the policy's (the LLMs' once the task has stalled for
-        `llm_after_stalled_rounds` rounds, else and in `mcts` the mutators'), vetted by the cost model; then
-        mutators' up to `children_per_expansion`; then their rollouts."""
+        """Add children to `node`: with `by_policy`, the policy's (the LLMs' after `llm_after_stalled_rounds`
+        stalled rounds until the call budget is spent, else and in `mcts` the mutators'), vetted by the cost model
+        (an LLM call judged at once by the "paper" `regression_rule`); then mutators' up to `children_per_expansion`
+        (without `mutator_fill`, one where the policy gave no legal child); then their rollouts."""
         if node is self.root:
             return
-        want = self.settings.children_per_expansion
-        children = []
+        want, children, proposals, model = self.settings.children_per_expansion, [], None, None
         if by_policy:
             if self.llm is not None and self.stalled_rounds >= self.settings.llm_after_stalled_rounds:
                 proposals = self.llm.propose(node, tried=sites_tried(node), best_latency_s=self.best_latency_s,
-                                             target=self.context.target)
-                model = self.llm.last_model
-            else:
-                proposals, model = self.mutator.propose(node, want), None
-            children = [child for p in proposals if (child := self._add(node, p)) is not None]
-            self.expansions.append((model, node, self._vet(node, children)))
+                                             target=self.context.target)  # None: the call budget is spent
+                model = self.llm.last_model if proposals is not None else None
+            if proposals is None:
+                proposals = self.mutator.propose(node, want)
+            added = [(proposal, self._add(node, proposal)) for proposal in proposals]
+            children = [child for _, child in added if child is not None]
+            self.expansions.append((model, node, vetted := self._vet(node, children)))
+            if model is not None and self.settings.regression_rule == "paper":
+                self.llm.judge_answer(model, next((c for p, c in added if p.answer), None), vetted)
+        if not self.settings.mutator_fill:
+            want = 0 if children else 1
         filled = []
         for _ in range(max(want - len(children), 0) * 3):
             if len(children) + len(filled) >= want:
                 break
-            for proposal in self.mutator.propose(node, 1):
-                if (child := self._add(node, proposal)) is not None:
-                    filled.append(child)
+            filled += [child for p in self.mutator.propose(node, 1) if (child := self._add(node, p)) is not None]
         self._value(filled)
         children += filled
         for child in children:
@@ -218,14 +213,12 @@ class TreeSearch(PySearchStrategy):
         """Add a legal, new proposal as a child; count it against its model if it is not."""
         key = decisions_key(proposal.trace)
         usage = self.llm.usage_of(proposal.proposer) if self.llm is not None else None
-        if key in self.nodes:
-            if usage is not None:
-                usage.duplicate += 1
-            return None
-        sch = replay(proposal.trace, self.context.mod, self.postprocs, seed=self.rng.randrange(1 << 30))
+        duplicate = key in self.nodes
+        sch = None if duplicate else replay(proposal.trace, self.context.mod, self.postprocs,
+                                            seed=self.rng.randrange(1 << 30))
         if sch is None:
             if usage is not None:
-                usage.invalid += 1
+                usage.duplicate, usage.invalid = usage.duplicate + duplicate, usage.invalid + (not duplicate)
             return None
         node = parent.add_child(Node(trace=proposal.trace, key=key, edits=proposal.edits, proposer=proposal.proposer,
                                      origin=proposal.proposer, next_model=proposal.next_model, schedule=sch))
@@ -272,9 +265,8 @@ class TreeSearch(PySearchStrategy):
         open_nodes.sort(key=lambda n: (n.proposer != WARM_START, -n.predicted))
         explore = min(self.settings.exploration_per_iter, max(budget - len(chosen) - 1, 0))
         cut = max(budget - len(chosen) - explore, 0)
-        chosen += open_nodes[:cut]
         rest = open_nodes[cut:]
-        chosen += self.rng.sample(rest, min(explore, len(rest)))
+        chosen += open_nodes[:cut] + self.rng.sample(rest, min(explore, len(rest)))
         for node in chosen:
             node.sent = True
         return [(node, node.schedule) for node in chosen]
@@ -291,8 +283,8 @@ class TreeSearch(PySearchStrategy):
 
     def _vet(self, parent: Node, children: list[Node]) -> list[Node]:
         """Value the policy's children with the cost model; return those it scores above their parent (the veto
-        before anything is built)."""
-        parent_score, *scores = self._value([parent, *children])  # one cost-model call; a measured parent keeps its speed
+        before anything is built; one cost-model call, and a measured parent keeps its measured speed)."""
+        parent_score, *scores = self._value([parent, *children])
         return [child for child, score in zip(children, scores) if score > parent_score]
 
     def _seed_from(self, database) -> None:
@@ -301,8 +293,7 @@ class TreeSearch(PySearchStrategy):
             latency_s = mean_run_s(record.run_secs)
             node = self._add(self.root, Proposal(record.trace, {"from": "database"}, "database"))
             if node is not None and latency_s is not None:
-                node.latency_s = latency_s
-                node.sent = True
+                node.latency_s, node.sent = latency_s, True
                 self.best_latency_s = min(self.best_latency_s or math.inf, node.latency_s)
                 estimate(node, 1.0 / node.latency_s)
 

@@ -73,19 +73,17 @@ def run_tune(config: TuneConfig, console: Console | None = None, workload: Workl
     output = artifact.load(artifact_dir)(*work.inputs) if target.kind.name == "llvm" else latency.run_vm(
         outcome.executable, args, device)[0]
     error = work.max_abs_error(output)
-    gpu_peers, peer_list, fresh_error = {}, [], None
+    gpu_peers, fresh_error = {}, None
     if target.kind.name == "llvm":
         console.print("final timing in a fresh process" + (" against the peers" if config.measure_peers else ""))
         timed = final.cpu_final(work, artifact_dir, config.work_dir / "final", THREADS, config.measure_peers)
-        tuned_samples, peer_list, fresh_error = timed.tuned_samples_s, timed.peers, timed.tuned_fresh_error
+        fields, fresh_error = final.report_fields(timed), timed.tuned_fresh_error
     else:
-        tuned_samples = latency.latency_samples(outcome.executable, args, device, 10)[0]
+        samples = latency.latency_samples(outcome.executable, args, device, 10)[0]
+        fields = {"tuned_latency_s": float(np.median(samples)), "tuned_samples_s": samples}
         if config.measure_peers and work.torch_module is not None:
             gpu_peers = peers.torch_cuda_latencies(work.torch_module, work.inputs)
-    tuned_s = float(np.median(tuned_samples))
     untuned_s = float(np.median(untuned_samples))
-    median = {p.name: p.latency_s for p in peer_list if p.latency_s is not None}
-    best = final.best_float32_peer(peer_list)
     wall = time.perf_counter() - started
     usage = outcome.team.usage_report() if outcome.team else {"llm": {}, "large_model_call_share": 0.0,
                                                             "llm_s": 0.0, "llm_load_s": 0.0}
@@ -95,16 +93,10 @@ def run_tune(config: TuneConfig, console: Console | None = None, workload: Workl
         strategy=config.strategy, trials=config.trials, time_budget_s=config.time_budget_s, seed=config.seed,
         provenance=provenance(search_preset=config.search_preset, models_preset=config.models_preset,
                               target_preset=config.target),
-        peers=peer_list, best_peer=best.name if best else None,
-        tuned_over_best_peer=tuned_s / best.latency_s if best else None,
-        tuned_over_onnxruntime=tuned_s / median["onnxruntime"] if "onnxruntime" in median else None,
-        onnxruntime_latency_s=median.get("onnxruntime"), torch_latency_s=median.get("torch"),
-        peer_threads=THREADS if peer_list else None,
-        peer_samples_s={p.name: p.samples_s for p in peer_list if p.samples_s},
+        **fields,
         trials_measured_this_run=outcome.trials_run, tasks=outcome.tasks, per_task=outcome.per_task,
         records_from_earlier_runs=outcome.reused_records, search_s=outcome.search_s,
-        untuned_latency_s=untuned_s, tuned_latency_s=tuned_s, tuned_samples_s=tuned_samples,
-        speedup=untuned_s / tuned_s,
+        untuned_latency_s=untuned_s, speedup=untuned_s / fields["tuned_latency_s"],
         correct=work.is_correct(error) and (fresh_error is None or work.is_correct(fresh_error)),
         max_abs_error=max(error, fresh_error or 0.0),
         wall_s=wall, llm_s=usage["llm_s"], llm_load_s=usage["llm_load_s"], **split,
