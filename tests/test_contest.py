@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from litecoop.errors import UserError
-from litecoop.measure.contest import ContestRequest, ContestResult, fresh_inputs, run_fresh, time_contenders
+from litecoop.measure.contest import ContestRequest, ContestResult, fresh_inputs, run_fresh
+from litecoop.measure.timing import time_contenders
 from litecoop.measure.peers import ALL
 
 

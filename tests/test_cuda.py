@@ -16,7 +16,7 @@ from rich.console import Console
 from tvm.s_tir import Schedule
 
 from conftest import build_matmul_context
-from litecoop.measure import latency, peers
+from litecoop.measure import gpu_peers, latency
 from litecoop.search import prompts
 from litecoop.build import compiler
 from litecoop import workload
@@ -165,7 +165,7 @@ def test_torch_gpu_peer_fields(monkeypatch):
     inputs = [np.ones((8, 64), dtype=np.float32)]
 
     monkeypatch.setattr(torch, "compile", lambda m: m)
-    result = peers.torch_cuda_latencies(module, inputs, repeat=3, device="cpu")
+    result = gpu_peers.torch_cuda_latencies(module, inputs, repeat=3, device="cpu")
     assert set(result) == {"torch_cuda_latency_s", "torch_compile_cuda_latency_s"}
     assert 0 < result["torch_cuda_latency_s"] < 0.1
 
@@ -173,14 +173,14 @@ def test_torch_gpu_peer_fields(monkeypatch):
         raise RuntimeError("inductor: no triton\nmore")
 
     monkeypatch.setattr(torch, "compile", fails)
-    result = peers.torch_cuda_latencies(module, inputs, repeat=3, device="cpu")
+    result = gpu_peers.torch_cuda_latencies(module, inputs, repeat=3, device="cpu")
     assert set(result) == {"torch_cuda_latency_s", "torch_compile_error"}
     assert result["torch_compile_error"] == "inductor: no triton"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the answer of a torch without CUDA")
 def test_torch_gpu_peer_without_cuda_says_so():
-    assert set(peers.torch_cuda_latencies(torch.nn.Identity(), [np.ones(4, dtype=np.float32)])) == {"torch_cuda_error"}
+    assert set(gpu_peers.torch_cuda_latencies(torch.nn.Identity(), [np.ones(4, dtype=np.float32)])) == {"torch_cuda_error"}
 
 
 def test_report_shows_gpu_peers():

@@ -20,5 +20,5 @@ def test_loading_a_tuned_model_needs_neither_the_llm_stack_nor_the_cost_model():
 
 
 def test_every_module_stays_small():
-    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 330}
+    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 300}
     assert long == {}

@@ -10,17 +10,15 @@ the tree search and the paper preset's settings, with a synthetic cost model and
 
 import random
 
-import numpy as np
 import pytest
-from tvm.ir.utils import derived_object
-from tvm.s_tir.meta_schedule.cost_model import PyCostModel
 from tvm.s_tir.meta_schedule.runner import RunnerResult
+
+from synthetic import SyntheticCostModel, synthetic_latency_s
 
 from litecoop.llm.team import Team
 from litecoop.search.proposers import LLMProposer, Router
 from litecoop.search.registry import create
 from litecoop.search.settings import from_preset
-from litecoop.search.space import decisions_key
 from litecoop.search.tree import Node
 
 SMALL, OTHER_SMALL, LARGE = "gemma3-270m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"
@@ -132,28 +130,6 @@ def test_a_call_is_judged_by_the_child_of_its_whole_answer(team):
     assert verdicts == [True, False, False]
 
 
-def synthetic_latency_s(schedule) -> float:
-    """A deterministic latency in [1, 11) ms per distinct set of decisions."""
-    return 1e-3 * (1 + random.Random(decisions_key(schedule.trace)).random() * 10)
-
-
-@derived_object
-class ExactCostModel(PyCostModel):
-    """Scores = normalized throughput of the synthetic latency (an exact XGBModel)."""
-
-    def load(self, path):
-        pass
-
-    def save(self, path):
-        pass
-
-    def update(self, context, candidates, results):
-        pass
-
-    def predict(self, context, candidates):
-        return np.array([1e-3 / synthetic_latency_s(c.sch) for c in candidates])
-
-
 def random_answers(team, rng, calls: list):
     """Stand-ins for the models' answers: 1-3 codes of the menu and a model to go next, drawn at random; every
     fifth answer names no code of the menu (no legal child)."""
@@ -179,7 +155,7 @@ def test_paper_preset_every_expansion_is_an_llm_call_until_the_budget_is_spent(m
                                                        "rollouts_per_child": 4})
     search = create("litecoop", settings, 0, team, target)._inst
     search._initialize_with_tune_context(context)
-    search.pre_tuning(200, settings.num_trials_per_iter, spaces, None, ExactCostModel())
+    search.pre_tuning(200, settings.num_trials_per_iter, spaces, None, SyntheticCostModel())
     calls, verdicts, expansions, rounds = [], [], [], []
     random_answers(team, random.Random(0), calls)
     router, record, expand = search.llm.router, search.llm.router.record, search._expand

@@ -115,7 +115,7 @@ def remeasure_finals(runs: list[TuneReport], console: Console, out: Path) -> Non
         for i, r in enumerate(group):
             if baseline and timings[f"run{i}"].latency_s:
                 r.baseline_latency_s = baseline
-                r.final_latency_s = timings["untuned"].latency_s
+                r.final_latency_s = timings[f"run{i}"].latency_s
                 r.final_speedup = baseline / r.final_latency_s
 
 

@@ -1,7 +1,7 @@
 """The final timing of a tuned build against its CPU peers, one implementation for tune, bench and check.
 
-`time_contenders` times callables (`call(*inputs)`: NumPy in, NumPy out, one Python call per inference) in one
-alternated series, the order shuffled each round. `run_fresh` runs a whole contest in a new process, as
+`timing.time_contenders` times the contenders (`call(*inputs)`: NumPy in, NumPy out, one Python call per
+inference) in one alternated series, the order shuffled each round. `run_fresh` runs a whole contest in a new process, as
 `python -m litecoop.measure.contest REQUEST.json RESULT.json`: it builds every peer (`peers.cpu_peers`) and the
 tuned build (`litecoop.artifact.load`), checks each one's output against a reference on fresh random inputs,
 then times all that ran on the given inputs. A fresh process keeps the tuning process's state (thread pools,
@@ -11,7 +11,6 @@ caches, memory) out of the timings and gives every peer the thread count the use
 from __future__ import annotations
 
 import os
-import random
 import subprocess
 import sys
 import time
@@ -23,54 +22,9 @@ from pydantic import BaseModel, field_validator
 
 from litecoop.errors import UserError
 from litecoop.measure.peers import ALL
+from litecoop.measure.timing import time_contenders
 
 REFERENCES = ("torch", "onnxruntime")  # the reference output's contender, the first of these that ran
-
-
-def _sample_size(call: Callable[..., np.ndarray], inputs: list[np.ndarray], sample_s: float) -> int:
-    """How many back-to-back calls last ~`sample_s` seconds (at least one). Calls `call` once to warm up, then in
-    batches of 1, 2, 4, ... calls until a batch lasts a fifth of `sample_s` (one batch of one call for a call that
-    long), so that one call slowed down by the machine does not size every sample."""
-    call(*inputs)
-    batch = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(batch):
-            call(*inputs)
-        elapsed = time.perf_counter() - start
-        if elapsed >= sample_s / 5:
-            return max(1, round(sample_s / max(elapsed / batch, 1e-9)))
-        batch *= 2
-
-
-def time_contenders(calls: dict[str, Callable[..., np.ndarray]], inputs: list[np.ndarray], repeat: int = 10,
-                    seed: int = 0, sample_s: float = 0.05, settle_s: float = 0.1) -> dict[str, list[float]]:
-    """`repeat` latency samples in seconds of each contender, `{name: [seconds, ...]}` in the order of `calls`.
-
-    Every contender is called the same way, `call(*inputs)` on the same arrays. The contenders alternate in one
-    series, each round in an order shuffled anew (seeded by `seed`), so that machine drift and each one's
-    position after another hit all alike. A sample is the mean seconds per call over enough back-to-back calls
-    to last ~`sample_s` seconds (sized once per contender before the series, at least one call), preceded by `settle_s` seconds of
-    unmeasured calls of the same contender (none for a lone contender): the previous contender's thread pools
-    (TVM's, OpenMP's, onnxruntime's, OpenVINO's) keep spinning for a while after its last call and would slow
-    this one down. Raises whatever a contender raises."""
-    names = list(calls)
-    numbers = {name: _sample_size(calls[name], inputs, sample_s) for name in names}
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    order = random.Random(seed)
-    for _ in range(repeat):
-        order.shuffle(names)
-        for name in names:
-            call, number = calls[name], numbers[name]
-            if len(names) > 1:
-                settled_at = time.perf_counter() + settle_s
-                while time.perf_counter() < settled_at:
-                    call(*inputs)
-            start = time.perf_counter()
-            for _ in range(number):
-                call(*inputs)
-            samples[name].append((time.perf_counter() - start) / number)
-    return {name: samples[name] for name in calls}
 
 
 def aligned(x: np.ndarray, alignment: int = 64) -> np.ndarray:

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from litecoop import artifact, records
 from litecoop.build import compiler
-from litecoop.measure import final, latency, peers, timing
+from litecoop.measure import final, gpu_peers, latency, timing
 from litecoop.report.provenance import provenance
 from litecoop.report.tune_report import TuneReport, budget, print_summary
 from litecoop.search import registry
@@ -73,7 +73,7 @@ def run_tune(config: TuneConfig, console: Console | None = None, workload: Workl
     output = artifact.load(artifact_dir)(*work.inputs) if target.kind.name == "llvm" else latency.run_vm(
         outcome.executable, args, device)[0]
     error = work.max_abs_error(output)
-    gpu_peers, fresh_error = {}, None
+    cuda_peers, fresh_error = {}, None
     if target.kind.name == "llvm":
         console.print("final timing in a fresh process" + (" against the peers" if config.measure_peers else ""))
         timed = final.cpu_final(work, artifact_dir, config.work_dir / "final", THREADS, config.measure_peers)
@@ -82,7 +82,7 @@ def run_tune(config: TuneConfig, console: Console | None = None, workload: Workl
         samples = latency.latency_samples(outcome.executable, args, device, 10)[0]
         fields = {"tuned_latency_s": float(np.median(samples)), "tuned_samples_s": samples}
         if config.measure_peers and work.torch_module is not None:
-            gpu_peers = peers.torch_cuda_latencies(work.torch_module, work.inputs)
+            cuda_peers = gpu_peers.torch_cuda_latencies(work.torch_module, work.inputs)
     untuned_s = float(np.median(untuned_samples))
     wall = time.perf_counter() - started
     usage = outcome.team.usage_report() if outcome.team else {"llm": {}, "large_model_call_share": 0.0,
@@ -104,6 +104,6 @@ def run_tune(config: TuneConfig, console: Console | None = None, workload: Workl
         llm=usage["llm"], large_model_call_share=usage["large_model_call_share"], lineages=outcome.lineages,
         history=outcome.history, flops=work.flops, bytes=work.bytes, work_dir=str(config.work_dir),
         warm_start=str(config.warm_start) if config.warm_start else None, artifact=str(artifact_dir),
-        library=str(library), library_sha256=hashlib.sha256(library.read_bytes()).hexdigest(), **gpu_peers)
+        library=str(library), library_sha256=hashlib.sha256(library.read_bytes()).hexdigest(), **cuda_peers)
     print_summary(report, console)
     return report
