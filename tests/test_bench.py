@@ -1,15 +1,27 @@
 """The CI-sized benchmark: one kernel, two strategies, 16 trials, real measurements."""
 
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from litecoop.report.history import best_latency_at, seconds_to_reach
 
-ROOT = Path(__file__).resolve().parent.parent
+
+
+def record_latencies(work_dir: Path) -> list[float]:
+    """The mean latency (s) of every successful measurement in a run's tuning database."""
+    latencies = []
+    for line in (work_dir / "database_tuning_record.json").read_text().splitlines():
+        if line.strip():
+            _, (_, run_secs, *_) = json.loads(line)
+            if run_secs and max(run_secs) < 1e9:
+                latencies.append(statistics.mean(run_secs))
+    return latencies
 
 
 def test_history_queries():
@@ -30,26 +42,24 @@ def test_bench_smoke_writes_report_and_plots(tmp_path):
     assert set(summary["strategies"]) == {"mcts", "evolutionary"}
     # every tuned build re-timed in one interleaved series after the runs, with one untuned build: one baseline
     (baseline,) = {run["baseline_latency_s"] for run in bench["runs"]}
+    assert baseline > 0
     for run in bench["runs"]:
-        assert run["final_latency_s"] > 0
-        assert run["final_speedup"] == pytest.approx(baseline / run["final_latency_s"])
+        # the re-timed build is the best schedule its search measured (any schedule beats the untuned build):
+        # faster than the median schedule the search tried, and near the best one
+        measured = record_latencies(Path(run["work_dir"]))  # (a trial may fail to build or run)
+        assert run["trials_measured_this_run"] >= 16 and len(measured) >= run["trials_measured_this_run"] // 2
+        assert run["final_latency_s"] < statistics.median(measured), (run["final_latency_s"], sorted(measured))
+        assert run["final_latency_s"] < 2 * min(measured), (run["final_latency_s"], min(measured))
     for stats in summary["strategies"].values():
-        assert stats["correct"] and stats["final_speedup_mean_over_seeds"] > 1.0
+        assert stats["correct"]
         assert 0 < stats["roofline_fraction"]["flux_conv"] < 1.0
         (at_equal_wall,) = stats["speedup_at_equal_wall_by_seed"].values()
         assert 1.0 <= at_equal_wall <= max(stats["speedup_at_by_seed"]["16"].values()) * 1.0001
     assert bench["provenance"]["commit"] != "unknown" and "bench" in bench["provenance"]["command"]
     assert "cores" in bench["provenance"]["machine"] and bench["provenance"]["versions"]["apache-tvm"]
     assert summary["peak_flops"] > 1e9 and summary["memory_bandwidth_Bps"] > 1e9
-    for run in bench["runs"]:  # kernels get their peers too, timed in alternation with the tuned build
-        assert run["tuned_over_onnxruntime"] == pytest.approx(run["tuned_latency_s"] / run["onnxruntime_latency_s"])
-        assert run["torch_latency_s"] > 0
-    row = next(line for line in (out / "bench.md").read_text().splitlines()
-               if line.startswith("|") and line.split("|")[1].strip() == "flux_conv")
-    cells = [cell.strip() for cell in row.split("|")[1:-1]]
-    assert len(cells) == 1 + 2 + 2  # workload, one tuned / onnxruntime cell per strategy, the roofline bound
-    assert cells[3].startswith(("compute, ", "memory, ")) and 0 < float(cells[4].rstrip("%")) <= 150
-    for name in ("bench.md", "speedup_vs_trials.png", "speedup_vs_seconds.png", "llm_compute.png", "vs_onnxruntime.png"):
+    assert "flux_conv" in (out / "bench.md").read_text()
+    for name in ("bench.md", "speedup_vs_trials.png", "speedup_vs_seconds.png", "llm_compute.png"):
         assert (out / name).stat().st_size > 0
 
 
@@ -71,23 +81,45 @@ def test_bench_with_a_time_budget_gives_each_run_the_budget(tmp_path):
     assert "flux_conv" in (out / "bench.md").read_text()
 
 
-def test_report_only_reports_the_finished_seeds(tmp_path):
-    """`--report-only` over a committed 2-seed log whose seed 1 lost a run: it tunes nothing, reports seed 0
-    alone and says so; over an empty log it is a one-line error."""
-    lines = [json.loads(line) for line in (ROOT / "results" / "bench-llm-v2" / "runs.jsonl").read_text().splitlines()]
-    dropped = next(i for i, run in enumerate(lines) if run["seed"] == 1)
-    kept = [{**run, "library": ""} for i, run in enumerate(lines) if i != dropped]  # no re-timing: libraries gone
-    (tmp_path / "runs.jsonl").write_text("".join(json.dumps(run) + "\n" for run in kept))
-    command = [sys.executable, "-m", "litecoop.cli", "bench", "--report-only", "--strategies", "mcts,litecoop",
-               "--seeds", "2", "--out", str(tmp_path)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "seed 0 " not in result.stderr, "nothing is tuned"
+def bench_run(workload: str, strategy: str, seed: int, speedup: float) -> dict:
+    """A finished `litecoop bench` run as its log keeps it (a tune report), `speedup` times faster than its
+    untuned build all along; its library is gone, so `--report-only` cannot re-time it."""
+    untuned = 0.01
+    tuned = untuned / speedup
+    return {"workload": workload, "workload_spec": workload, "target": "llvm", "strategy": strategy, "trials": 32,
+            "seed": seed, "untuned_latency_s": untuned, "tuned_latency_s": tuned, "tuned_samples_s": [tuned] * 10,
+            "speedup": speedup, "correct": True, "max_abs_error": 0.0, "trials_measured_this_run": 32,
+            "history": [(16, tuned, 10.0), (32, tuned, 20.0)], "wall_s": 30.0, "work_dir": "gone", "library": ""}
+
+
+def test_report_only_reports_the_finished_seeds(tmp_path, capsys, monkeypatch):
+    """`--report-only` over a 2-seed log whose seed 1 lost a run: it tunes nothing, reports seed 0 alone (its
+    runs are 2x faster than untuned, seed 1's 100x: none of those may leak in) and says so; over an empty log it
+    is a one-line error. (The machine's roofline is given: measuring it waits for an idle machine.)"""
+    from litecoop.measure import roofline
+    from litecoop.workload import KERNELS
+
+    limits = {"peak_flops": 1e11, "memory_bandwidth_Bps": 1e10, "load": 0.0}
+    monkeypatch.setattr(roofline, "machine_limits", lambda *args, **kwargs: dict(limits), raising=False)
+    monkeypatch.setattr(roofline, "peak_flops", lambda *args, **kwargs: limits["peak_flops"])
+    monkeypatch.setattr(roofline, "memory_bandwidth", lambda *args, **kwargs: limits["memory_bandwidth_Bps"])
+    strategies = ["mcts", "litecoop"]
+    runs = [bench_run(workload, strategy, seed, 2.0 if seed == 0 else 100.0)
+            for seed in (0, 1) for workload in KERNELS for strategy in strategies]
+    del runs[len(KERNELS) * len(strategies) + 1]  # seed 1 lost a run
+    log = "".join(json.dumps(run) + "\n" for run in runs)
+    (tmp_path / "runs.jsonl").write_text(log)
+    command = ["bench", "--report-only", "--strategies", ",".join(strategies), "--seeds", "2", "--trials", "32"]
+    code, stderr = run_cli(capsys, *command, "--out", str(tmp_path))
+    assert code == 0, stderr[-3000:]
+    assert "seed 0 " not in stderr and (tmp_path / "runs.jsonl").read_text() == log, "nothing is tuned"
     assert "Interim report: seeds 0 of 2" in (tmp_path / "bench.md").read_text()
     bench = json.loads((tmp_path / "bench.json").read_text())
-    assert {run["seed"] for run in bench["runs"]} == {0} and len(bench["runs"]) == 10
-    assert set(bench["summary"]["strategies"]["mcts"]["final_speedup_by_seed"]) == {"0"}
-    empty = tmp_path / "empty"
-    result = subprocess.run(command[:-1] + [str(empty)], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 2 and "nothing to report yet" in result.stderr
-    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert {run["seed"] for run in bench["runs"]} == {0} and len(bench["runs"]) == len(KERNELS) * len(strategies)
+    for strategy in strategies:
+        stats = bench["summary"]["strategies"][strategy]
+        assert stats["final_speedup_by_seed"] == {"0": pytest.approx(2.0)}
+        assert stats["speedup_at_by_seed"]["32"] == {"0": pytest.approx(2.0)}
+    code, stderr = run_cli(capsys, *command, "--out", str(tmp_path / "empty"))
+    assert code == 2 and "nothing to report yet" in stderr
+    assert stderr.strip().count("\n") == 0, stderr

@@ -1,10 +1,12 @@
-"""`litecoop tune --time-budget`: the search stops on time, the report carries onnxruntime and torch eager
-timed alongside the tuned build and what each task got, and the run's records seed the next run of the
-workload unless `--fresh`. Real builds, real measurements, one small workload."""
+"""`litecoop tune --time-budget`: the search stops on time, the report counts the trials the run measured and
+what each task got (as its tuning database holds them), and the run's records seed the next run of the workload
+unless `--fresh`. Real builds, real measurements, one small workload. (The final timing against peers is
+`measure.final`'s, tested with it.)"""
 
 import json
 import statistics
 import time
+from collections import defaultdict
 
 import pytest
 from conftest import isolated_cache, run_cli, run_litecoop
@@ -27,6 +29,18 @@ def record_count(directory) -> int:
     return sum(1 for line in (directory / "database_tuning_record.json").read_text().splitlines() if line.strip())
 
 
+def best_by_workload(directory) -> list[float]:
+    """The best mean latency (s) of each workload (task) in the tuning database of `directory`, ascending; failed
+    measurements (no run seconds, or MetaSchedule's 1e10 s) left out."""
+    best = defaultdict(lambda: float("inf"))
+    for line in (directory / "database_tuning_record.json").read_text().splitlines():
+        if line.strip():
+            workload, (_, run_secs, *_) = json.loads(line)
+            if run_secs and max(run_secs) < 1e9:
+                best[workload] = min(best[workload], statistics.mean(run_secs))
+    return sorted(best.values())
+
+
 @pytest.fixture(scope="module")
 def budget_run(tmp_path_factory):
     """(report, process seconds, root) of a `--time-budget 60s` run with its own cache under root."""
@@ -37,33 +51,26 @@ def budget_run(tmp_path_factory):
 
 @pytest.mark.slow  # real tunes under a time budget
 def test_time_budget_stops_on_time(budget_run):
-    report, elapsed, _ = budget_run
+    """The search ends within 10% of the budget, and the report's trial counts and per-task bests are what the
+    run's tuning database holds (a fresh cache: every record in it was measured by this run)."""
+    report, elapsed, root = budget_run
     assert report["time_budget_s"] == BUDGET_S and report["trials"] is None
     assert 0.9 * BUDGET_S <= report["search_s"] <= 1.1 * BUDGET_S < elapsed
     assert report["trials_measured_this_run"] >= 8 and report["correct"]
+    assert report["records_from_earlier_runs"] == 0
+    assert record_count(root / "w") == report["trials_measured_this_run"]
     tasks = report["per_task"]
     assert len(tasks) == report["tasks"] >= 1
     assert sum(t["trials"] for t in tasks) == report["trials_measured_this_run"]
-    assert all(t["trials"] > 0 and t["best_latency_s"] > 0 for t in tasks)
-
-
-@pytest.mark.slow  # real tunes under a time budget
-def test_report_has_peers_timed_with_the_tuned_build(budget_run):
-    report = budget_run[0]
-    assert report["peer_threads"] >= 1
-    for peer in ("onnxruntime", "torch"):
-        samples = report["peer_samples_s"][peer]
-        assert len(samples) == len(report["tuned_samples_s"]) == 10
-        assert report[f"{peer}_latency_s"] == pytest.approx(statistics.median(samples))
-        assert 1e-7 < report[f"{peer}_latency_s"] < 0.1
-    assert report["tuned_over_onnxruntime"] == pytest.approx(report["tuned_latency_s"] / report["onnxruntime_latency_s"])
+    assert all(t["trials"] > 0 for t in tasks)
+    assert sorted(t["best_latency_s"] for t in tasks) == pytest.approx(best_by_workload(root / "w"), rel=1e-5)
 
 
 @pytest.mark.slow  # real tunes under a time budget
 def test_records_seed_the_next_run_unless_fresh(budget_run):
     first, _, root = budget_run
     earlier = record_count(root / "w")
-    assert first["records_from_earlier_runs"] == 0 and earlier >= first["trials_measured_this_run"]
+    assert first["records_from_earlier_runs"] == 0 and earlier == first["trials_measured_this_run"]
     again, _ = tune(root / "cache", root / "again", root / "again.json", "--trials", "8")
     assert again["records_from_earlier_runs"] == earlier
     assert record_count(root / "again") >= earlier + 8  # the earlier records joined this run's database

@@ -6,7 +6,8 @@ import random
 from llama_cpp import LlamaGrammar
 
 from litecoop.search import prompts
-from litecoop.search.machine import host_facts
+from litecoop.search import machine
+from litecoop.search.machine import MachineFacts, host_facts
 from litecoop.search.space import DecisionSite
 from litecoop.search.tree import Node
 
@@ -50,22 +51,80 @@ def test_parse_maps_codes_back_and_rejects_unknown_ones():
     assert prompts.parse_answer(None, codes, ALIASES) == ([], [], None)
 
 
+# a machine stated in full, so that what the prompt derives from it does not depend on where the tests run
+AVX2_MACHINE = MachineFacts(cores=6, simd="AVX2", lanes=8, vector_registers=16, l1d_bytes=32 << 10,
+                            l2_bytes=1 << 20, l3_bytes=16 << 20)
+# a 64x64x64 matmul nest ("SSRSRS"): spatial i = 2x4x2x4, j = 1x2x4x8, reduction k = 16x4
+NEST = [DecisionSite("t0", 3, "spatial loop 1 (extent 64), factors for levels S0 S1 S2 S3", "2x4x2x4", (), "S",
+                     "SSRSRS", 0),
+        DecisionSite("t1", 4, "spatial loop 2 (extent 64), factors for levels S0 S1 S2 S3", "1x2x4x8", (), "S",
+                     "SSRSRS", 0),
+        DecisionSite("t2", 5, "reduction loop 1 (extent 64), factors for levels R0 R1", "16x4", (), "R", "SSRSRS", 0)]
+
+
 def test_prompt_shows_machine_options_and_history(target):
     root = Node(None, "root")
     parent = root.add_child(Node(None, "p", latency_s=2e-3))
     node = parent.add_child(Node(None, "n", edits={"t0": "8x8"}, latency_s=1.5e-3))
     codes = prompts.menu(SITES, set(), random.Random(0))
-    system, user = prompts.build_prompt(SITES, node, codes, 1.5e-3, list(ALIASES), target, 2, host_facts(2))
+    system, user = prompts.build_prompt(SITES, node, codes, 1.5e-3, list(ALIASES), target, 2, AVX2_MACHINE)
     assert "CPU" in system
-    assert "vector registers" in user and "L1d" in user
+    assert "Machine: 6 cores; AVX2: 8 float32 lanes, 16 vector registers; L1d 32 KB, L2 1 MB, L3 16 MB." in user
     assert "t0 spatial loop 1" in user and f"t0a={codes['t0a'][1]}" in user
     assert "t0=8x8: 1.500 ms measured" in user and "270M, 1.5B" in user
-    assert "register block 8 accumulators" in user and "of 32 vector registers" in user
+    # t0 = 8x8 over "SS": the register block is the innermost 8 accumulators, one 8-lane register
+    assert "register block 8 accumulators (8)" in user and "takes 1 of 16 vector registers;" in user
 
 
-def test_machine_facts_read_this_machine():
-    facts = host_facts(2)
-    assert facts.cores == 2 and facts.lanes in (4, 8, 16) and facts.vector_registers >= 16
-    assert facts.l1d_bytes > 0 and facts.l2_bytes > facts.l1d_bytes
-    assert "spills" in facts.fit(register_block=facts.lanes * facts.vector_registers, cache_block_bytes=1)
-    assert facts.fit(facts.lanes, facts.l1d_bytes).endswith("fits in L1d")
+def test_nest_facts_measure_the_blocks_against_the_machine():
+    """Parallel iterations = the S levels before the first R (2*4 x 1*2), the register block = the innermost S
+    level (4 x 8 = 32 accumulators = 4 AVX2 registers), the block updated per outer reduction step = the S levels
+    after the first R (8 x 32 floats = 1 KB, in L1d); the same tiles on a 4-lane machine with 8 registers spill."""
+    lines = prompts.nest_facts(NEST, cpu=True, machine=AVX2_MACHINE)
+    assert lines[0].startswith("Loop nest, outer to inner: S0 S1 R0 S2 R1 S3 ")
+    assert lines[1] == ("Now: 16 parallel iterations; register block 32 accumulators (4 x 8); block updated per outer "
+                        "reduction step 256 floats (1.0 KB): the register block takes 4 of 16 vector registers; the "
+                        "cache block fits in L1d.")
+    narrow = MachineFacts(2, "SSE", 4, 8, 32 << 10, 1 << 20, 0)
+    assert "takes 8 of 8 vector registers (spills)" in prompts.nest_facts(NEST, cpu=True, machine=narrow)[1]
+    assert len(prompts.nest_facts(NEST, cpu=False, machine=AVX2_MACHINE)) == 1  # a GPU: the nest only
+
+
+def test_fit_rounds_registers_up_and_names_the_first_cache_that_holds_the_block():
+    assert AVX2_MACHINE.fit(9, 1).startswith("the register block takes 2 of 16 vector registers;")  # 9 = 8 + 1 lane
+    assert "takes 14 of 16 vector registers;" in AVX2_MACHINE.fit(14 * 8, 1)
+    assert "takes 15 of 16 vector registers (spills)" in AVX2_MACHINE.fit(15 * 8, 1)  # two kept for operands
+    assert AVX2_MACHINE.fit(8, 32 << 10).endswith("fits in L1d")
+    assert AVX2_MACHINE.fit(8, (32 << 10) + 4).endswith("fits in L2")
+    assert AVX2_MACHINE.fit(8, 17 << 20).endswith("fits in no cache level")
+
+
+def fake_sysfs(root, caches):
+    """A /sys/devices/system/cpu/cpu0/cache with one index<i> folder per (level, type, size) of `caches`."""
+    for index, (level, kind, size) in enumerate(caches):
+        folder = root / f"index{index}"
+        folder.mkdir(parents=True)
+        (folder / "level").write_text(f"{level}\n")
+        (folder / "type").write_text(f"{kind}\n")
+        (folder / "size").write_text(f"{size}\n")
+    return root
+
+
+def test_machine_facts_read_the_cache_sizes_from_sysfs(tmp_path, monkeypatch):
+    """The level-1 data cache is told from the instruction cache by its type, whatever order sysfs lists them in;
+    sizes in K and M; a missing level is 0 and left out of the description; `cores` overrides the count."""
+    monkeypatch.setattr(machine, "CACHE_DIR", fake_sysfs(tmp_path / "cache", [
+        (1, "Instruction", "32K"), (1, "Data", "48K"), (2, "Unified", "2048K"), (3, "Unified", "32M")]))
+    host_facts.cache_clear()
+    try:
+        facts = host_facts(3)
+        assert (facts.cores, facts.l1d_bytes, facts.l2_bytes, facts.l3_bytes) == (3, 48 << 10, 2 << 20, 32 << 20)
+        assert facts.describe().startswith("3 cores; ") and facts.describe().endswith("; L1d 48 KB, L2 2 MB, L3 32 MB")
+        monkeypatch.setattr(machine, "CACHE_DIR", fake_sysfs(tmp_path / "l1-only", [(1, "Data", "32K")]))
+        host_facts.cache_clear()
+        assert host_facts(3).describe().endswith("; L1d 32 KB") and host_facts(3).l2_bytes == 0
+        monkeypatch.setattr(machine, "CACHE_DIR", tmp_path / "absent")
+        host_facts.cache_clear()
+        assert host_facts(3).describe().endswith("; cache sizes unknown")
+    finally:
+        host_facts.cache_clear()

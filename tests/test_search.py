@@ -4,44 +4,20 @@ design space (a small matmul), no LLM call, nothing built or run. Each test pins
 import random
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
-from tvm.ir.utils import derived_object
 from tvm.s_tir import meta_schedule as ms
-from tvm.s_tir.meta_schedule.cost_model import PyCostModel
 from tvm.s_tir.meta_schedule.runner import RunnerResult
+
+from synthetic import SyntheticCostModel, synthetic_latency_s
 
 from litecoop.llm.team import Team
 from litecoop.search.proposers import LLMProposer, Proposal
-from litecoop.search.space import decisions_key
 from litecoop.search.settings import SearchSettings
 from litecoop.search.tree_search import TreeSearch, task_seed
 from litecoop.search.registry import create
 
 SETTINGS = SearchSettings(samples_per_sketch=8, rollouts_per_child=4, elites_per_iter=2, rollouts_per_elite=8,
                           cost_model_warmup_samples=0)
-
-
-def synthetic_latency_s(schedule) -> float:
-    """A deterministic latency in [1, 11) ms per distinct set of decisions."""
-    return 1e-3 * (1 + random.Random(decisions_key(schedule.trace)).random() * 10)
-
-
-@derived_object
-class SyntheticCostModel(PyCostModel):
-    """Scores = normalized throughput of the synthetic latency, as XGBModel's would be if it were exact."""
-
-    def load(self, path):
-        pass
-
-    def save(self, path):
-        pass
-
-    def update(self, context, candidates, results):
-        pass
-
-    def predict(self, context, candidates):
-        return np.array([1e-3 / synthetic_latency_s(c.sch) for c in candidates])
 
 
 def run_round(search: TreeSearch) -> list:
@@ -65,8 +41,12 @@ def test_every_node_enters_valued_and_measurements_replace_predictions(matmul_co
         measured = run_round(search)
         for node in search.nodes.values():
             assert node.visits > 0 and node.speed is not None, node.proposer
-    node = next(n for n in search.nodes.values() if n.latency_s is not None)
-    assert node.speed == pytest.approx(1 / node.latency_s)
+    # measured speeds are absolute (1 / latency), not relative to the best at the time of measurement, so a
+    # node measured in the first round is worth no more than one of the same latency measured in the last
+    measured_nodes = [n for n in search.nodes.values() if n.latency_s is not None]
+    assert len(measured_nodes) == 24 and search.best_latency_s == min(n.latency_s for n in measured_nodes)
+    for node in measured_nodes:
+        assert node.speed == pytest.approx(1 / node.latency_s)
     assert len(measured) == 8 and search.trials == 24
 
 
@@ -135,17 +115,26 @@ def test_router_prefers_the_named_small_model_and_resets_on_improvement(target):
 
 
 def test_policy_children_are_vetted_against_their_parent(matmul_context):
-    """Only children the cost model scores above their parent are reserved a measurement."""
+    """Only children the cost model scores above their parent are reserved a measurement: of a parent's mutants
+    some score above it and some below, and exactly the former are vetted."""
     context, spaces = matmul_context
     search = start(context, spaces)
     run_round(search)
-    parent = next(n for n in search.nodes.values() if n.latency_s is not None)
-    mutants = [t for _ in range(20) if (t := search.mutator.mutate(parent.trace)) is not None]
-    children = [c for t in mutants if (c := search._add(parent, Proposal(t, {"x": "y"}, "mutator")))]
+    measured = sorted((n for n in search.nodes.values() if n.latency_s is not None), key=lambda n: n.latency_s)
+    for parent in measured[len(measured) // 2:]:  # from the median down: a parent whose mutants land on both sides
+        mutants = [t for _ in range(40) if (t := search.mutator.mutate(parent.trace)) is not None]
+        children = [c for t in mutants if (c := search._add(parent, Proposal(t, {"x": "y"}, "mutator")))]
+        parent_score = 1e-3 / synthetic_latency_s(parent.schedule)
+        better = {c for c in children if 1e-3 / synthetic_latency_s(c.schedule) > parent_score}
+        if better and better != set(children):
+            break
+    assert better and better != set(children), "the mutants must fall on both sides of the parent"
     vetted = search._vet(parent, children)
-    parent_score = 1e-3 / synthetic_latency_s(parent.schedule)
-    assert all(c.predicted > parent_score for c in vetted)
-    assert {c for c in children if c.predicted > parent_score} == set(vetted)
+    assert set(vetted) == better
+    # the measurement the vetted children are reserved: they come first in the next round's batch
+    search.expansions.append(("m", parent, vetted))
+    chosen = [node for node, _ in search._choose(len(vetted) + 2)]
+    assert set(chosen[:min(len(vetted), SETTINGS.expansion_trials_per_iter)]) <= set(vetted)
 
 
 def test_llm_is_asked_only_once_the_task_has_stalled(matmul_context):

@@ -35,13 +35,22 @@ def test_a_node_is_valued_when_it_enters_and_its_measurement_replaces_the_predic
 
 
 def test_values_do_not_depend_on_when_nodes_were_measured():
-    """The value of a node is read relative to the current best, so a node measured early (when the best was
-    slow) is not worth more than the same latency measured late."""
-    early, late = Node(None, "early"), Node(None, "late")
-    estimate(early, 1 / 4e-3)   # measured first, when it was the best
-    estimate(late, 1 / 4e-3)    # the same latency, measured after a 1 ms trace was found
-    best_speed = 1 / 1e-3
-    assert early.value(best_speed) == late.value(best_speed) == pytest.approx(0.25)
+    """A node measured early (when it was the best) and one measured late (after a faster trace was found, and
+    after entering with a prediction that its measurement replaced) are worth the same when their latencies are
+    equal, both read relative to the best now; siblings rank by latency, not by the order they were measured in."""
+    parent = Node(None, "p")
+    early, late, later = (parent.add_child(Node(None, key)) for key in ("early", "late", "later"))
+    estimate(early, 1 / 4e-3)        # measured first: 4 ms, the best so far
+    assert early.value(best_speed=1 / 4e-3) == pytest.approx(1.0)
+    estimate(late, 1 / 0.5e-3)       # enters predicted at 0.5 ms ...
+    estimate(later, 1 / 8e-3)        # ... this one at 8 ms
+    best_speed = 1 / 1e-3            # then a 1 ms trace is measured elsewhere
+    estimate(late, 1 / 4e-3)         # measured: 4 ms, like early
+    estimate(later, 1 / 2e-3)        # measured: 2 ms, slower than the best, faster than early
+    assert early.value(best_speed) == pytest.approx(late.value(best_speed)) == pytest.approx(0.25)
+    assert later.value(best_speed) == pytest.approx(0.5)
+    assert parent.value(best_speed) == pytest.approx((0.25 + 0.25 + 0.5) / 3)
+    assert select(parent, 0.0, 0.0, lambda n: 0.0, max_children=4, best_speed=best_speed) is later
 
 
 def test_estimated_children_are_compared_not_taken_blindly():

@@ -9,7 +9,7 @@ from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule import TuneContext
 from tvm.s_tir.schedule import Trace
 
-from conftest import TESTS, build_matmul_context, run_litecoop
+from conftest import build_matmul_context, run_cli, run_litecoop
 from litecoop.measure.cost_model import TimedXGBModel
 from litecoop.search.space import decisions_key, factorizations, log_distance, replay, skeleton, transfer
 from litecoop.targets import load_target
@@ -77,17 +77,43 @@ def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run):
     assert missing.returncode == 2 and "no tuning database" in missing.stderr
 
 
-def test_bench_warm_resumes_from_its_log_and_reports(tmp_path):
-    """`bench-warm` over the committed 5-seed run log: nothing left to tune, so it only rebuilds the report."""
-    recorded = TESTS.parent / "results" / "warm" / "warm_runs.jsonl"
-    (tmp_path / "warm_runs.jsonl").write_text(recorded.read_text())
-    result = run_litecoop("bench-warm", "--out", str(tmp_path), "--seeds", "5")
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "seed 0" not in result.stderr, "every run was in the log: nothing is tuned again"
+def warm_bench_run(mode: str, seed: int, workload: str, history: list[tuple[int, float, float]]) -> dict:
+    """A finished run of `bench-warm` as its log keeps it (a tune report; no library left, so it is not re-timed)."""
+    return {"workload": workload, "workload_spec": f"examples.warm_start.ffn:{workload}", "target": "llvm",
+            "strategy": "mcts", "trials": 64, "seed": seed, "mode": mode, "untuned_latency_s": 0.1,
+            "tuned_latency_s": history[-1][1], "tuned_samples_s": [history[-1][1]] * 10, "speedup": 0.1 / history[-1][1],
+            "correct": True, "max_abs_error": 0.0, "wall_s": 60.0, "work_dir": "gone", "history": history}
+
+
+def test_bench_warm_resumes_from_its_log_and_reports(tmp_path, capsys):
+    """`bench-warm` over a log that holds every run: nothing is tuned again; per seed, the report gives the trials
+    and seconds cold and warm took to reach the cold run's final best latency and 95% of its speedup, "never"
+    where a run did not."""
+    ms_ = 1e-3
+    runs = [warm_bench_run("source", 0, "tokens_64", [(16, 2.0 * ms_, 10.0), (64, 1.5 * ms_, 40.0)]),
+            # seed 0: cold ends at 3.0 ms (95% of its speedup: 3.158 ms); warm is there at 32 trials (95%: 16)
+            warm_bench_run("cold", 0, "tokens_128", [(16, 4.0 * ms_, 10.0), (32, 3.5 * ms_, 20.0),
+                                                     (48, 3.2 * ms_, 30.0), (64, 3.0 * ms_, 40.0)]),
+            warm_bench_run("warm", 0, "tokens_128", [(16, 3.1 * ms_, 8.0), (32, 2.9 * ms_, 16.0),
+                                                     (48, 2.9 * ms_, 24.0), (64, 2.8 * ms_, 32.0)]),
+            # seed 1: cold ends at 2.5 ms, reached at 48; warm never gets there, but within 95% at 48 (2.6 ms)
+            warm_bench_run("cold", 1, "tokens_128", [(16, 3.0 * ms_, 10.0), (32, 2.8 * ms_, 20.0),
+                                                     (48, 2.5 * ms_, 30.0), (64, 2.5 * ms_, 40.0)]),
+            warm_bench_run("warm", 1, "tokens_128", [(16, 2.7 * ms_, 8.0), (32, 2.7 * ms_, 16.0),
+                                                     (48, 2.6 * ms_, 24.0), (64, 2.6 * ms_, 32.0)])]
+    (tmp_path / "warm_runs.jsonl").write_text("".join(json.dumps(run) + "\n" for run in runs))
+    code, stderr = run_cli(capsys, "bench-warm", "--out", str(tmp_path), "--seeds", "2", "--trials", "64")
+    assert code == 0, stderr[-2000:]
+    assert "seed 0" not in stderr and "source" not in stderr.split("wrote")[0], "every run was in the log"
+    assert len((tmp_path / "warm_runs.jsonl").read_text().splitlines()) == 5
     summary = json.loads((tmp_path / "warm.json").read_text())["summary"]
-    assert [row["seed"] for row in summary["seeds"]] == [0, 1, 2, 3, 4]
-    for row in summary["seeds"]:
-        assert row["100%"]["cold_trials"] is not None, "cold reaches its own best"
+    first, second = summary["seeds"]
+    assert (first["seed"], first["cold_best_s"], second["seed"], second["cold_best_s"]) == (0, 3.0 * ms_, 1, 2.5 * ms_)
+    assert first["100%"] == {"cold_trials": 64, "cold_seconds": 40.0, "warm_trials": 32, "warm_seconds": 16.0}
+    assert first["95%"] == {"cold_trials": 64, "cold_seconds": 40.0, "warm_trials": 16, "warm_seconds": 8.0}
+    assert second["100%"] == {"cold_trials": 48, "cold_seconds": 30.0, "warm_trials": None, "warm_seconds": None}
+    assert second["95%"] == {"cold_trials": 48, "cold_seconds": 30.0, "warm_trials": 48, "warm_seconds": 24.0}
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in (tmp_path / "warm.md").read_text().splitlines()
+            if line.startswith("|")]
+    assert ["1", "2.500", "48", "never", "30", "never", "48", "48"] in rows
     assert (tmp_path / "warm_speedup_vs_trials.png").stat().st_size > 10_000
-    assert any(line.split("|")[1].strip() == "warm" for line in (tmp_path / "warm.md").read_text().splitlines()
-               if line.startswith("|"))
