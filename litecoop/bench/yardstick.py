@@ -75,11 +75,11 @@ def run_yardstick(workloads: list[str], out: Path, time_budget_s: float | None, 
         except UserError as err:  # the run's records are kept in its work dir and the user's store
             console.print(f"[red]{spec}: {err}[/red]")
             append_run(out / "failures.jsonl", failures, {"workload": spec, "error": str(err)})
+    if retime:
+        runs = [retime_run(r, console) if r.workload_spec in workloads else r for r in runs]
+        (out / "runs.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in runs))
     runs = [r for r in runs if r.workload_spec in workloads]
     failures = [f for f in failures if f["workload"] in workloads]
-    if retime:
-        runs = [retime_run(r, console) for r in runs]
-        (out / "runs.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in runs))
     text = markdown(runs, failures)
     meta = provenance()
     (out / "yardstick.md").write_text(f"Command: `{meta['command']}` at commit {meta['commit']}; {meta['machine']}.\n\n"

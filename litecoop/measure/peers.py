@@ -163,7 +163,9 @@ def _openvino(path: Path, threads: int, count: int, exported: bool, f32: bool):
     if f32:
         config["INFERENCE_PRECISION_HINT"] = "f32"
     compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
-    names = [port.get_any_name() for port in compiled.inputs]
+    # a port may carry several tensor names (GPT-2's first input is also '/model/Reshape_output_0'): the exported one
+    names = [next((n for n in sorted(port.get_names()) if n.startswith("input") and n[5:].isdigit()), port.get_any_name())
+             for port in compiled.inputs]
     order = _onnx_feed_order(names, count, exported)
     used = compiled.get_property("INFERENCE_PRECISION_HINT")
     used = getattr(used, "get_type_name", lambda: str(used))()
