@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-PROBE = "import litecoop, tvm; from litecoop import tune_command; print(tvm.get_global_func('runtime.NumThreads')(), tune_command.THREADS)"
+PROBE = "import litecoop, tvm; from litecoop.tuning import run; print(tvm.get_global_func('runtime.NumThreads')(), run.THREADS)"
 
 
 def threads_in_fresh_process(**env) -> list[int]:

@@ -50,10 +50,9 @@ def task_seed(run_seed: int, task_name: str) -> int:
 class TreeSearch(PySearchStrategy):
     """MCTS over the decisions of MetaSchedule traces; `make_proposer(rng)` builds the expansion policy
     (an LLMProposer for `litecoop`/`single-llm`, None for `mcts`, which then expands with mutators).
-    `warm_start`: earlier TuningRecords, best first, offered to every task (see module docstring).
-    `outcomes` ({origin: lineage.LineageOutcome}) is shared by the clones MetaSchedule makes per task; with a
-    `deadline` (timing.Deadline) a batch holds only the trials that fit in the time left, and a task not yet
-    measured gets one trial even past it: built unscheduled, ResNet-50's untried convolutions ran it 37x slower."""
+    `warm_start`: earlier TuningRecords, best first, offered to every task. `outcomes` ({origin: LineageOutcome})
+    is shared by the per-task clones; with a `deadline` (timing.Deadline) a batch holds the trials that fit in the
+    time left, and an unmeasured task gets one trial past it (untried, ResNet-50's convolutions ran 37x slower)."""
 
     def __init__(self, make_proposer, settings: SearchSettings, seed: int = 0, warm_start: tuple = (),
                  outcomes: dict | None = None, deadline: Deadline | None = None):
