@@ -9,6 +9,7 @@ The command line (`litecoop tune`) is a shell over `tune`.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -19,8 +20,6 @@ from litecoop.errors import UserError
 def duration_s(text: str | float | int) -> float:
     """Seconds in a duration: a number of seconds, or text such as `90s`, `30m`, `1.5h`. Raises UserError for
     anything else."""
-    import re
-
     if isinstance(text, (int, float)):
         return float(text)
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh])\s*", str(text))
