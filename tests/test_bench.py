@@ -75,8 +75,9 @@ def test_bench_with_a_time_budget_gives_each_run_the_budget(tmp_path):
     bench = json.loads((out / "bench.json").read_text())
     (run,) = bench["runs"]
     assert run["time_budget_s"] == 15 and run["trials"] is None
-    # the budget ended the search (its precision is test_budget's; one batch may overrun a budget this short)
-    assert 0.9 * 15 <= run["search_s"] < 2 * 15 and run["trials_measured_this_run"] >= 8
+    # the budget, not a trial count, ended the search (its precision is test_budget's; one batch may overrun a
+    # budget this short); how many trials fit in it depends on the machine's load
+    assert 0.9 * 15 <= run["search_s"] < 2 * 15 and run["trials_measured_this_run"] >= 2
     assert max(bench["summary"]["checkpoints"]) <= run["trials_measured_this_run"]
     assert "flux_conv" in (out / "bench.md").read_text()
 

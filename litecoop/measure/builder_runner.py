@@ -1,8 +1,13 @@
-"""Builders and runners for measured trials: MetaSchedule's LocalBuilder/LocalRunner, timed.
+"""Builders and runners for measured trials: MetaSchedule's LocalRunner, and a builder that keeps its worker
+processes, both timed.
 
-The stock LocalBuilder imports `tvm.s_tir.tensor_intrin` in every fresh worker pool, which costs ~30 s
-on this 2-core machine per round; CPU candidates need no tensor intrinsics, so `build_candidate` only
-imports them for GPU targets, the fast way (`import_tensor_intrinsics`).
+MetaSchedule's LocalBuilder starts a fresh pool of worker processes for every batch, and each worker imports TVM
+(and with it torch): ~3 s per batch on this 2-core machine, more than compiling a small batch takes. The
+tree search measures small batches, so `TimedBuilder` keeps one pool (TVM's PopenPoolExecutor) and recycles each
+worker after `recycle_after` builds instead (the reason LocalBuilder restarts its pool is a slow memory leak in
+long-lived workers). The stock build function also imports `tvm.s_tir.tensor_intrin` in every worker (~30 s);
+CPU candidates need no tensor intrinsics, so `build_candidate` only imports them for GPU targets, the fast way
+(`import_tensor_intrinsics`).
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ import inspect
 import os
 import sys
 
+from tvm.support.popen_pool import PopenPoolExecutor, StatusKind
 from tvm.ir.utils import derived_object
-from tvm.s_tir.meta_schedule.builder import LocalBuilder, PyBuilder
+from tvm.s_tir.meta_schedule.builder import BuilderResult, PyBuilder
+from tvm.s_tir.meta_schedule.builder.local_builder import default_export
 from tvm.s_tir.meta_schedule.runner import EvaluatorConfig, LocalRunner, PyRunner, RPCConfig, RPCRunner, RunnerFuture
 
 from litecoop.measure import timing
@@ -53,19 +60,36 @@ def build_candidate(mod, target, _params):
     return build(mod, target=target)
 
 
+def build_and_export(mod, target) -> str:
+    """(In a builder worker) compile one candidate and export it as MetaSchedule's LocalBuilder does; returns
+    the path of the exported library, which the runner loads."""
+    return default_export(build_candidate(mod, target, None))
+
+
 @derived_object
 class TimedBuilder(PyBuilder):
-    """A LocalBuilder with one worker per core of this process, whose build time is added to
-    `timing.seconds["build"]`. `timeout_s` bounds one candidate's compilation (seconds)."""
+    """MetaSchedule's builder with one long-lived worker process per core of this process (module docstring),
+    whose build time is added to `timing.seconds["build"]`. `timeout_s` bounds one candidate's compilation
+    (seconds); a worker is replaced after `recycle_after` builds, or when it times out or crashes."""
 
-    def __init__(self, timeout_s: float = 60):
-        self.inner = LocalBuilder(max_workers=len(os.sched_getaffinity(0)), timeout_sec=timeout_s,
-                                  f_build=build_candidate)
+    def __init__(self, timeout_s: float = 60, recycle_after: int = 64):
+        self.timeout_s = timeout_s
+        self.pool = PopenPoolExecutor(max_workers=len(os.sched_getaffinity(0)), timeout=timeout_s,
+                                      maximum_process_uses=recycle_after)
 
     def build(self, build_inputs):
-        """Build the candidates (MetaSchedule BuilderInputs); returns their BuilderResults."""
+        """Build the candidates (MetaSchedule BuilderInputs); returns their BuilderResults, in order."""
         with timing.phase("build"):
-            return self.inner.build(build_inputs)
+            outcomes = self.pool.map_with_error_catching(lambda args: build_and_export(*args),
+                                                         [(item.mod, item.target) for item in build_inputs])
+            return [self._result(outcome) for outcome in outcomes]
+
+    def _result(self, outcome):
+        if outcome.status == StatusKind.COMPLETE:
+            return BuilderResult(outcome.value, None)
+        if outcome.status == StatusKind.TIMEOUT:
+            return BuilderResult(None, f"TimedBuilder: timeout, killed after {self.timeout_s} s")
+        return BuilderResult(None, f"TimedBuilder: an exception occurred\n{outcome.value}")
 
 
 @derived_object
