@@ -31,7 +31,8 @@ def duration_s(text: str | float | int) -> float:
 def tune(model, example_inputs=None, *, target: str = "host", time_budget: str | float | None = None,
          trials: int | None = None, strategy: str = "mcts", work_dir: str | Path | None = None, seed: int = 0,
          fresh: bool = False, resume: bool = False, measure_peers: bool = True, search: str = "default",
-         models: str = "local-cpu", warm_start: str | Path | None = None, console=None) -> Tuned:
+         models: str = "local-cpu", warm_start: str | Path | None = None, shapes: list | str | None = None,
+         console=None) -> Tuned:
     """Tune `model` for `target` and return it compiled and callable, with its report (`.report`, a TuneReport).
 
     `model`: a torch.nn.Module (with `example_inputs`, a sequence of tensors or arrays that fix the tuned shapes),
@@ -41,7 +42,13 @@ def tune(model, example_inputs=None, *, target: str = "host", time_budget: str |
     process against the peers (onnxruntime, OpenVINO, torch.compile, torch) unless `measure_peers` is False.
     Records go to the user's store and seed later runs unless `fresh`; `resume` continues the records already in
     `work_dir`; `warm_start`, an earlier run's work dir, seeds the search with its records (of this or a similar
-    shape). `search` and `models` name presets (or .toml paths). Raises UserError for bad input."""
+    shape). `search` and `models` name presets (or .toml paths).
+
+    `shapes`: several input shape sets to tune for, one shape per input in each (e.g. `[[(1, 32), (1, 32)],
+    [(1, 64), (1, 64)]]`, or the command line's "1x32,1x32;1x64,1x64"); the budget is shared equally among them,
+    a call is dispatched by its inputs' shapes, and any other shape runs on an untuned build with symbolic
+    dimensions where torch.export and TVM can build one (`tuning.shapes`). Needs a model from torch.
+    Raises UserError for bad input."""
     from litecoop.tuning.config import TuneConfig
     from litecoop.tuning.run import run_tune
     from litecoop.workload import from_torch
@@ -63,9 +70,16 @@ def tune(model, example_inputs=None, *, target: str = "host", time_budget: str |
                            fresh=fresh, resume=resume, measure_peers=measure_peers, search_preset=search,
                            models_preset=models, warm_start=warm_start)
     workload = load_workload(spec, seed) if isinstance(model, (str, Path)) else from_torch(spec, model, list(example_inputs))
-    report = run_tune(config, console, workload=workload)
+    if shapes is None:
+        reports = [run_tune(config, console, workload=workload)]
+    else:
+        from litecoop.tuning.shapes import run_tune_shapes
+        from litecoop.workload.shapes import parse
+
+        shape_sets = parse(shapes) if isinstance(shapes, str) else [[tuple(s) for s in group] for group in shapes]
+        reports = run_tune_shapes(config, shape_sets, workload, console)
     tuned = load_artifact(work_dir / ARTIFACT_DIR)
-    tuned.report = report
+    tuned.reports = reports
     return tuned
 
 

@@ -4,8 +4,9 @@ TVM's runtime and NumPy only (no code generation, no records, no LLM stack, no c
     model.tuned/
       manifest.json      inputs (names, shapes, dtypes) per build, target, threads, CPU flags, provenance
       tuned-0.so ...     one Relax VM library per tuned input shape (`Build`)
+      any-shape.so       (optional) an untuned build whose varying dimensions are symbolic
 
-A call is dispatched by its inputs' shapes to the build tuned for them.
+A call is dispatched by its inputs' shapes to the build tuned for them, else to the symbolic build.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ FORMAT = 1
 
 
 class InputSpec(BaseModel):
-    """One input of a build: its name, shape and NumPy dtype name (e.g. "float32", "int64")."""
+    """One input of a build: its name, shape (-1: any size) and NumPy dtype name (e.g. "float32", "int64")."""
 
     name: str
     shape: list[int]
@@ -43,6 +44,12 @@ class Build(BaseModel):
 
     def key(self) -> tuple:
         return tuple(tuple(spec.shape) for spec in self.inputs)
+
+    def accepts(self, key: tuple) -> bool:
+        """Whether inputs of the shapes in `key` (one tuple per input) fit this build (-1 fits any size)."""
+        return len(key) == len(self.inputs) and all(
+            len(shape) == len(spec.shape) and all(d in (-1, size) for d, size in zip(spec.shape, shape))
+            for shape, spec in zip(key, self.inputs))
 
 
 class Manifest(BaseModel):
@@ -81,13 +88,15 @@ def host_cpu_flags() -> set[str]:
 
 
 def save(directory: Path, manifest: Manifest, executables: list) -> Path:
-    """Write an artifact: each executable (relax.VMExecutable, in the order of `manifest.builds`) exported as its
-    build's library, and the manifest with the libraries' SHA-256. Returns `directory`."""
+    """Write an artifact: each executable (relax.VMExecutable, in the order of `manifest.builds`; None for a library
+    already in `directory`) exported as its build's library, and the manifest with the libraries' SHA-256.
+    Returns `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     builds = []
     for build, executable in zip(manifest.builds, executables, strict=True):
         path = directory / build.library
-        executable.export_library(str(path))
+        if executable is not None:
+            executable.export_library(str(path))
         builds.append(build.model_copy(update={"sha256": hashlib.sha256(path.read_bytes()).hexdigest()}))
     manifest = manifest.model_copy(update={"builds": builds})
     (directory / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n")
@@ -108,6 +117,25 @@ def save_executable(directory: Path, executable, workload: str, inputs: list[np.
     return save(directory, manifest, [executable])
 
 
+def combine(directory: Path, parts: list[Path], symbolic=None) -> Path:
+    """One artifact in `directory` holding the single-build artifacts `parts` (their libraries copied, in order)
+    and, with `symbolic` = (relax.VMExecutable, its InputSpecs with -1 for free dimensions), a build for any other
+    shape. Its manifest is the first part's, with every build and the records of all. Returns `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    manifests = [read_manifest(part) for part in parts]
+    builds = []
+    for i, (part, manifest) in enumerate(zip(parts, manifests)):
+        (build,) = manifest.builds
+        shutil.copyfile(part / build.library, directory / f"tuned-{i}.so")
+        builds.append(build.model_copy(update={"library": f"tuned-{i}.so"}))
+    executables = [None] * len(builds)
+    if symbolic is not None:
+        builds.append(Build(library="any-shape.so", sha256="", inputs=symbolic[1]))
+        executables.append(symbolic[0])
+    combined = manifests[0].model_copy(update={"builds": builds, "records": sum(m.records for m in manifests)})
+    return save(directory, combined, executables)
+
+
 def read_manifest(directory: Path) -> Manifest:
     """The manifest of the artifact in `directory`. Raises UserError when it is missing or malformed."""
     path = Path(directory) / MANIFEST
@@ -124,15 +152,17 @@ def read_manifest(directory: Path) -> Manifest:
 
 class Tuned:
     """A tuned model, callable like the function it was tuned from: `tuned(*inputs)` takes NumPy arrays (or
-    torch CPU tensors) of one of the tuned input shapes and returns the first output as a NumPy array. Inputs
+    torch CPU tensors) of one of the tuned input shapes (or of any shape, where the artifact has a symbolic build)
+    and returns the first output as a NumPy array. `reports`: the TuneReport of each tuned shape, when tuned in
+    this process (`report`: the first). Inputs
     are passed to TVM without a copy (DLPack) when 64-byte aligned, as onnxruntime wraps NumPy arrays, and copied
     otherwise; the output is copied out.
     Safe to call from several threads: each thread gets its own VM (`threading.local`).
 
     Raises UserError for inputs of the wrong count, dtype, rank or shape (naming which)."""
 
-    def __init__(self, directory: Path, manifest: Manifest, modules: list, report=None):
-        self.directory, self.manifest, self.report = Path(directory), manifest, report
+    def __init__(self, directory: Path, manifest: Manifest, modules: list, reports: list | None = None):
+        self.directory, self.manifest, self.reports = Path(directory), manifest, reports or []
         self._modules = {build.key(): module for build, module in zip(manifest.builds, modules)}
         self._specs = {build.key(): build.inputs for build in manifest.builds}
         self._local = threading.local()
@@ -157,10 +187,14 @@ class Tuned:
             if array.ndim != len(spec.shape):
                 raise UserError(f"input '{spec.name}': rank {array.ndim}, expected {len(spec.shape)}")
         key = tuple(tuple(a.shape) for a in arrays)
-        if key not in self._modules:
+        if key in self._modules:
+            return key, arrays
+        build = next((build for build in self.manifest.builds if build.accepts(key)), None)
+        if build is None:
             tuned = "; ".join(", ".join(f"{s.name}{tuple(s.shape)}" for s in specs) for specs in self._specs.values())
-            raise UserError(f"input shapes {list(key)} are not among the tuned shapes ({tuned})")
-        return key, arrays
+            raise UserError(f"input shapes {list(key)} are not among the tuned shapes ({tuned}) and this artifact "
+                            "has no build for other shapes")
+        return build.key(), arrays
 
     def __call__(self, *inputs) -> np.ndarray:
         import tvm
@@ -179,6 +213,11 @@ class Tuned:
         if directory.resolve() != self.directory.resolve():
             shutil.copytree(self.directory, directory, dirs_exist_ok=True)
         return directory
+
+    @property
+    def report(self):
+        """The TuneReport of the first tuned shape (None for a loaded artifact)."""
+        return self.reports[0] if self.reports else None
 
     @property
     def input_specs(self) -> list[list[InputSpec]]:
