@@ -76,6 +76,25 @@ def test_an_artifact_dispatches_each_shape_to_its_build_and_any_other_to_the_sym
         tuned(np.zeros((7, 32), np.float32))
 
 
+def test_bert_with_a_symbolic_sequence_builds_and_matches_torch_at_unlisted_lengths():
+    """BERT slices its position table to the sequence length; torch.export's proof that the length is at most 512
+    lets the build take it (without it TVM's build rejects the module)."""
+    import tvm
+    from tvm import relax
+
+    from litecoop.workload import zoo
+
+    module, example = zoo.build("bert_ci", 0)
+    executable, specs = _symbolic_build(from_torch("bert_ci", module, example), [[(1, 16), (1, 16)], [(1, 32), (1, 32)]],
+                                        load_target("host"))
+    assert [spec.shape for spec in specs] == [[1, -1], [1, -1]]
+    vm = relax.VirtualMachine(executable, tvm.cpu())
+    for length in (9, 45):
+        inputs = shapes.inputs_at(example, [(1, length), (1, length)], seed=length)
+        (out,) = vm["main"](*(tvm.runtime.tensor(x) for x in inputs))
+        np.testing.assert_allclose(out.numpy(), torch_output(module, inputs), atol=1e-4)
+
+
 @pytest.mark.slow  # two real tunes and their fresh-process final timings
 def test_tune_at_two_shapes_from_python(tmp_path):
     """`litecoop.tune(..., shapes=...)`: a tuned build per listed shape, each correct and reported; the search of

@@ -77,6 +77,59 @@ def symbolic_module(module, examples: list[np.ndarray], shape_sets: list[Shapes]
         warnings.simplefilter("ignore", FutureWarning)
         try:
             program = torch.export.export(module.eval(), tensors, dynamic_shapes=dynamic)
-            return from_exported_program(program)
+            mod = from_exported_program(program)
         except Exception as err:  # noqa: BLE001 - torch.export and the importer raise many kinds
             raise UserError(f"no build for any shape: {str(err).splitlines()[0][:200]}") from None
+    ranges = {str(symbol): (int(bound.lower), _int_or(bound.upper, 2**31 - 1))
+              for symbol, bound in program.range_constraints.items()}
+    mod["main"] = _with_ranges(mod["main"], ranges)
+    return mod
+
+
+def _int_or(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError, AttributeError):  # torch's int_oo: no upper bound
+        return default
+
+
+def _with_ranges(function, ranges: dict[str, tuple[int, int]]):
+    """`function` (Relax) with its symbolic shapes simplified under the value ranges torch.export proved for its
+    symbolic variables (`ranges`: name -> (lowest, highest)). Without them, a slice of a position table
+    (BERT's `position_ids[:, :seq]`, seq <= 512) keeps `min(seq, 512)` as its length, and TVM's build rejects the
+    add of that to a tensor of length seq; under them it is seq, and the slice is known to stay in bounds."""
+    import tvm
+    import tvm.sym
+    from tvm import relax
+    from tvm.relax.expr_functor import PyExprMutator, mutator
+
+    analyzer = tvm.sym.Analyzer()
+    for var in relax.analysis.defined_symbolic_vars(function):
+        if var.name in ranges:
+            lowest, highest = ranges[var.name]
+            analyzer.bind(var, tvm.ir.Range(lowest, highest + 1))
+
+    @mutator
+    class Simplify(PyExprMutator):
+        def visit_shape_expr_(self, shape):
+            return relax.ShapeExpr([analyzer.simplify(value) for value in shape.values])
+
+        def visit_call_(self, call):
+            call = super().visit_call_(call)
+            if isinstance(call.op, tvm.ir.Op) and call.op.name == "relax.strided_slice" and _in_bounds(call):
+                return relax.Call(call.op, call.args, tvm.ir.make_node("relax.attrs.StridedSliceAttrs",
+                                                                       assume_inbound=True))
+            return call
+
+    def _in_bounds(call) -> bool:
+        data, axes, begins, ends = call.args[:4]
+        shape = (data.value.shape if hasattr(data, "value") and hasattr(data.value, "shape")  # a constant
+                 else getattr(getattr(data, "struct_info", None), "shape", None))
+        shape = getattr(shape, "values", shape)
+        if call.attrs.assume_inbound or shape is None or not all(
+                isinstance(part, relax.Tuple) and all(hasattr(x, "value") for x in part) for part in (axes, begins, ends)):
+            return False
+        return all(analyzer.can_prove(0 <= begin.value) and analyzer.can_prove(end.value <= shape[axis.value])
+                   for axis, begin, end in zip(axes, begins, ends))
+
+    return Simplify().visit_expr(function)
