@@ -26,13 +26,14 @@ def _tune(args) -> None:
                  time_budget=args.time_budget, seed=args.seed, work_dir=work_dir, resume=args.resume,
                  search=args.search, models=args.models, warm_start=args.warm_start, fresh=args.fresh,
                  measure_peers=not args.no_peers, shapes=args.shapes, console=console)
-    if args.shapes:
-        from litecoop.tuning.shapes import print_shapes
-
-        print_shapes(tuned.reports, tuned.manifest, console)
     console.print(f"tuned model saved in {tuned.directory} (load it with litecoop.load)")
-    if args.json:
+    if args.shapes:
+        from litecoop.tuning.shapes import report_shapes
+
+        report_shapes(tuned, args.json, console)
+    elif args.json:
         write_json(tuned.report, args.json)
+
 
 
 def _bench(args) -> None:

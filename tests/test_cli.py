@@ -21,6 +21,8 @@ def bad_models_preset(tmp_path):
     (["--strategy", "greedy"], "unknown strategy"),
     (["--workload", "garbled.onnx"], "not a valid ONNX model"),
     (["--models", "BAD", "--strategy", "litecoop"], "checksum mismatch"),
+    (["--workload", "flux_conv", "--shapes", "1xx2"], "--shapes: expected shapes such as"),
+    (["--workload", "flux_conv", "--shapes", "1x8"], "shapes [(1, 8)]: the model takes 2 inputs, not 1"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, capsys, args, message):
     (tmp_path / "garbled.onnx").write_bytes(b"\x00\x01garbage")

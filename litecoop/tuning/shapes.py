@@ -8,10 +8,11 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from tabulate import tabulate
 
 from litecoop import artifact
 from litecoop.errors import UserError
-from litecoop.report.tune_report import TuneReport
+from litecoop.report.tune_report import TuneReport, write_json
 from litecoop.targets import load_target
 from litecoop.tuning.config import TuneConfig
 from litecoop.tuning.run import run_tune
@@ -78,18 +79,42 @@ def run_tune_shapes(config: TuneConfig, shape_sets: list[shapes.Shapes], workloa
     return reports
 
 
-def print_shapes(reports: list[TuneReport], manifest: artifact.Manifest, console: Console) -> None:
-    """A table: each tuned shape set with its tuned latency, its best float32 peer's and their ratio; and whether
-    the artifact (`manifest`) takes other shapes."""
-    table = Table(title="tuned shapes")
-    for column in ("shapes", "tuned ms", "best fp32 peer", "peer ms", "tuned / peer", "correct"):
-        table.add_column(column)
+SHAPES_COLUMNS = ("shapes", "tuned ms", "onnxruntime ms", "best fp32 peer", "peer ms", "tuned / peer", "correct")
+
+
+def shapes_rows(reports: list[TuneReport]) -> list[tuple[str, ...]]:
+    """One row per tuned shape set (SHAPES_COLUMNS): its tuned latency beside onnxruntime's and the best float32
+    peer's at that shape (ms), and whether its output was correct."""
+    rows = []
     for report in reports:
         peer_s = report.tuned_latency_s * report.tuned_over_best_peer if report.tuned_over_best_peer else None
-        table.add_row(report.workload.partition("@")[2], f"{report.tuned_latency_s * 1e3:.3f}",
-                      report.best_peer or "-", f"{peer_s * 1e3:.3f}" if peer_s else "-",
-                      f"{report.tuned_over_best_peer:.2f}" if report.tuned_over_best_peer else "-",
-                      "yes" if report.correct else "NO")
+        rows.append((report.workload.partition("@")[2], f"{report.tuned_latency_s * 1e3:.3f}",
+                     f"{report.onnxruntime_latency_s * 1e3:.3f}" if report.onnxruntime_latency_s else "-",
+                     report.best_peer or "-", f"{peer_s * 1e3:.3f}" if peer_s else "-",
+                     f"{report.tuned_over_best_peer:.2f}" if report.tuned_over_best_peer else "-",
+                     "yes" if report.correct else "NO"))
+    return rows
+
+
+def takes_any_shape(manifest: artifact.Manifest) -> bool:
+    """Whether the artifact has a build with symbolic dimensions."""
+    return any(-1 in spec.shape for build in manifest.builds for spec in build.inputs)
+
+
+def report_shapes(tuned: artifact.Tuned, json_path: Path | None, console: Console) -> None:
+    """Print the `shapes_rows` table of a tune at several shapes and whether its artifact takes other shapes; with
+    `json_path`, write each shape's report as JSON-shapeI.json (and plot) and the table as JSON.md."""
+    table = Table(title="tuned shapes")
+    for column in SHAPES_COLUMNS:
+        table.add_column(column)
+    for row in shapes_rows(tuned.reports):
+        table.add_row(*row)
     console.print(table)
-    symbolic = any(-1 in spec.shape for build in manifest.builds for spec in build.inputs)
-    console.print("other shapes: " + ("an untuned build with symbolic dimensions" if symbolic else "refused"))
+    other = "an untuned build with symbolic dimensions" if takes_any_shape(tuned.manifest) else "refused"
+    console.print(f"other shapes: {other}")
+    if json_path is None:
+        return
+    for i, report in enumerate(tuned.reports):
+        write_json(report, json_path.with_name(f"{json_path.stem}-shape{i}.json"))
+    json_path.with_suffix(".md").write_text(tabulate(shapes_rows(tuned.reports), SHAPES_COLUMNS, tablefmt="github")
+                                            + f"\n\nOther shapes: {other}.\n")
