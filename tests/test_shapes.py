@@ -100,7 +100,7 @@ def test_tune_at_two_shapes_from_python(tmp_path):
     """`litecoop.tune(..., shapes=...)`: a tuned build per listed shape, each correct and reported; the search of
     the second starts from the first's records; an unlisted shape runs correctly on the symbolic build."""
     module, example = encoder_layer()
-    tuned = litecoop.tune(module, example, trials=8, shapes="1x16x32;1x32x32", work_dir=tmp_path / "run",
+    tuned = litecoop.tune(module, example, trials=4, shapes="1x16x32;1x32x32", work_dir=tmp_path / "run",
                           measure_peers=False, fresh=True)
     assert [r.workload for r in tuned.reports] == ["TransformerEncoderLayer@1x16x32", "TransformerEncoderLayer@1x32x32"]
     assert all(r.correct and r.trials_measured_this_run >= 1 for r in tuned.reports)
