@@ -1,8 +1,10 @@
 """Source-level optimizer: the sandbox (bubblewrap, which CI installs), validation and timing on real code,
 and strategies with the real 270M model. C++ cases compile with the system g++."""
 
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import uuid
 from pathlib import Path
@@ -116,6 +118,19 @@ def test_sandbox_runs_code_and_stops_runaways(tmp_path):
     assert bomb.failure and bomb.seconds < 10
     assert "File too large" in run_in_sandbox(tmp_path, "open('big', 'wb').write(bytes(8 << 20))",
                                               file_bytes=1 << 20).failure
+
+
+def test_sandbox_runs_an_interpreter_that_lives_under_tmp(tmp_path):
+    """A venv under /tmp (which the sandbox replaces with a private /tmp) still runs sandboxed code."""
+    venv = Path(tempfile.mkdtemp(prefix="litecoop-venv-", dir="/tmp"))
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    script = ("import sys\nfrom pathlib import Path\nfrom litecoop.codeopt import sandbox\n"
+              "outcome = sandbox.run([sys.executable, '-c', 'print(6 * 7)'], Path(sys.argv[1]))\n"
+              "print(outcome.failure or outcome.stdout.strip())\n")
+    result = subprocess.run([str(venv / "bin" / "python"), "-c", script, str(tmp_path)], capture_output=True, text=True,
+                            timeout=120)
+    shutil.rmtree(venv)
+    assert result.stdout.strip() == "42", result.stdout + result.stderr[-2000:]
 
 
 def test_sandbox_blocks_writes_outside_the_work_dir_and_network(tmp_path):

@@ -149,7 +149,7 @@ def run(argv: list[str], work_dir: Path, limits: Limits = Limits(), stdin: Path 
     raises for what the command does: a timeout, a signal or a non-zero exit becomes `Outcome.failure`.
     """
     work_dir = work_dir.resolve()
-    visible = tuple(path.resolve() for path in visible)
+    visible = tuple(path.resolve() for path in (*visible, *_interpreter_under_tmp()))
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME": str(work_dir),
            "TMPDIR": str(work_dir), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
     command = [*_bwrap_argv(work_dir, visible, limits), *argv] if isolated else list(argv)
@@ -179,6 +179,13 @@ def run(argv: list[str], work_dir: Path, limits: Limits = Limits(), stdin: Path 
                 _remove_cgroup(cgroup)
     return Outcome(process.returncode, out.decode(errors="replace"), err.decode(errors="replace"),
                    time.perf_counter() - start, failure)
+
+
+def _interpreter_under_tmp() -> set[Path]:
+    """This Python's installation (its venv and base prefix) where it lies under /tmp, which the sandbox replaces
+    with a private /tmp: bound read-only at its own path, a venv under /tmp runs sandboxed code too."""
+    homes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent}
+    return {home for home in homes if home.is_relative_to("/tmp")}
 
 
 def _children_cpu_s() -> float:
