@@ -84,6 +84,10 @@ class TimedBuilder(PyBuilder):
                                                          [(item.mod, item.target) for item in build_inputs])
             return [self._result(outcome) for outcome in outcomes]
 
+    def close(self) -> None:
+        """Stop the worker processes (each holds TVM and torch in memory); a run of many tunes calls it after each."""
+        self.pool.shutdown(wait=False)
+
     def _result(self, outcome):
         if outcome.status == StatusKind.COMPLETE:
             return BuilderResult(outcome.value, None)
