@@ -87,7 +87,7 @@ def shapes_rows(reports: list[TuneReport]) -> list[tuple[str, ...]]:
     peer's at that shape (ms), and whether its output was correct."""
     rows = []
     for report in reports:
-        peer_s = report.tuned_latency_s * report.tuned_over_best_peer if report.tuned_over_best_peer else None
+        peer_s = report.tuned_latency_s / report.tuned_over_best_peer if report.tuned_over_best_peer else None
         rows.append((report.workload.partition("@")[2], f"{report.tuned_latency_s * 1e3:.3f}",
                      f"{report.onnxruntime_latency_s * 1e3:.3f}" if report.onnxruntime_latency_s else "-",
                      report.best_peer or "-", f"{peer_s * 1e3:.3f}" if peer_s else "-",
