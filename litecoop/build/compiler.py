@@ -1,7 +1,8 @@
 """From a Relax module to a compiled library, as the final build and task extraction share it.
 
-Fusion (on CPUs: fast float32 math and weights marked layout-free) -> MetaSchedule task extraction; and from a
-tuning database: schedules applied, weights prepacked at build time (TVM's `cpu_weight_prepack` flow).
+Inference rewrites (batch norms folded into the convolutions before them) -> fusion (on CPUs: fast float32 math and
+weights marked layout-free) -> MetaSchedule task extraction; and from a tuning database: schedules applied, weights
+prepacked at build time (TVM's `cpu_weight_prepack` flow).
 """
 
 from __future__ import annotations
@@ -25,9 +26,17 @@ def _cpu_pipeline(target) -> bool:
     return target.kind.name == "llvm"
 
 
+# A batch norm right after a convolution becomes a scale of its weights and a bias add, which FuseOps then fuses into
+# the convolution with the activation after it (as onnxruntime and OpenVINO do); any other batch norm is decomposed
+# into elementwise arithmetic, and CanonicalizeBindings drops the tuple it returned, which would stop fusion.
+# ResNet-50: 43 tasks -> 28; MobileNetV2: 76 -> 52.
+INFERENCE_REWRITES = (relax.transform.FoldBatchnormToConv2D, relax.transform.DecomposeOpsForInference,
+                      relax.transform.CanonicalizeBindings)
+
+
 def _fusion_passes(target) -> list:
     cpu = _cpu_pipeline(target)
-    passes = [*relax.pipeline.library_dispatch_passes(target), relax.transform.LegalizeOps(LEGALIZE if cpu else None),
+    passes = [*(rewrite() for rewrite in INFERENCE_REWRITES), *relax.pipeline.library_dispatch_passes(target), relax.transform.LegalizeOps(LEGALIZE if cpu else None),
               relax.transform.AnnotateTIROpPattern(), relax.transform.FoldConstant(),
               relax.transform.FuseOps(), relax.transform.FuseTIR()]
     return passes + [relax.transform.AttachAttrLayoutFreeBuffers()] if cpu else passes
