@@ -161,9 +161,9 @@ def test_paper_preset_every_expansion_is_an_llm_call_until_the_budget_is_spent(m
     router, record, expand = search.llm.router, search.llm.router.record, search._expand
     router.record = lambda model, improved: (verdicts.append((model, improved)), record(model, improved))
 
-    def traced_expand(node, by_policy):
+    def traced_expand(node, by_policy, budget):
         known = len(node.children)
-        expand(node, by_policy)
+        expand(node, by_policy, budget)
         expansions.append((by_policy, search.llm.last_model, [c.proposer for c in node.children[known:]]))
         assert len(verdicts) == len(calls)  # the call is judged before the next one is made
 

@@ -153,13 +153,13 @@ def test_llm_is_asked_only_once_the_task_has_stalled(matmul_context):
                    make_proposer=lambda rng: llm)
     run_round(search)
     node = next(n for n in search.nodes.values() if n.latency_s is not None)
-    search._expand(node, by_policy=True)
+    search._expand(node, by_policy=True, budget=8)
     assert search.stalled_rounds == 0 and calls == []
     candidates = search.generate_measure_candidates()
     slower = [RunnerResult(run_secs=[2 * search.best_latency_s], error_msg=None) for _ in candidates]
     search.notify_runner_results(candidates, slower)
     assert search.stalled_rounds == 1
-    search._expand(node, by_policy=True)
+    search._expand(node, by_policy=True, budget=8)
     assert calls == [node]
     candidates = search.generate_measure_candidates()
     faster = [RunnerResult(run_secs=[search.best_latency_s / 2], error_msg=None) for _ in candidates]
@@ -171,3 +171,31 @@ def test_litecoop_asks_every_round_and_litecoop_on_stall_after_a_stall(target):
     team = Team("local-cpu")
     assert create("litecoop", SETTINGS, 0, team, target)._inst.settings.llm_after_stalled_rounds == 0
     assert create("litecoop-on-stall", SETTINGS, 0, team, target)._inst.settings.llm_after_stalled_rounds == 1
+
+
+def test_a_round_the_deadline_shrinks_searches_in_proportion(matmul_context):
+    """A time budget that leaves 2 trials of a full round of 8 cuts the fresh samples of each sketch and the
+    rollouts to a quarter of the settings' (2 at least), so that a short search spends its time measuring."""
+    from litecoop.measure.timing import Deadline
+
+    context, spaces = matmul_context
+    searches = {}
+    for name, deadline in (("full", None), ("short", Deadline(budget_s=4.0, tasks=1))):
+        search = TreeSearch(lambda rng: None, SETTINGS, 0, deadline=deadline)
+        if deadline is not None:
+            deadline.start()
+        search._initialize_with_tune_context(context)
+        search.pre_tuning(64, 8, spaces, None, SyntheticCostModel())
+        searches[name] = search
+    assert searches["short"].deadline.first_batch == 2
+    samples = {name: sum(n.proposer == "sample" for n in s.nodes.values()) for name, s in searches.items()}
+    assert samples["full"] == 8 * len(spaces) and samples["short"] == 2 * len(spaces), samples
+    rollouts = {}
+    for name, search in searches.items():
+        search.deadline.trial_s = 0.0  # no pace known: every round as large as the first
+        rollout, counts = search._rollout, []
+        search._rollout = lambda node, count, keep, rollout=rollout, counts=counts: counts.append(count) or rollout(node, count, keep)
+        run_round(search)
+        run_round(search)
+        rollouts[name] = counts
+    assert max(rollouts["short"]) == 2 and sum(rollouts["short"]) <= sum(rollouts["full"]) / 2, rollouts

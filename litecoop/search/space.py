@@ -161,6 +161,18 @@ def fresh_sample(sketch_trace, mod, postprocs, seed: int) -> Schedule | None:
     return replay(Trace(sketch_trace.insts, {}), mod, postprocs, seed)
 
 
+def fresh_samples(sketch_trace, mod, postprocs, rng, wanted: int, draws_per_sample: int = 8) -> list[Schedule]:
+    """Up to `wanted` legal fresh samples of a sketch, drawing at most `draws_per_sample` times as many
+    (most GPU draws fail VerifyGPUCode); `rng` (random.Random) seeds each draw."""
+    samples = []
+    for _ in range(wanted * draws_per_sample):
+        if len(samples) == wanted:
+            break
+        if (sch := fresh_sample(sketch_trace, mod, postprocs, rng.randrange(1 << 30))) is not None:
+            samples.append(sch)
+    return samples
+
+
 def decisions_key(trace) -> str:
     """A string that identifies a trace's decisions (same sketch, same decisions -> same program), the
     same for a sketch-derived trace and a database record's trace, which carries postprocessing too."""

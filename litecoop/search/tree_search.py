@@ -10,7 +10,7 @@ One round (`generate_measure_candidates`):
      scores above their parent (vetted) are measured first (up to `expansion_trials_per_iter`). Each LLM call
      is judged for the router (`regression_rule`: once the round is measured, or at once by the cost model);
   3. rollout: TVM's XGBoost cost model scores random mutations of each new child and of the best measured
-     nodes (elites); the best join the tree;
+     nodes (elites), as many as set for a full round, in proportion in a smaller one; the best join the tree;
   4. the unmeasured nodes are re-scored; the vetted children, the best predicted and a few random ones go to
      MetaSchedule to build and measure.
 Every node enters the tree valued by the cost model's prediction (tree.estimate); `notify_runner_results`
@@ -32,12 +32,11 @@ from litecoop.search.lineage import count_trial, outcome_of
 from litecoop.measure.builder_runner import mean_run_s
 from litecoop.search.proposers import MutatorProposer, Proposal, decision_diff, sites_tried
 from litecoop.search.settings import SearchSettings
-from litecoop.search.space import decisions_key, fresh_sample, replay, transfer
+from litecoop.search.space import decisions_key, fresh_samples, replay, transfer
 from litecoop.measure.timing import Deadline
 from litecoop.search.tree import Node, estimate, select
 
 WARM_START = "warm-start"  # proposer of the nodes moved from earlier records
-MAX_DRAWS_PER_SAMPLE = 8  # fresh draws per wanted legal sample of a sketch (most GPU draws fail VerifyGPUCode)
 
 
 def task_seed(run_seed: int, task_name: str) -> int:
@@ -78,18 +77,13 @@ class TreeSearch(PySearchStrategy):
         self.best_latency_s: float | None = None
         self.stalled_rounds = 0  # measured rounds since the task's last new best
         self.expansions: list[tuple[str | None, Node, list[Node]]] = []  # this round's (model, parent, vetted)
+        wanted = self._scaled(self.settings.samples_per_sketch, self._round_budget())
         for space in design_spaces:
             sketch = self._add(self.root, Proposal(space.trace, {}, "sketch"))
-            legal = 0
-            for _ in range(self.settings.samples_per_sketch * MAX_DRAWS_PER_SAMPLE):
-                sch = fresh_sample(space.trace, self.context.mod, self.postprocs, self.rng.randrange(1 << 30))
-                if sch is None:
-                    continue
+            for sch in fresh_samples(space.trace, self.context.mod, self.postprocs, self.rng, wanted):
                 # a sketch with illegal decisions (most on GPUs: VerifyGPUCode) is represented by its first legal sample
                 sample = self._add(sketch or self.root, Proposal(sch.trace, {"sample": "fresh"}, "sample"))
-                sketch, legal = sketch or sample, legal + 1
-                if legal == self.settings.samples_per_sketch:
-                    break
+                sketch = sketch or sample
             if sketch is not None:
                 self._warm_start(sketch)
         if database is not None:
@@ -100,8 +94,7 @@ class TreeSearch(PySearchStrategy):
         self.root = None
 
     def generate_measure_candidates(self):
-        budget = max(self.deadline.trials_that_fit(min(self.per_iter, self.max_trials - self.trials)),
-                     int(self.trials == 0 < self.max_trials))
+        budget = self._round_budget()
         if budget <= 0:
             return None
         measured = sorted((n for n in self.nodes.values() if n.latency_s is not None), key=lambda n: n.latency_s)
@@ -115,15 +108,14 @@ class TreeSearch(PySearchStrategy):
             else:
                 node = select(self.root, self.settings.uct_c, self.settings.small_model_bias, self._bonus,
                               self.settings.max_children, self._best_speed())
-            self._expand(node, by_policy)
+            self._expand(node, by_policy, budget)
         for elite in measured[: self.settings.elites_per_iter]:
-            self._rollout(elite, self.settings.rollouts_per_elite, keep=2)
+            self._rollout(elite, self._scaled(self.settings.rollouts_per_elite, budget), keep=2)
         open_nodes = self._open()
         self._value(open_nodes)
         for dropped in sorted(open_nodes, key=lambda n: -n.predicted)[self.settings.open_limit:]:
             dropped.retired = True  # never re-scored: keeps each round's cost-model work bounded
-        chosen = self._choose(budget)
-        if not chosen:
+        if not (chosen := self._choose(budget)):
             return None
         self.trials, self.pending = self.trials + len(chosen), chosen
         return [MeasureCandidate(sch, ArgInfo.from_entry_func(sch.mod, remove_preproc=True)) for _, sch in chosen]
@@ -132,17 +124,12 @@ class TreeSearch(PySearchStrategy):
         best_before = self.best_latency_s
         for (node, _), result in zip(self.pending, results):
             latency_s = mean_run_s(result.run_secs) if result.error_msg is None else None
-            if latency_s is None:
-                count_trial(self.outcomes, node, improved=False)
-                node.failed = True
-                estimate(node, 0.0)
-                continue
-            node.latency_s = latency_s
-            improved = self.best_latency_s is not None and node.latency_s < self.best_latency_s
+            node.latency_s, node.failed = latency_s, latency_s is None
+            improved = latency_s is not None and self.best_latency_s is not None and latency_s < self.best_latency_s
             count_trial(self.outcomes, node, improved)
-            if self.best_latency_s is None or improved:
-                self.best_latency_s = node.latency_s
-            estimate(node, 1.0 / node.latency_s)
+            if latency_s is not None and (self.best_latency_s is None or improved):
+                self.best_latency_s = latency_s
+            estimate(node, 0.0 if latency_s is None else 1.0 / latency_s)
         self.pending = []
         self.stalled_rounds = 0 if self.best_latency_s != best_before else self.stalled_rounds + 1
         if self.llm is not None and self.settings.regression_rule == "round":
@@ -153,6 +140,15 @@ class TreeSearch(PySearchStrategy):
         return TreeSearch(self.make_proposer, self.settings, self.seed, self.warm_start, self.outcomes, self.deadline)
 
     # the search --------------------------------------------------------------------------------
+
+    def _round_budget(self) -> int:  # num_trials_per_iter, or what the deadline and --trials leave (1 at least once)
+        return max(self.deadline.trials_that_fit(min(self.per_iter, self.max_trials - self.trials)),
+                   int(self.trials == 0 < self.max_trials))
+
+    def _scaled(self, count: int, budget: int) -> int:
+        """`count` (samples or rollouts of a full round) in proportion to the round's `budget` of trials, at least 2,
+        so that a deadline's smaller rounds search as much per trial (3-minute ResNet-50: 2 trials a round)."""
+        return max(2, math.ceil(count * min(budget, self.per_iter) / self.per_iter))
 
     def _speed_of(self, score: float) -> float:
         """A cost-model score as a speed in 1/s: XGBModel predicts throughput normalized by the task's best
@@ -178,7 +174,7 @@ class TreeSearch(PySearchStrategy):
     def _bonus(self, node: Node) -> float:
         return self.llm.uct_bonus(node) if self.llm is not None else 0.0
 
-    def _expand(self, node: Node, by_policy: bool) -> None:
+    def _expand(self, node: Node, by_policy: bool, budget: int) -> None:
         """Add children to `node`: with `by_policy`, the policy's (the LLMs' after `llm_after_stalled_rounds`
         stalled rounds until the call budget is spent, else and in `mcts` the mutators'), vetted by the cost model
         (an LLM call judged at once by the "paper" `regression_rule`); then mutators' up to `children_per_expansion`
@@ -208,7 +204,7 @@ class TreeSearch(PySearchStrategy):
         self._value(filled)
         children += filled
         for child in children:
-            self._rollout(child, self.settings.rollouts_per_child, keep=1)
+            self._rollout(child, self._scaled(self.settings.rollouts_per_child, budget), keep=1)
 
     def _add(self, parent: Node, proposal: Proposal) -> Node | None:
         """Add a legal, new proposal as a child; count it against its model if it is not."""
