@@ -19,7 +19,8 @@ def tune(cache, work_dir, report, *args, strategy="mcts"):
     (the report, seconds the process took)."""
     start = time.perf_counter()
     result = run_litecoop("tune", "--workload", "small_workload:make", "--strategy", strategy, "--search", "smoke",
-                          "--work-dir", str(work_dir), "--json", str(report), *args, env={"LITECOOP_CACHE": str(cache)})
+                          "--no-peers", "--work-dir", str(work_dir), "--json", str(report), *args,
+                          env={"LITECOOP_CACHE": str(cache)})
     elapsed = time.perf_counter() - start
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(report.read_text()), elapsed

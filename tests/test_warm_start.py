@@ -48,7 +48,7 @@ def test_transfer_relegalizes_tiles_for_the_new_extent(target, matmul_context):
 def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run):
     source, target = small_mcts_run[0], tmp_path / "target"
     warm = run_litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "mcts", "--trials", "8",
-                    "--search", "smoke", "--work-dir", str(target), "--warm-start", str(source),
+                    "--search", "smoke", "--no-peers", "--work-dir", str(target), "--warm-start", str(source),
                     "--json", str(tmp_path / "report.json"))
     assert warm.returncode == 0, warm.stderr[-2000:]
     assert json.loads((tmp_path / "report.json").read_text())["warm_start"] == str(source)
