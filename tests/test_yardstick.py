@@ -24,7 +24,8 @@ def _report(name: str, tuned_s: float, peers: dict) -> TuneReport:
     return TuneReport(workload=name, workload_spec=name, target="llvm", strategy="mcts", untuned_latency_s=1.0,
                       tuned_latency_s=tuned_s, tuned_samples_s=[tuned_s], speedup=1.0 / tuned_s, correct=True,
                       max_abs_error=0.0, wall_s=1.0, work_dir="w", peers=timings, best_peer=best.name,
-                      tuned_over_best_peer=tuned_s / best.latency_s)
+                      tuned_over_best_peer=tuned_s / best.latency_s, trials_measured_this_run=42,
+                      provenance={"commit": f"c0ffee{name[-1]}"})
 
 
 def test_the_table_shows_every_peer_its_reason_and_every_failure():
@@ -34,6 +35,7 @@ def test_the_table_shows_every_peer_its_reason_and_every_failure():
     rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| zoo:")}
     assert "0.50 (onnxruntime)" in rows["zoo:a"] and "2.00 (onnxruntime)" in rows["zoo:b"]
     assert "n/a [1]" in rows["zoo:a"] and "[1] torch: cannot export" in text
+    assert "| 42 " in rows["zoo:a"] and "c0ffeea" in rows["zoo:a"] and "c0ffeeb" in rows["zoo:b"]  # rows of other runs
     assert "failed" in rows["zoo:c"] and "failed: zoo:c: the final build failed: boom" in text
     assert "Geomean tuned / best float32 peer over 2 models: 1.00; faster than the best peer on 1 of 2." in text
 

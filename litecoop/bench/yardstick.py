@@ -138,11 +138,12 @@ def markdown(runs: list[TuneReport], failures: list[dict]) -> str:
     for r in runs:
         ratio = f"{r.tuned_over_best_peer:.2f} ({r.best_peer})" if r.tuned_over_best_peer else "-"
         rows.append([r.workload, f"{r.tuned_latency_s * 1e3:.3f}", *[_peer_cell(r, name, notes) for name in PEER_ORDER],
-                     ratio, "yes" if r.correct else f"NO ({r.max_abs_error:.1e})", f"{r.search_s:.0f}", f"{r.wall_s:.0f}"])
+                     ratio, "yes" if r.correct else f"NO ({r.max_abs_error:.1e})", f"{r.search_s:.0f}",
+                     str(r.trials_measured_this_run), f"{r.wall_s:.0f}", r.provenance.get("commit", "-")])
     for f in failures:
-        rows.append([f["workload"], "failed", *["-"] * len(PEER_ORDER), "-", "-", "-", "-"])
+        rows.append([f["workload"], "failed", *["-"] * len(PEER_ORDER), "-", "-", "-", "-", "-", "-"])
     headers = ["model", "tuned ms", *[f"{name} ms" for name in PEER_ORDER[:-1]], "openvino (default precision) ms",
-               "tuned / best fp32 peer", "correct", "search s", "wall s"]
+               "tuned / best fp32 peer", "correct", "search s", "trials", "wall s", "commit"]
     ratios = [r.tuned_over_best_peer for r in runs if r.tuned_over_best_peer]
     lines = ["Every contender timed in a fresh process after the search, alternated in shuffled order, one Python "
              "call per inference (NumPy in, NumPy out), on the same threads; medians of 10 samples. The headline "

@@ -1,0 +1,86 @@
+"""A model that shares tasks with one tuned before it, tuned twice: from scratch for the budget, and from a records
+store that holds the first model's records for half the budget; both builds timed in one alternated series.
+
+    python benchmarks/shared_records.py --first zoo:bert_base --second zoo:distilbert --time-budget 3m \
+        --first-work-dir results/zoo/runs/zoo-bert_base --out results/shared-records
+
+Each run has a records store of its own (LITECOOP_CACHE under --scratch): the shared one starts with the first model's
+records (tuned here, or taken from --first-work-dir), the from-scratch one empty. The timing runs in this process,
+which searched nothing (the tunes ran as `litecoop tune` subprocesses). Finished runs are kept: a rerun resumes.
+Writes shared.md and claims.json into --out.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from tabulate import tabulate
+
+import litecoop
+from litecoop.api import duration_s
+
+
+def tune(spec: str, budget_s: float, work_dir: Path, cache: Path, *extra: str) -> dict:
+    """`litecoop tune` (no peers) with LITECOOP_CACHE=cache, unless its report is already there; the report."""
+    report = work_dir.with_suffix(".json")
+    if not report.is_file():
+        command = [sys.executable, "-m", "litecoop.cli", "tune", "--workload", spec, "--time-budget", f"{budget_s:g}s",
+                   "--no-peers", "--work-dir", str(work_dir), "--json", str(report), *extra]
+        subprocess.run(command, check=True, env={**os.environ, "LITECOOP_CACHE": str(cache)})
+    return json.loads(report.read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--first", default="zoo:bert_base")
+    parser.add_argument("--second", default="zoo:distilbert")
+    parser.add_argument("--time-budget", default="3m", help="the from-scratch run's; the shared run gets half")
+    parser.add_argument("--first-work-dir", type=Path, help="an earlier run of --first whose records to start from")
+    parser.add_argument("--out", type=Path, default=Path("results/shared-records"))
+    parser.add_argument("--scratch", type=Path, default=Path("runs/shared-records"), help="the runs' record stores")
+    args = parser.parse_args()
+    budget_s = duration_s(args.time_budget)
+    shared_cache, scratch_cache = args.scratch / "cache-shared", args.scratch / "cache-scratch"
+    if args.first_work_dir is None:
+        tune(args.first, budget_s, args.out / "runs" / "first", shared_cache)
+    elif not shared_cache.exists():
+        from litecoop import records
+        from litecoop.targets import load_target
+
+        os.environ["LITECOOP_CACHE"] = str(shared_cache)
+        records.keep(args.first_work_dir, records.store_dir(load_target("host")))
+        del os.environ["LITECOOP_CACHE"]
+    runs = {f"from scratch, {budget_s:g} s": tune(args.second, budget_s, args.out / "runs" / "scratch", scratch_cache),
+            f"from the store, {budget_s / 2:g} s": tune(args.second, budget_s / 2, args.out / "runs" / "shared",
+                                                         shared_cache)}
+
+    from litecoop.measure.timing import time_contenders
+    from litecoop.workload import load
+
+    inputs = load(args.second).inputs
+    calls = {name: litecoop.load(report["artifact"]) for name, report in runs.items()}
+    samples = time_contenders(calls, inputs, repeat=10)
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    rows = [[name, f"{report['search_s']:.0f}", report["records_from_earlier_runs"], report["trials_measured_this_run"],
+             f"{medians[name] * 1e3:.2f}", "yes" if report["correct"] else "NO"] for name, report in runs.items()]
+    table = tabulate(rows, ["run of " + args.second, "search s", "records from the store", "trials measured",
+                            "latency ms (median of 10, alternated)", "correct"], tablefmt="github", disable_numparse=True)
+    scratch, shared = medians.values()
+    command = "python benchmarks/shared_records.py " + " ".join(sys.argv[1:])
+    summary = (f"With {args.first}'s records, {args.second} tuned for half the budget runs at {shared / scratch:.2f}x "
+               f"the latency of its from-scratch run.")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "shared.md").write_text(f"Command: `{command}`\n\n{table}\n\n{summary}\n")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    (args.out / "claims.json").write_text(json.dumps([{
+        "claim": f"{args.second} from {args.first}'s records in half the search time: latency / from scratch",
+        "number": f"{shared / scratch:.2f}", "command": command, "commit": commit}], indent=1))
+    print(table, summary, sep="\n\n")
+
+
+if __name__ == "__main__":
+    main()
