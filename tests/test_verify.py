@@ -44,3 +44,9 @@ def test_a_record_that_computes_right_results_is_kept(target, matmul_context):
     verified = verify.verified_database(database, [SimpleNamespace(task_name="matmul", dispatched=[context.mod])], target)
     (kept,) = verified.get_top_k(verified.commit_workload(context.mod), 8)
     assert str(kept.trace) == str(sch.trace)
+
+
+def test_only_code_this_cpu_can_run_is_checked(target):
+    assert verify.runs_here(target)
+    assert not verify.runs_here(tvm.target.Target({"kind": "llvm", "mtriple": "aarch64-linux-gnu"}))
+    assert not verify.runs_here(tvm.target.Target({"kind": "llvm", "mtriple": "x86_64-linux-gnu", "mcpu": "knl"}))

@@ -15,7 +15,7 @@ from tvm.relax.backend.cpu_generic import pipeline as cpu_pipeline
 from tvm.s_tir import meta_schedule as ms
 
 from litecoop.build.fast_math import LEGALIZE
-from litecoop.build.verify import verified_database
+from litecoop.build.verify import runs_here, verified_database
 from litecoop.errors import UserError
 from litecoop.measure import timing
 from litecoop.workload import Workload
@@ -88,7 +88,8 @@ def compile_tuned(database, mod, target):
     try:
         if not _cpu_pipeline(target):
             return ms.relax_integration.compile_relax(database, mod, target, None)
-        database = verified_database(database, extract_tasks(mod, target), target)
+        if runs_here(target):
+            database = verified_database(database, extract_tasks(mod, target), target)
         try:
             return _cpu_build(database, mod, target, prepack=True)
         except tvm.TVMError as err:

@@ -41,6 +41,15 @@ def agrees(expected: list[np.ndarray], got: list[np.ndarray]) -> bool:
                for e, g in zip(expected, got))
 
 
+def runs_here(target) -> bool:
+    """Whether code built for `target` (an llvm Target) runs on this CPU: its triple and CPU name, where it sets
+    them, are this machine's (a remote device's may not be: its schedules are then built unchecked)."""
+    from litecoop.targets import load_target
+
+    host = load_target("host").attrs
+    return all(target.attrs.get(key) in (None, "", host.get(key)) for key in ("mtriple", "mcpu"))
+
+
 def verified_database(database, tasks: list, target) -> ms.database.MemoryDatabase:
     """A MemoryDatabase with, for each of `tasks` (MetaSchedule ExtractedTasks of a CPU target), the best record of `database` whose schedule gives the unscheduled function's results on random
     inputs; up to CANDIDATES_PER_TASK are tried. A task with none keeps no record (its default schedule is built).
