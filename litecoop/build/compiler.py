@@ -84,7 +84,8 @@ def compile_tuned(database, mod, target):
     """Build `mod` with the schedules in `database` (a MetaSchedule Database); returns a relax.VMExecutable. On
     CPUs each task's schedule is the best one that computes the right results (`verify.verified_database`) and
     the weights are prepacked at build time (`prepacked_module`); where TVM's prepacking pass fails on a module
-    (SplitLayoutRewritePreproc rejects some, e.g. GPT-2's), it builds without prepacking. Other targets build with MetaSchedule's `compile_relax`. Raises UserError (one line) when no build succeeds."""
+    (SplitLayoutRewritePreproc rejects some, e.g. GPT-2's), it builds without prepacking. Other targets build with
+    MetaSchedule's `compile_relax`. Raises UserError (one line) when no build succeeds."""
     try:
         if not _cpu_pipeline(target):
             return ms.relax_integration.compile_relax(database, mod, target, None)
