@@ -51,8 +51,8 @@ def runs_here(target) -> bool:
 
 
 def verified_database(database, tasks: list, target) -> ms.database.MemoryDatabase:
-    """A MemoryDatabase with, for each of `tasks` (MetaSchedule ExtractedTasks of a CPU target), the best record of `database` whose schedule gives the unscheduled function's results on random
-    inputs; up to CANDIDATES_PER_TASK are tried. A task with none keeps no record (its default schedule is built).
+    """A MemoryDatabase with, for each of `tasks` (MetaSchedule ExtractedTasks of a CPU target), the best record
+    of `database` whose schedule gives the unscheduled function's results on random inputs; up to CANDIDATES_PER_TASK are tried. A task with none keeps no record (its default schedule is built).
     Logs each rejected record."""
     verified = ms.database.MemoryDatabase()
     rng = np.random.default_rng(0)
