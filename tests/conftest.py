@@ -30,18 +30,24 @@ def isolated_cache(root: Path) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def session_cache(tmp_path_factory):
-    """The cache of the session-scoped fixtures (set before them: autouse comes first in its scope)."""
+def session_cache(tmp_path_factory) -> Path:
+    """The cache of the session-scoped fixtures (set before them: autouse comes first in its scope), holding
+    this machine's roofline, measured once without waiting for an idle machine: tests keep it busy."""
+    from litecoop.measure.roofline import machine_limits
+
     patch = pytest.MonkeyPatch()
-    patch.setenv("LITECOOP_CACHE", str(isolated_cache(tmp_path_factory.mktemp("session-cache"))))
-    yield
+    path = isolated_cache(tmp_path_factory.mktemp("session-cache"))
+    patch.setenv("LITECOOP_CACHE", str(path))
+    machine_limits(idle_wait_s=0)
+    yield path
     patch.undo()
 
 
 @pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch) -> Path:
-    """This test's own LITECOOP_CACHE (subprocesses inherit it)."""
+def cache(tmp_path, monkeypatch, session_cache) -> Path:
+    """This test's own LITECOOP_CACHE (subprocesses inherit it), with the session's roofline (a symlink)."""
     path = isolated_cache(tmp_path / "litecoop-cache")
+    (path / "roofline.json").symlink_to(session_cache / "roofline.json")
     monkeypatch.setenv("LITECOOP_CACHE", str(path))
     return path
 
@@ -62,7 +68,7 @@ def build_matmul_context(target, rows: int, dtype: str = "float32"):
         bb.emit_func_output(out)
     tasks = ms.relax_integration.extract_tasks(fuse(bb.get(), target), target)
     task = next(t for t in tasks if "matmul" in t.task_name)
-    import_tensor_intrinsics()
+    import_tensor_intrinsics(target)
     return ms.TuneContext(mod=task.dispatched[0], target=target, space_generator="post-order-apply",
                           search_strategy="replay-trace", num_threads=2)
 

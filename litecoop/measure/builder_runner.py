@@ -5,13 +5,14 @@ MetaSchedule's LocalBuilder starts a fresh pool of worker processes for every ba
 (and with it torch): ~3 s per batch on this 2-core machine, more than compiling a small batch takes. The
 tree search measures small batches, so `TimedBuilder` keeps one pool (TVM's PopenPoolExecutor) and recycles each
 worker after `recycle_after` builds instead (the reason LocalBuilder restarts its pool is a slow memory leak in
-long-lived workers). The stock build function also imports `tvm.s_tir.tensor_intrin` in every worker (~30 s);
-CPU candidates need no tensor intrinsics, so `build_candidate` only imports them for GPU targets, the fast way
-(`import_tensor_intrinsics`).
+long-lived workers). The stock build function also imports all of `tvm.s_tir.tensor_intrin` in every worker
+(13-30 s); `build_candidate` imports only the target's (`import_tensor_intrinsics`).
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import inspect
 import os
 import sys
@@ -25,18 +26,28 @@ from tvm.s_tir.meta_schedule.runner import EvaluatorConfig, LocalRunner, PyRunne
 from litecoop.measure import timing
 
 
-def import_tensor_intrinsics() -> None:
-    """Import `tvm.s_tir.tensor_intrin`, which every MetaSchedule TuneContext imports, in ~23 s instead of
-    ~60 s here. It defines ~100 intrinsics with TVMScript's `@T.prim_func`, which calls `inspect.stack()`:
-    reading the source line of every frame scans all of sys.modules each time. The source lines only serve
-    to spot prim_funcs written inside classes, and no intrinsic is, so frames are taken without them while
-    the module loads."""
-    if "tvm.s_tir.tensor_intrin" in sys.modules:
-        return
+# The submodules of `tvm.s_tir.tensor_intrin` whose intrinsics a target kind's design spaces can use.
+TENSOR_INTRINSICS = {"llvm": ("x86", "arm_cpu", "riscv_cpu"), "cuda": ("cuda",), "rocm": ("rocm",),
+                     "hexagon": ("hexagon",), "metal": ("metal",)}
+
+
+def import_tensor_intrinsics(target) -> None:
+    """Register the tensor intrinsics that `target`'s (a tvm Target's) design spaces can use, and no others.
+
+    Every MetaSchedule TuneContext imports the package `tvm.s_tir.tensor_intrin`, whose `__init__` imports every
+    vendor's intrinsics: ~100 functions written in TVMScript, parsed at import, 13-21 s here, 9 s of it CUDA's.
+    The package is put in `sys.modules` without running its `__init__` (so TuneContext's import finds it), and
+    only `TENSOR_INTRINSICS[target kind]` are imported: 1.2 s for llvm. `@T.prim_func` also calls
+    `inspect.stack()`, whose source lines of every frame scan all of sys.modules each time; they only serve to
+    spot prim_funcs written inside classes, and no intrinsic is, so frames are taken without them meanwhile."""
+    package = "tvm.s_tir.tensor_intrin"
+    if package not in sys.modules:
+        sys.modules[package] = importlib.util.module_from_spec(importlib.util.find_spec(package))
     full_stack = inspect.stack
     inspect.stack = lambda context=1: full_stack(0)
     try:
-        import tvm.s_tir.tensor_intrin  # noqa: F401
+        for name in TENSOR_INTRINSICS.get(target.kind.name, ()):
+            importlib.import_module(f"{package}.{name}")
     finally:
         inspect.stack = full_stack
 
@@ -53,8 +64,8 @@ def build_candidate(mod, target, _params):
     from tvm.driver import build
     from tvm.s_tir.transform import RemoveWeightLayoutRewriteBlock
 
-    if target.kind.name != "llvm":
-        import_tensor_intrinsics()  # registers the GPU tensor-core intrinsics
+    if target.kind.name != "llvm":  # CPU candidates are built without the registry: tensorized already
+        import_tensor_intrinsics(target)
 
     mod = RemoveWeightLayoutRewriteBlock(skip_tensor_rewrite=True)(mod)
     return build(mod, target=target)

@@ -13,6 +13,7 @@ from tvm.s_tir.meta_schedule.cost_model import PyCostModel, XGBModel
 from tvm.s_tir.meta_schedule.runner import RunnerResult
 
 from litecoop.measure import timing
+from litecoop.measure.builder_runner import import_tensor_intrinsics
 
 
 @derived_object
@@ -47,6 +48,7 @@ class TimedXGBModel(PyCostModel):
         each workload is its own group, so its latencies are normalized by its own best (XGBModel's
         per-group throughput ratio). Returns how many records were used."""
         groups = records_by_workload(records)
+        import_tensor_intrinsics(target)
         for group in groups:
             context = TuneContext(mod=group[0].workload.mod, target=target, num_threads=2)
             results = [RunnerResult(run_secs=record.run_secs, error_msg=None) for record in group]

@@ -137,7 +137,7 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
     extracted = extract_tasks(workload.mod, target)
     deadline = timing.Deadline(config.time_budget_s, 1 if registry.get(strategy).tree else per_iter, len(extracted))
     search = registry.create(strategy, settings, seed, team, target, warm_start, deadline)
-    import_tensor_intrinsics()
+    import_tensor_intrinsics(target)
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
         extracted, str(work_dir), strategy=search, num_threads=len(os.sched_getaffinity(0)), seed=seed)
     mods = [context.mod for context in contexts]  # the tasks' workloads: the store's records of these are reused
