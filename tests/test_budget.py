@@ -11,7 +11,7 @@ from collections import defaultdict
 import pytest
 from conftest import isolated_cache, run_cli, run_litecoop
 
-BUDGET_S = 60
+BUDGET_S = 40
 
 
 def tune(cache, work_dir, report, *args, strategy="mcts"):
@@ -44,7 +44,7 @@ def best_by_workload(directory) -> list[float]:
 
 @pytest.fixture(scope="module")
 def budget_run(tmp_path_factory):
-    """(report, process seconds, root) of a `--time-budget 60s` run with its own cache under root."""
+    """(report, process seconds, root) of a `--time-budget 40s` run with its own cache under root."""
     root = tmp_path_factory.mktemp("budget")
     report, elapsed = tune(isolated_cache(root / "cache"), root / "w", root / "report.json", "--time-budget", f"{BUDGET_S}s")
     return report, elapsed, root
