@@ -13,6 +13,11 @@ class UserError(Exception):
     """A mistake in what the user asked for (bad workload, target, file, option), not a bug."""
 
 
+# What a failing TVM pass, build or schedule primitive raises: TVM 0.27's FFI raises RuntimeError (its InternalError
+# and ScheduleError are RuntimeErrors); there is no `tvm.TVMError` any more.
+TVMError = RuntimeError
+
+
 def validated(model: type[Model], data: dict, what: str, names: dict[str, str] | None = None) -> Model:
     """`model` (a pydantic model) built from `data`. Raises UserError naming `what` and the first bad field
     (as `names` maps it, e.g. to a command-line option), in one line, where pydantic raises a multi-line

@@ -50,3 +50,20 @@ def test_only_code_this_cpu_can_run_is_checked(target):
     assert verify.runs_here(target)
     assert not verify.runs_here(tvm.target.Target({"kind": "llvm", "mtriple": "aarch64-linux-gnu"}))
     assert not verify.runs_here(tvm.target.Target({"kind": "llvm", "mtriple": "x86_64-linux-gnu", "mcpu": "knl"}))
+
+
+def test_a_record_of_a_task_whose_blocks_are_named_otherwise_is_skipped(target, matmul_context):
+    """Another model's task can equal this one structurally (the store shares records by structure) while its
+    blocks carry other names, which a trace refers to: such a record does not apply, and the task is built with
+    its default schedule instead of the build failing."""
+    context, spaces = matmul_context
+    postprocs = list(context.space_generator.postprocs)
+    sch = next(s for seed in range(1, 20) if (s := fresh_sample(spaces[0].trace, context.mod, postprocs, seed)))
+    database = ms.database.MemoryDatabase()
+    database.commit_tuning_record(ms.database.TuningRecord(sch.trace, database.commit_workload(context.mod), [1e-3],
+                                                           target, None))
+    (block,) = {name for name in ("matmul", "T_matmul", "C") if f'T.sblock("{name}")' in context.mod.script()}
+    renamed = tvm.script.from_source(context.mod.script().replace(f'"{block}"', '"other_name"'))
+    assert database.has_workload(renamed)
+    verified = verify.verified_database(database, [SimpleNamespace(task_name="matmul", dispatched=[renamed])], target)
+    assert not verified.has_workload(renamed)

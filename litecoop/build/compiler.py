@@ -16,7 +16,7 @@ from tvm.s_tir import meta_schedule as ms
 
 from litecoop.build.fast_math import LEGALIZE
 from litecoop.build.verify import runs_here, verified_database
-from litecoop.errors import UserError
+from litecoop.errors import TVMError, UserError
 from litecoop.measure import timing
 from litecoop.workload import Workload
 
@@ -116,11 +116,11 @@ def compile_tuned(database, mod, target):
             database = verified_database(database, extract_tasks(mod, target), target)
         try:
             return _cpu_build(database, mod, target, prepack=True)
-        except tvm.TVMError as err:
+        except TVMError as err:
             logging.getLogger(__name__).warning("weight prepacking failed (%s); building without it",
                                                 str(err).strip().splitlines()[-1][:200])
             return _cpu_build(database, mod, target, prepack=False)
-    except tvm.TVMError as err:
+    except TVMError as err:
         raise UserError(f"the final build failed: {str(err).strip().splitlines()[-1][:300]}") from None
 
 

@@ -15,6 +15,8 @@ import tvm
 from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 
+from litecoop.errors import TVMError
+
 CANDIDATES_PER_TASK = 8  # records tried per task, best first, before the task falls back to its default schedule
 
 
@@ -52,8 +54,9 @@ def runs_here(target) -> bool:
 
 def verified_database(database, tasks: list, target) -> ms.database.MemoryDatabase:
     """A MemoryDatabase with, for each of `tasks` (MetaSchedule ExtractedTasks of a CPU target), the best record
-    of `database` whose schedule gives the unscheduled function's results on random inputs; up to CANDIDATES_PER_TASK are tried. A task with none keeps no record (its default schedule is built).
-    Logs each rejected record."""
+    of `database` whose schedule applies to the task and gives the unscheduled function's results on random inputs;
+    up to CANDIDATES_PER_TASK are tried. A task with none keeps no record (its default schedule is built). Logs
+    each rejected record."""
     verified = ms.database.MemoryDatabase()
     rng = np.random.default_rng(0)
     for task in tasks:
@@ -67,7 +70,12 @@ def verified_database(database, tasks: list, target) -> ms.database.MemoryDataba
         expected = _run(mod, target, arrays)
         for record in records:
             sch = tvm.s_tir.Schedule(mod)
-            record.trace.apply_to_schedule(sch, remove_postproc=False)
+            try:
+                record.trace.apply_to_schedule(sch, remove_postproc=False)
+            except TVMError:  # a structurally equal task of another model whose blocks are named otherwise
+                logging.getLogger(__name__).warning("a record of %s does not apply to it; trying the next",
+                                                    task.task_name)
+                continue
             if agrees(expected, _run(sch.mod, target, arrays)):
                 workload = verified.commit_workload(mod)
                 verified.commit_tuning_record(ms.database.TuningRecord(record.trace, workload, record.run_secs,

@@ -11,7 +11,7 @@ from rich.table import Table
 from tabulate import tabulate
 
 from litecoop import artifact
-from litecoop.errors import UserError
+from litecoop.errors import TVMError, UserError
 from litecoop.report.tune_report import TuneReport, write_json
 from litecoop.targets import load_target
 from litecoop.tuning.config import TuneConfig
@@ -31,7 +31,7 @@ def _symbolic_build(workload: Workload, shape_sets: list[shapes.Shapes], target)
     mod = shapes.symbolic_module(workload.torch_module, workload.inputs, shape_sets)
     try:
         executable = tvm.compile(mod, target=target)
-    except tvm.TVMError as err:
+    except TVMError as err:
         raise UserError(f"no build for any shape: {str(err).strip().splitlines()[-1][:200]}") from None
     free = shapes.varying_dims(shape_sets)
     specs = [artifact.InputSpec(name=f"input{i}", dtype=str(x.dtype),
