@@ -122,7 +122,7 @@ _RECORD = re.compile(r"\s*\[\s*(\d+)\s*,(.*)\]\s*$", re.S)
 class _Files:
     """The two files of a JSONDatabase directory read as lines: `workloads` [(line, structural hash, module)],
     `records` [(workload number, the record's JSON text)], where a workload's number is that of its first
-    structurally equal line (MetaSchedule looks workloads up the same way)."""
+    structurally equal line with the same names (`find`)."""
 
     def __init__(self, directory: Path, repair: bool = False):
         self.workloads, self.by_hash = [], {}
@@ -144,9 +144,13 @@ class _Files:
         return len(self.workloads) - 1
 
     def find(self, mod, shash: int | None = None) -> int | None:
-        """The number of the first workload structurally equal to `mod`, or None."""
+        """The number of the first workload structurally equal to `mod` and with its names, or None. Structural
+        equality ignores names, but a record's trace finds its blocks by name: another model's task of the same
+        structure (BERT-base's and DistilBERT's layers) names them after its own variables, and MetaSchedule
+        fails to load a database whose records' traces do not apply to their workloads."""
         candidates = self.by_hash.get(structural_hash(mod) if shash is None else shash, ())
-        return next((i for i in candidates if structural_equal(self.workloads[i][2], mod)), None)
+        return next((i for i in candidates if structural_equal(self.workloads[i][2], mod)
+                     and self.workloads[i][2].script() == mod.script()), None)
 
 
 def _append(dest: Path, source: _Files, wanted: list[tuple[int, str]]) -> list[tuple[int, str]]:

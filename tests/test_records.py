@@ -12,18 +12,20 @@ from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm_ffi import structural_equal
 
+from tvm_ffi import structural_equal
+
 from litecoop import records
 
 TARGET = tvm.target.Target({"kind": "llvm", "num-cores": 2})
 
 
-def matmul(rows: int):
-    """The module of a (rows, 16) x (16, 16) matmul task, as MetaSchedule's TuneContext holds it (built by
-    hand: a TuneContext imports every tensor intrinsic first, a minute on a busy machine)."""
+def matmul(rows: int, block: str = "C"):
+    """The module of a (rows, 16) x (16, 16) matmul task whose block is named `block`, as MetaSchedule's
+    TuneContext holds it (built by hand)."""
     a = te.placeholder((rows, 16), name="A")
     b = te.placeholder((16, 16), name="B")
     k = te.reduce_axis((0, 16), name="k")
-    c = te.compute((rows, 16), lambda i, j: te.sum(a[i, k] * b[k, j], axis=k), name="C")
+    c = te.compute((rows, 16), lambda i, j: te.sum(a[i, k] * b[k, j], axis=k), name=block)
     func = te.create_prim_func([a, b, c]).with_attr("global_symbol", "main").with_attr("tirx.noalias", True)
     return tvm.IRModule({"main": func})
 
@@ -41,7 +43,7 @@ def commit(work_dir, mod, run_secs: list[float]) -> None:
     rows = rows_of(mod)
     for n, run_s in enumerate(run_secs):
         sch = Schedule(mod)
-        i, j, _ = sch.get_loops(sch.get_sblock("C"))
+        i, j, _ = sch.get_loops(sch.get_sblock("D" if '"D"' in mod.script() else "C"))
         outer = [1, 2, 4, 8][n % 4] if rows % 8 == 0 else 1
         sch.split(i, sch.sample_perfect_tile(i, n=2, decision=[outer, rows // outer]))
         sch.split(j, sch.sample_perfect_tile(j, n=2, decision=[4, 4]))
@@ -85,6 +87,21 @@ def test_workloads_share_the_target_store_and_a_run_gets_only_its_tasks(tmp_path
     assert records.reused_by_task(third, [matmul(24), matmul(16)]) == [0, 3]
     assert records.keep(third, store) == 1
     assert run_times(store) == [1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 6e-3, 7e-3]
+
+
+def test_a_task_named_otherwise_gets_no_records_and_its_database_opens(tmp_path):
+    """Another model's task of the same structure whose block has another name (as BERT-base's and DistilBERT's
+    layers): the store keeps the two apart, since a trace finds its blocks by name and MetaSchedule refuses to
+    load a database whose records do not apply to their workload."""
+    store = tmp_path / "store"
+    commit(tmp_path / "bert", matmul(16), [1e-3, 2e-3])
+    records.keep(tmp_path / "bert", store)
+    assert structural_equal(matmul(16), matmul(16, block="D"))
+    assert records.reuse(store, tmp_path / "distilbert", [matmul(16, block="D")]) == [0]
+    commit(tmp_path / "distilbert", matmul(16, block="D"), [3e-3])
+    assert records.keep(tmp_path / "distilbert", store) == 1
+    assert len(stored(store)) == 3 and len(stored(tmp_path / "distilbert")) == 1
+    assert records.reuse(store, tmp_path / "bert-again", [matmul(16)]) == [2]
 
 
 def test_fresh_copies_nothing(tmp_path):
