@@ -12,8 +12,6 @@ from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm_ffi import structural_equal
 
-from tvm_ffi import structural_equal
-
 from litecoop import records
 
 TARGET = tvm.target.Target({"kind": "llvm", "num-cores": 2})
