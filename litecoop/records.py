@@ -148,9 +148,10 @@ class _Files:
         equality ignores names, but a record's trace finds its blocks by name: another model's task of the same
         structure (BERT-base's and DistilBERT's layers) names them after its own variables, and MetaSchedule
         fails to load a database whose records' traces do not apply to their workloads."""
-        candidates = self.by_hash.get(structural_hash(mod) if shash is None else shash, ())
-        return next((i for i in candidates if structural_equal(self.workloads[i][2], mod)
-                     and self.workloads[i][2].script() == mod.script()), None)
+        candidates = [i for i in self.by_hash.get(structural_hash(mod) if shash is None else shash, ())
+                      if structural_equal(self.workloads[i][2], mod)]
+        text = mod.script() if candidates else None
+        return next((i for i in candidates if self.workloads[i][2].script() == text), None)
 
 
 def _append(dest: Path, source: _Files, wanted: list[tuple[int, str]]) -> list[tuple[int, str]]:
