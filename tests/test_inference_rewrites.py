@@ -1,6 +1,7 @@
 """Inference rewrites before fusion (litecoop.build.compiler.INFERENCE_REWRITES): a batch norm after a convolution
 folds into it, so that a conv -> batch norm -> ReLU block is one task, and a batch norm after anything else fuses
-as elementwise arithmetic; on CPUs a model's convolutions run channels-last (NHWC) unless it has depthwise ones. Real torch modules with random running statistics, real TVM builds (empty database)."""
+as elementwise arithmetic; on CPUs a model's convolutions run channels-last (NHWC) unless it has depthwise ones
+or only one. Real torch modules with random running statistics, real TVM builds (empty database)."""
 
 import numpy as np
 import torch
@@ -15,8 +16,8 @@ from litecoop.workload import from_torch
 def block(groups: int = 1) -> torch.nn.Module:
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Conv2d(8, 8, 3, padding=1, groups=groups), torch.nn.BatchNorm2d(8),
-                                torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.BatchNorm2d(8))
-    for norm in (model[1], model[4]):  # statistics away from the identity, as after training
+                                torch.nn.ReLU(), torch.nn.Conv2d(8, 8, 1), torch.nn.MaxPool2d(2), torch.nn.BatchNorm2d(8))
+    for norm in (model[1], model[5]):  # statistics away from the identity, as after training
         norm.running_mean.uniform_(-1, 1), norm.running_var.uniform_(0.5, 2), norm.weight.data.uniform_(0.5, 2)
     return model
 

@@ -36,23 +36,26 @@ INFERENCE_REWRITES = (relax.transform.FoldBatchnormToConv2D, relax.transform.Fol
                       relax.transform.DecomposeOpsForInference, relax.transform.CanonicalizeBindings)
 
 
-def _has_grouped_conv2d(mod) -> bool:
-    conv2d, found = tvm.ir.Op.get("relax.nn.conv2d"), []
+def _conv2d_groups(mod) -> list[int]:
+    """The `groups` of every conv2d call in the Relax functions of `mod`."""
+    conv2d, groups = tvm.ir.Op.get("relax.nn.conv2d"), []
     for func in mod.functions.values():
         if isinstance(func, relax.Function):
-            relax.analysis.post_order_visit(func, lambda expr: found.append(
-                isinstance(expr, relax.Call) and expr.op.same_as(conv2d) and expr.attrs.groups > 1))
-    return any(found)
+            relax.analysis.post_order_visit(func, lambda expr: groups.append(int(expr.attrs.groups)) if (
+                isinstance(expr, relax.Call) and expr.op.same_as(conv2d)) else None)
+    return groups
 
 
 @tvm.transform.module_pass(opt_level=0, name="ChannelsLast")
 def channels_last(mod, _ctx):
     """Convolutions in NHWC with OHWI weights (TVM's ConvertLayout; a layout transform where the model's NCHW meets
-    them), unless the model has grouped or depthwise convolutions. On CPUs MetaSchedule then vectorizes over the
-    contiguous channels. At a 3-minute search, each timed with its peers: ResNet-50 ran at 2.14x the best peer's
-    latency in NHWC (261 trials) against 4.42x in NCHW (152 trials, on an earlier machine of the same kind);
-    MobileNetV2, whose depthwise convolutions lose, at 3.97x in NHWC against 3.42x in NCHW on one machine."""
-    if _has_grouped_conv2d(mod):
+    them), where a model has two convolutions or more and none is grouped or depthwise (ConvertLayout is not run on
+    others: it ran out of memory on a BERT, and a lone convolution pays two transposes). On CPUs MetaSchedule then vectorizes over the contiguous channels. At a 3-minute
+    search, each timed with its peers: ResNet-50 ran at 2.14x the best peer's latency in NHWC (261 trials) against
+    4.42x in NCHW (152 trials, on an earlier machine of the same kind); MobileNetV2, whose depthwise convolutions
+    lose, at 3.97x in NHWC against 3.42x in NCHW on one machine."""
+    groups = _conv2d_groups(mod)
+    if len(groups) < 2 or max(groups) > 1:
         return mod
     return relax.transform.ConvertLayout({"relax.nn.conv2d": ["NHWC", "OHWI"]})(mod)
 
