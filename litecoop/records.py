@@ -4,7 +4,8 @@ shared by every workload, under `$LITECOOP_CACHE/records/<target kind>-<hash of 
 
 MetaSchedule keys a record by its task's workload (the task's PrimFunc module, compared structurally), so a
 task tuned for one model serves every later model with the same task on the target (BERT-base and DistilBERT
-share their layers). Before tuning, a run copies into its work dir's database only the stored records of its
+share their layers); a record reaches a task whose blocks are named otherwise renamed to its names
+(`litecoop.block_names`). Before tuning, a run copies into its work dir's database only the stored records of its
 own tasks (`reuse`: they seed the search and compete in the final build); afterwards it appends the records
 the store lacks (`keep`). The work dir remembers how many of its records came from the store (`REUSED_FILE`,
 per task in `REUSED_BY_TASK_FILE`), so that `--resume` counts only its own.
@@ -34,6 +35,7 @@ from pathlib import Path
 from tvm.s_tir import meta_schedule as ms
 from tvm_ffi import structural_equal, structural_hash
 
+from litecoop.block_names import name_map, renamed_record
 from litecoop.errors import UserError
 from litecoop.measure.builder_runner import mean_run_s
 from litecoop.measure.cost_model import records_by_workload
@@ -143,13 +145,16 @@ class _Files:
         self.by_hash.setdefault(shash, []).append(len(self.workloads) - 1)
         return len(self.workloads) - 1
 
+    def equal(self, mod, shash: int | None = None) -> list[int]:
+        """The numbers of the workloads structurally equal to `mod`, whatever their names."""
+        return [i for i in self.by_hash.get(structural_hash(mod) if shash is None else shash, ())
+                if structural_equal(self.workloads[i][2], mod)]
+
     def find(self, mod, shash: int | None = None) -> int | None:
         """The number of the first workload structurally equal to `mod` and with its names, or None. Structural
-        equality ignores names, but a record's trace finds its blocks by name: another model's task of the same
-        structure (BERT-base's and DistilBERT's layers) names them after its own variables, and MetaSchedule
-        fails to load a database whose records' traces do not apply to their workloads."""
-        candidates = [i for i in self.by_hash.get(structural_hash(mod) if shash is None else shash, ())
-                      if structural_equal(self.workloads[i][2], mod)]
+        equality ignores names, but a record's trace finds its blocks by name: MetaSchedule fails to load a
+        database whose records' traces do not apply to their workloads (`litecoop.block_names`)."""
+        candidates = self.equal(mod, shash)
         text = mod.script() if candidates else None
         return next((i for i in candidates if self.workloads[i][2].script() == text), None)
 
@@ -222,12 +227,20 @@ def reuse(store: Path, work_dir: Path, mods) -> list[int]:
     records from the store. Call it before opening the work dir's database."""
     _merge_older_stores(store)
     files = _read(store)
-    tasks = {}  # workload number in the store -> task
+    tasks, wanted = {}, []  # workload number in `files` -> task; (workload number, record text)
     for task, mod in enumerate(mods):
-        found = files.find(mod)
-        if found is not None:
-            tasks.setdefault(found, task)
-    added = _append(work_dir, files, [r for r in files.records if r[0] in tasks])
+        equal = files.equal(mod)
+        if not equal:
+            continue
+        own = files.find(mod)
+        if own is None:  # the task as this model names it joins `files` (in memory) for the records renamed to it
+            own = files.add(json.dumps(ms.database.Workload(mod).as_json()), structural_hash(mod), mod)
+        tasks.setdefault(own, task)
+        for index in equal:
+            names = None if index == own else name_map(files.workloads[index][2], mod)
+            wanted += [(own, text if names is None else renamed_record(text, names))
+                       for number, text in files.records if number == index]
+    added = _append(work_dir, files, wanted)
     per_task = Counter(tasks[index] for index, _ in added)
     path = work_dir / REUSED_BY_TASK_FILE
     counts = json.loads(path.read_text()) if path.is_file() else {}
