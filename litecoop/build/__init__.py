@@ -1,1 +1,1 @@
-"""From a Relax module to a compiled library: fusion, task extraction, fast math, the BLAS path."""
+"""From a Relax module to a compiled library: inference rewrites, fusion, task extraction, fast math, verified schedules."""
