@@ -11,7 +11,7 @@ from collections import defaultdict
 import pytest
 from conftest import isolated_cache, run_cli, run_litecoop
 
-BUDGET_S = 40
+BUDGET_S = 20
 
 
 def tune(cache, work_dir, report, *args, strategy="mcts"):

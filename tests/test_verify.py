@@ -6,6 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import tvm
 from tvm.s_tir import meta_schedule as ms
 
@@ -22,6 +23,7 @@ def wrong_results(record, mod, target) -> bool:
     return not verify.agrees(verify._run(mod, target, arrays), verify._run(sch.mod, target, arrays))
 
 
+@pytest.mark.slow  # builds and runs a gather from a 151936 x 896 table (545 MB) twice: 19 s
 def test_a_record_that_computes_wrong_results_is_not_built(target, tmp_path):
     """The only record of Qwen's decode-step embedding gather (take of one row of a 151936 x 896 table) from a zoo
     run: MetaSchedule measured it, and it computes wrong values; the verified database leaves the task without it."""
