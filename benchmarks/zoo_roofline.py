@@ -4,8 +4,8 @@
 
 Per model: its FLOPs (torch's FlopCounterMode on one forward call: matmuls, convolutions and attention; elementwise
 work is not counted), the bytes a call must move at least (weights, inputs and output, float32), the roofline
-bound max(FLOPs / peak, bytes / bandwidth) at this machine's measured peak and bandwidth on 2 threads
-(`litecoop.measure.roofline`), and each contender's latency from the yardstick run as a fraction of that bound
+bound max(FLOPs / peak, bytes / bandwidth) at this machine's measured peak and bandwidth on the threads the
+contenders ran on (`litecoop.measure.roofline`), and each contender's latency from the yardstick run as a fraction of that bound
 (100%: at the machine's limit). Writes roofline.md beside the run's yardstick.md.
 """
 
@@ -20,9 +20,6 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from litecoop.measure.roofline import bound_s, machine_limits
 from litecoop.workload import zoo
-
-THREADS = 2
-
 
 def flops_and_bytes(name: str) -> tuple[float, float]:
     """(FLOPs of one call, bytes it must move at least) of zoo model `name`."""
@@ -41,10 +38,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="a yardstick output folder (its yardstick.json)")
     args = parser.parse_args()
-    limits = machine_limits(THREADS)
+    runs = json.loads((args.run / "yardstick.json").read_text())["runs"]
+    threads = runs[0]["peer_threads"]
+    limits = machine_limits(threads)
     peak, bandwidth = limits["peak_flops"], limits["memory_bandwidth_Bps"]
     rows = []
-    for run in json.loads((args.run / "yardstick.json").read_text())["runs"]:
+    for run in runs:
         name = run["workload"].removeprefix("zoo:")
         flops, moved = flops_and_bytes(name)
         bound = bound_s(flops, moved, peak, bandwidth)
@@ -59,7 +58,7 @@ def main() -> None:
                "tuned GFLOP/s"]
     table = tabulate(rows, headers, tablefmt="github", disable_numparse=True)
     text = (f"Command: `python benchmarks/zoo_roofline.py {args.run}`. Machine: peak {peak / 1e9:.0f} GFLOP/s, "
-            f"bandwidth {bandwidth / 1e9:.1f} GB/s on {THREADS} threads (measured at load {limits['load']:.1f}). "
+            f"bandwidth {bandwidth / 1e9:.1f} GB/s on {threads} threads (measured at load {limits['load']:.1f}). "
             f"Latencies from {args.run}/yardstick.json; geomean tuned % of bound "
             f"{np.exp(np.mean(np.log([float(r[4][:-1]) for r in rows]))):.0f}%.\n\n{table}\n\n"
             "Each row's contenders were timed together, but a row timed on another machine than this one has its "

@@ -228,6 +228,9 @@ def reuse(store: Path, work_dir: Path, mods) -> list[int]:
     _merge_older_stores(store)
     files = _read(store)
     tasks, wanted = {}, []  # workload number in `files` -> task; (workload number, record text)
+    texts = {}  # workload number in the store -> its records' texts
+    for number, text in files.records:
+        texts.setdefault(number, []).append(text)
     for task, mod in enumerate(mods):
         equal = files.equal(mod)
         if not equal:
@@ -238,8 +241,7 @@ def reuse(store: Path, work_dir: Path, mods) -> list[int]:
         tasks.setdefault(own, task)
         for index in equal:
             names = None if index == own else name_map(files.workloads[index][2], mod)
-            wanted += [(own, text if names is None else renamed_record(text, names))
-                       for number, text in files.records if number == index]
+            wanted += [(own, text if names is None else renamed_record(text, names)) for text in texts.get(index, ())]
     added = _append(work_dir, files, wanted)
     per_task = Counter(tasks[index] for index, _ in added)
     path = work_dir / REUSED_BY_TASK_FILE
