@@ -32,7 +32,7 @@ def tune(model, example_inputs=None, *, target: str = "host", time_budget: str |
          trials: int | None = None, strategy: str = "mcts", work_dir: str | Path | None = None, seed: int = 0,
          fresh: bool = False, resume: bool = False, measure_peers: bool = True, search: str = "default",
          models: str = "local-cpu", warm_start: str | Path | None = None, shapes: list | str | None = None,
-         console=None) -> Tuned:
+         precision: str = "fp32", tolerance: float | None = None, console=None) -> Tuned:
     """Tune `model` for `target` and return it compiled and callable, with its report (`.report`, a TuneReport).
 
     `model`: a torch.nn.Module (with `example_inputs`, a sequence of tensors or arrays that fix the tuned shapes),
@@ -42,7 +42,9 @@ def tune(model, example_inputs=None, *, target: str = "host", time_budget: str |
     process against the peers (onnxruntime, OpenVINO, torch.compile, torch) unless `measure_peers` is False.
     Records go to the user's store and seed later runs unless `fresh`; `resume` continues the records already in
     `work_dir`; `warm_start`, an earlier run's work dir, seeds the search with its records (of this or a similar
-    shape). `search` and `models` name presets (or .toml paths).
+    shape). `search` and `models` name presets (or .toml paths). `precision`: "fp32", or "bf16" (matmuls in
+    bfloat16 on CPUs with AVX512-BF16); the output must stay within `tolerance` x the reference's largest magnitude
+    of the float32 reference (None: the precision's default, litecoop.build.precision.TOLERANCE).
 
     `shapes`: several input shape sets to tune for, one shape per input in each (e.g. `[[(1, 32), (1, 32)],
     [(1, 64), (1, 64)]]`, or the command line's "1x32,1x32;1x64,1x64"); the budget is shared equally among them,
@@ -68,7 +70,7 @@ def tune(model, example_inputs=None, *, target: str = "host", time_budget: str |
     config = TuneConfig.of(workload=spec, work_dir=work_dir, target=target, strategy=strategy, trials=trials,
                            time_budget_s=duration_s(time_budget) if time_budget is not None else None, seed=seed,
                            fresh=fresh, resume=resume, measure_peers=measure_peers, search_preset=search,
-                           models_preset=models, warm_start=warm_start)
+                           models_preset=models, warm_start=warm_start, precision=precision, tolerance=tolerance)
     workload = load_workload(spec, seed) if isinstance(model, (str, Path)) else from_torch(spec, model, list(example_inputs))
     if shapes is None:
         reports = [run_tune(config, console, workload=workload)]

@@ -55,12 +55,14 @@ class Build(BaseModel):
 class Manifest(BaseModel):
     """What `litecoop.load` needs to run an artifact and to refuse a machine it cannot run on. `threads`: the CPU
     threads it was tuned with; `cpu_flags`: the instruction-set extensions its code uses (from the build
-    target's features), each of which the loading CPU must list in /proc/cpuinfo."""
+    target's features), each of which the loading CPU must list in /proc/cpuinfo; `precision`: what it computes in
+    (litecoop.build.precision)."""
 
     format: int = FORMAT
     workload: str
     target: str
     threads: int
+    precision: str = "fp32"
     cpu_flags: list[str] = []
     builds: list[Build]
     records: int = 0
@@ -104,13 +106,13 @@ def save(directory: Path, manifest: Manifest, executables: list) -> Path:
 
 
 def save_executable(directory: Path, executable, workload: str, inputs: list[np.ndarray], target, threads: int,
-                    records: int = 0, provenance: dict | None = None) -> Path:
+                    precision: str = "fp32", records: int = 0, provenance: dict | None = None) -> Path:
     """Save one compiled build (a relax.VMExecutable for `target`, a TVM Target) of `workload` taking `inputs` (their
-    shapes and dtypes) as an artifact in `directory`; returns it."""
+    shapes and dtypes) and computing in `precision` as an artifact in `directory`; returns it."""
     from litecoop.targets import describe
 
     specs = [InputSpec(name=f"input{i}", shape=list(x.shape), dtype=str(x.dtype)) for i, x in enumerate(inputs)]
-    manifest = Manifest(workload=workload, target=describe(target), threads=threads,
+    manifest = Manifest(workload=workload, target=describe(target), threads=threads, precision=precision,
                         cpu_flags=cpu_flags_of_target(target) if target.kind.name == "llvm" else [],
                         builds=[Build(library="tuned-0.so", sha256="", inputs=specs)], records=records,
                         provenance=provenance or {})

@@ -43,6 +43,10 @@ def test_bench_smoke_writes_report_and_plots(tmp_path):
     # every tuned build re-timed in one interleaved series after the runs, with one untuned build: one baseline
     (baseline,) = {run["baseline_latency_s"] for run in bench["runs"]}
     assert baseline > 0
+    # ... and with onnxruntime and torch in that same series: one timing of each peer for every run
+    (ort,) = {run["onnxruntime_latency_s"] for run in bench["runs"]}
+    assert ort > 0 and len({run["torch_latency_s"] for run in bench["runs"]}) == 1
+    assert all(run["tuned_over_onnxruntime"] == pytest.approx(run["final_latency_s"] / ort) for run in bench["runs"])
     for run in bench["runs"]:
         # the re-timed build is the best schedule its search measured (any schedule beats the untuned build):
         # faster than the median schedule the search tried, and near the best one

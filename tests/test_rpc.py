@@ -48,9 +48,11 @@ def start(*args, log):
                             start_new_session=True)
 
 
-@pytest.fixture
-def rpc_pool(tmp_path):
-    """A tracker and two servers registered under one device key; yields (tracker port, servers, logs)."""
+@pytest.fixture(scope="module")
+def rpc_pool(tmp_path_factory):
+    """A tracker and two servers registered under one device key; yields (tracker port, servers, logs). Shared by
+    the module's tests (~18 s to start): a test may kill a server, and the next ones need only the tracker."""
+    tmp_path = tmp_path_factory.mktemp("rpc")
     port = free_port()
     procs = [start("tvm.exec.rpc_tracker", "--host", "127.0.0.1", "--port", str(port), "--port-end", str(port + 1),
                    log=(tmp_path / "tracker.log").open("w"))]

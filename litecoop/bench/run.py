@@ -1,8 +1,9 @@
 """`litecoop bench` and `litecoop bench-warm`: strategies compared in one invocation, interleaved, under
 BENCHMARKS.md's protocol.
 
-Per (seed, workload, strategy) one `litecoop tune` run; then every tuned library is timed again with its
-workload's untuned build, all interleaved, so that final speedups share one machine state and one baseline;
+Per (seed, workload, strategy) one `litecoop tune` run (without peers); then every tuned library is timed again
+with its workload's untuned build, onnxruntime and torch, all interleaved in one fresh process, so that final
+speedups and ratios to the peers share one machine state and one baseline;
 `bench_stats` summarizes the runs and `bench_render` writes the tables and plots.
 Finished runs are kept in `runs.jsonl`, so an interrupted bench resumes where it stopped.
 """
@@ -59,7 +60,7 @@ def run_bench(suite: str, strategies: list[str], trials: int | None, seeds: int,
                 console.print(f"[bold]seed {seed} {workload} {strategy}[/bold]")
                 report = run_tune(TuneConfig.of(
                     workload=workload, strategy=strategy, trials=trials, time_budget_s=time_budget_s, seed=seed,
-                    resume=True, fresh=True,
+                    resume=True, fresh=True, measure_peers=False,
                     work_dir=out / "runs" / f"{workload}-{strategy}-s{seed}", search_preset=search_preset,
                     models_preset=models_preset), console)
                 append_run(log, runs, report)
@@ -89,13 +90,17 @@ def verdicts_section(summary: dict) -> str:
     return "\nTargets of the benchmark issue:\n\n" + verdicts.markdown(rows) if rows else ""
 
 
-def remeasure_finals(runs: list[TuneReport], console: Console, out: Path) -> None:
-    """Time every CPU run's saved build of a workload again, together with one untuned build of the workload, in
-    one fresh-process contest (`measure.final.time_fresh`: alternated, shuffled, called as users call them), so
-    that the final speedups of a comparison share one machine state and one baseline; each run's own timing
-    drifts with load from one run to the next. Sets each run's `baseline_latency_s` (the common untuned
-    median), `final_latency_s` (median, seconds) and `final_speedup`; runs whose build is gone, or on another
-    target than a CPU, keep their own timing. The untuned builds are saved under `out/untuned/`."""
+BENCH_PEERS = ["onnxruntime", "torch"]  # the peers a strategy comparison reports (the zoo's yardstick has them all)
+
+
+def remeasure_finals(runs: list[TuneReport], console: Console, out: Path, peers: list[str] | None = None) -> None:
+    """Time every CPU run's saved build of a workload again, together with one untuned build of the workload and
+    the `peers` (default BENCH_PEERS), in one fresh-process contest (`measure.final.time_fresh`: alternated,
+    shuffled, called as users call them), so that the final speedups of a comparison share one machine state and
+    one baseline; each run's own timing drifts with load from one run to the next. Sets each run's
+    `baseline_latency_s` (the common untuned median), `final_latency_s` (median, seconds), `final_speedup`,
+    `onnxruntime_latency_s`, `torch_latency_s` and `tuned_over_onnxruntime`; runs whose build is gone, or on
+    another target than a CPU, keep their own timing. The untuned builds are saved under `out/untuned/`."""
     groups: dict[tuple[str, str], list[TuneReport]] = {}
     for r in runs:
         if r.artifact and Path(r.artifact).is_dir():
@@ -110,13 +115,16 @@ def remeasure_finals(runs: list[TuneReport], console: Console, out: Path) -> Non
                                   workload.inputs, target, THREADS)
         builds = {"untuned": untuned} | {f"run{i}": Path(r.artifact) for i, r in enumerate(group)}
         timings = {t.name: t for t in time_fresh(workload, builds, out / "untuned" / f"{spec.replace(':', '-')}-contest",
-                                                 THREADS, peers=[])}
+                                                 THREADS, peers=BENCH_PEERS if peers is None else peers)}
         baseline = timings["untuned"].latency_s
+        ort, eager = (timings[name].latency_s if name in timings else None for name in ("onnxruntime", "torch"))
         for i, r in enumerate(group):
             if baseline and timings[f"run{i}"].latency_s:
                 r.baseline_latency_s = baseline
                 r.final_latency_s = timings[f"run{i}"].latency_s
                 r.final_speedup = baseline / r.final_latency_s
+                r.onnxruntime_latency_s, r.torch_latency_s = ort, eager
+                r.tuned_over_onnxruntime = r.final_latency_s / ort if ort else None
 
 
 def run_warm_bench(source: str, target: str, strategy: str, trials: int, seeds: int, out: Path,
@@ -149,7 +157,7 @@ def run_warm_bench(source: str, target: str, strategy: str, trials: int, seeds: 
             console.print(f"[bold]seed {seed} {target} {mode}[/bold]")
             append_run(log, runs, tune(target, seed, out / "runs" / f"target-{mode}-s{seed}", mode,
                                        source_dir if mode == "warm" else None))
-    remeasure_finals([r for r in runs if r.mode != "source"], console, out)
+    remeasure_finals([r for r in runs if r.mode != "source"], console, out, peers=[])
     summary = summarize_warm(runs, trials)
     (out / "warm.json").write_text(json.dumps({"summary": summary, "runs": [r.model_dump(mode="json") for r in runs]},
                                               indent=2, default=float))

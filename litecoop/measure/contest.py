@@ -93,8 +93,9 @@ class ContestRequest(BaseModel):
 class Contender(BaseModel):
     """One contender's outcome. `precision`: what it computes in ("fp32", "bf16", ...); `median_s` and
     `samples_s`: seconds per inference (None and empty when it did not run); `setup_s`: seconds to set it up
-    (load, export, session creation, compilation); `max_abs_error`: the largest absolute difference of its
-    output from the reference contender's on fresh random inputs; `reason`: why it did not run (None if it ran);
+    (load, export, session creation, compilation); `max_abs_error`, `mean_abs_error` and `cosine`: the largest and
+    the mean absolute difference of its output from the reference contender's on fresh random inputs, and the
+    cosine similarity of the two (flattened); `reason`: why it did not run (None if it ran);
     `note`: where its setup departed from the usual one (a fallback it took), else None."""
 
     model_config = {"ser_json_inf_nan": "constants"}
@@ -105,6 +106,8 @@ class Contender(BaseModel):
     samples_s: list[float] = []
     setup_s: float = 0.0
     max_abs_error: float | None = None
+    mean_abs_error: float | None = None
+    cosine: float | None = None
     reason: str | None = None
     note: str | None = None
 
@@ -179,7 +182,8 @@ def contest(request: ContestRequest) -> ContestResult:
 
             calls[name] = artifact.load(directory)
             calls[name](*inputs)
-            contenders.append(Contender(name=name, precision=precision, setup_s=time.perf_counter() - start))
+            contenders.append(Contender(name=name, precision=artifact.read_manifest(Path(directory)).precision,
+                                        setup_s=time.perf_counter() - start))
         except Exception as err:  # noqa: BLE001 - a build that cannot run is reported, like a peer
             calls.pop(name, None)
             contenders.append(Contender(name=name, precision=precision, setup_s=time.perf_counter() - start,
@@ -210,10 +214,14 @@ def contest(request: ContestRequest) -> ContestResult:
             contender.reason = f"output shape {out.shape} differs from {reference}'s {expected.shape}"
             del calls[contender.name]
             continue
-        difference = np.abs(out.astype(np.float64) - expected.astype(np.float64))
+        out, expected = out.astype(np.float64).ravel(), expected.astype(np.float64).ravel()
+        difference = np.abs(out - expected)
         contender.max_abs_error = float(np.max(difference)) if difference.size else 0.0
+        contender.mean_abs_error = float(np.mean(difference)) if difference.size else 0.0
+        norms = float(np.linalg.norm(out) * np.linalg.norm(expected))
+        contender.cosine = float(out @ expected / norms) if norms > 0 else None
         if np.isnan(difference).any():
-            contender.max_abs_error = float("inf")
+            contender.max_abs_error = contender.mean_abs_error = float("inf")
 
     samples = time_contenders(calls, inputs, repeat=request.repeat) if calls else {}
     for contender in contenders:

@@ -21,13 +21,15 @@ TUNED = "tuned"  # the tuned build's name among the contenders
 
 @dataclass
 class FinalTiming:
-    """The tuned build's latency samples (seconds) and its output error on fresh inputs (None when it was not
-    checked), and every peer's timing (`PeerTiming`, with its reason where it could not run)."""
+    """The tuned build's latency samples (seconds) and its output's max abs error on fresh inputs (None when it was
+    not checked), its timing as a contender (`tuned`: precision, mean abs error, cosine similarity), and every
+    peer's timing (`PeerTiming`, with its reason where it could not run)."""
 
     tuned_samples_s: list[float]
     tuned_fresh_error: float | None
     peers: list[PeerTiming]
     threads: int
+    tuned: PeerTiming | None = None
 
 
 def cpu_final(workload, artifact_dir: Path, out_dir: Path, threads: int, with_peers: bool = True,
@@ -38,7 +40,7 @@ def cpu_final(workload, artifact_dir: Path, out_dir: Path, threads: int, with_pe
     timings = time_fresh(workload, {TUNED: artifact_dir}, out_dir, threads, list(contest.ALL) if with_peers else [],
                          repeat)
     tuned = next(t for t in timings if t.name == TUNED)
-    return FinalTiming(tuned.samples_s, tuned.max_abs_error, [t for t in timings if t.name != TUNED], threads)
+    return FinalTiming(tuned.samples_s, tuned.max_abs_error, [t for t in timings if t.name != TUNED], threads, tuned)
 
 
 def time_fresh(workload, builds: dict[str, Path], out_dir: Path, threads: int, peers: list[str],
@@ -62,24 +64,28 @@ def time_fresh(workload, builds: dict[str, Path], out_dir: Path, threads: int, p
         model_type=workload.model_type, threads=threads, repeat=repeat, peers=peers)
     result = contest.run_fresh(request, out_dir)
     return [PeerTiming(name=c.name, precision=c.precision, latency_s=c.median_s, samples_s=c.samples_s,
-                       setup_s=c.setup_s, max_abs_error=c.max_abs_error, reason=c.reason) for c in result.contenders]
+                       setup_s=c.setup_s, max_abs_error=c.max_abs_error, mean_abs_error=c.mean_abs_error,
+                       cosine=c.cosine, reason=c.reason) for c in result.contenders]
 
 
-def best_float32_peer(peers: list[PeerTiming]) -> PeerTiming | None:
-    """The fastest peer that ran in float32 (the headline's yardstick), or None."""
-    ran = [p for p in peers if p.latency_s is not None and p.precision == "fp32"]
+def best_peer(peers: list[PeerTiming], precision: str = "fp32") -> PeerTiming | None:
+    """The headline's yardstick for a build computing in `precision`: the fastest peer that ran in float32 or in
+    that precision, or None."""
+    ran = [p for p in peers if p.latency_s is not None and p.precision in ("fp32", precision)]
     return min(ran, key=lambda p: p.latency_s) if ran else None
 
 
 def report_fields(timed: FinalTiming) -> dict:
     """The TuneReport fields a final timing sets: the tuned latency (median, seconds) and samples, every peer, the
-    best float32 peer and tuned / it, and onnxruntime's and torch's latencies on their own."""
+    best peer at the tuned build's precision (`best_peer`) and tuned / it, the tuned output's accuracy, and onnxruntime's and torch's latencies on their own."""
     tuned_s = float(np.median(timed.tuned_samples_s))
     median = {p.name: p.latency_s for p in timed.peers if p.latency_s is not None}
-    best = best_float32_peer(timed.peers)
+    best = best_peer(timed.peers, timed.tuned.precision if timed.tuned else "fp32")
     return {"tuned_latency_s": tuned_s, "tuned_samples_s": timed.tuned_samples_s, "peers": timed.peers,
             "best_peer": best.name if best else None, "tuned_over_best_peer": tuned_s / best.latency_s if best else None,
             "tuned_over_onnxruntime": tuned_s / median["onnxruntime"] if "onnxruntime" in median else None,
             "onnxruntime_latency_s": median.get("onnxruntime"), "torch_latency_s": median.get("torch"),
             "peer_threads": timed.threads if timed.peers else None,
+            "mean_abs_error": timed.tuned.mean_abs_error if timed.tuned else None,
+            "cosine": timed.tuned.cosine if timed.tuned else None,
             "peer_samples_s": {p.name: p.samples_s for p in timed.peers if p.samples_s}}

@@ -30,7 +30,8 @@ class TaskBudget(BaseModel):
 class PeerTiming(BaseModel):
     """One contender of the final timing (a peer, or the tuned build itself): its median latency and samples in
     seconds (None where it could not run: then `reason` says why, in one line), its precision, setup seconds
-    (session creation, compilation) and its output's max abs error against the reference on fresh inputs."""
+    (session creation, compilation) and its output's max and mean abs error and cosine similarity against the
+    reference on fresh inputs."""
 
     name: str
     precision: str = "fp32"
@@ -38,6 +39,8 @@ class PeerTiming(BaseModel):
     samples_s: list[float] = []
     setup_s: float = 0.0
     max_abs_error: float | None = None
+    mean_abs_error: float | None = None
+    cosine: float | None = None
     reason: str | None = None
 
 
@@ -46,7 +49,7 @@ class TuneReport(BaseModel):
     (the saved artifact in `artifact`) and its `peers` (onnxruntime, with its transformer fusions, OpenVINO in
     float32 and at its default precision, torch.compile, torch eager) were timed in a fresh process, alternated
     in shuffled order, each called the same way, on `peer_threads` threads (`measure.final`); the headline is
-    `tuned_over_best_peer`, against the fastest float32 peer `best_peer`. `speedup` = untuned / tuned latency
+    `tuned_over_best_peer`, against `best_peer`, the fastest peer in float32 or in the build's `precision`. `speedup` = untuned / tuned latency
     (secondary: any schedule beats TVM's default). `correct`: the output matches the reference on the example
     inputs and on fresh ones. `history`: (trials so far, estimated latency
     in seconds, seconds since the search started) per measured batch. `llm`: per model, its usage
@@ -85,6 +88,10 @@ class TuneReport(BaseModel):
     artifact: str = ""
     correct: bool
     max_abs_error: float
+    precision: str = "fp32"
+    tolerance: float | None = None
+    mean_abs_error: float | None = None
+    cosine: float | None = None
     trials_measured_this_run: int = 0
     tasks: int = 0
     per_task: list[TaskBudget] = []
@@ -176,15 +183,19 @@ def summary_table(report: TuneReport) -> Table:
     table.add_column("value", justify="right")
     ms = lambda s: f"{s * 1e3:.3f} ms" if s is not None else "-"  # noqa: E731
     ratio = report.tuned_over_best_peer
-    table.add_row(f"tuned / best float32 peer ({report.best_peer or '-'})", f"{ratio:.2f}" if ratio is not None else "-")
-    table.add_row("tuned latency", ms(report.tuned_latency_s))
+    table.add_row(f"tuned / best {'float32' if report.precision == 'fp32' else 'fp32 or ' + report.precision} peer "
+                  f"({report.best_peer or '-'})", f"{ratio:.2f}" if ratio is not None else "-")
+    table.add_row(f"tuned latency [{report.precision}]", ms(report.tuned_latency_s))
     threads = report.peer_threads or "-"
     for peer in report.peers:
-        value = ms(peer.latency_s) + (f" (err {peer.max_abs_error:.1e})" if peer.max_abs_error is not None else "")
+        value = ms(peer.latency_s) + (f" (err {peer.max_abs_error:.1e}, cos {peer.cosine:.5f})"
+                                      if peer.max_abs_error is not None and peer.cosine is not None else "")
         table.add_row(f"{peer.name} [{peer.precision}] ({threads} threads)", value if peer.reason is None else peer.reason)
     table.add_row("untuned latency", ms(report.untuned_latency_s))
     table.add_row("speedup", f"{report.speedup:.2f}x")
-    table.add_row("correct (max abs error)", f"{report.correct} ({report.max_abs_error:.2e})")
+    accuracy = f"{report.max_abs_error:.2e}" + (f", mean {report.mean_abs_error:.1e}, cos {report.cosine:.5f}"
+                                                 if report.mean_abs_error is not None and report.cosine is not None else "")
+    table.add_row("correct (max abs error)", f"{report.correct} ({accuracy})")
     for name, seconds in (("torch cuda", report.torch_cuda_latency_s),
                           ("torch compile cuda", report.torch_compile_cuda_latency_s)):
         if seconds is not None:

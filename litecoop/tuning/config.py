@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, field_validator, model_validator
 
+from litecoop.build.precision import PRECISIONS
 from litecoop.search import registry
 from litecoop.errors import validated
 from litecoop.presets import load_preset
@@ -14,7 +16,7 @@ DEFAULT_TRIALS = 64  # measured trials when neither --trials nor --time-budget i
 OPTIONS = {"workload": "--workload", "work_dir": "--work-dir", "target": "--target", "strategy": "--strategy",
            "trials": "--trials", "time_budget_s": "--time-budget", "seed": "--seed", "resume": "--resume",
            "search_preset": "--search", "models_preset": "--models", "warm_start": "--warm-start",
-           "fresh": "--fresh"}  # the command-line option of each field, for errors
+           "fresh": "--fresh", "precision": "--precision", "tolerance": "--tolerance"}  # the command-line option of each field, for errors
 
 
 class TuneConfig(BaseModel):
@@ -24,7 +26,8 @@ class TuneConfig(BaseModel):
     `targets/`, `search/`, `models/` (or .toml paths). `resume`: continue the records already in
     `work_dir`; `fresh`: do not seed the search with the records earlier runs kept in the user's store;
     `warm_start`: a work dir whose records (of this or a similar shape) seed the search; `measure_peers`:
-    time onnxruntime and torch in alternation with the tuned build."""
+    time onnxruntime and torch in alternation with the tuned build; `precision`: what the build computes in
+    (litecoop.build.precision), its output judged correct within `tolerance` (None: the precision's default)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -41,6 +44,8 @@ class TuneConfig(BaseModel):
     warm_start: Path | None = None
     fresh: bool = False
     measure_peers: bool = True
+    precision: Literal[PRECISIONS] = "fp32"
+    tolerance: PositiveFloat | None = None
 
     @field_validator("strategy")
     @classmethod

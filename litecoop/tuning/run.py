@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
 
 import numpy as np
@@ -12,6 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from litecoop import artifact, records
 from litecoop.build import compiler
+from litecoop.build.precision import at_precision
+from litecoop.errors import UserError
 from litecoop.measure import final, gpu_peers, latency, timing
 from litecoop.report.provenance import provenance
 from litecoop.report.tune_report import TuneReport, budget, print_summary
@@ -54,17 +57,19 @@ def run_tune(config: TuneConfig, console: Console | None = None, workload: Workl
     workload); unless `config.fresh`, the records kept there of this workload's tasks (by earlier runs of any
     workload on this target) seed the search. On a CPU the artifact is timed in a fresh process
     (`measure.final`), with every peer when `config.measure_peers`. Raises UserError on bad
-    input (a preset, workload or target) and when the final build fails (the records are kept)."""
+    input (a preset, workload, target or a precision the target's CPU lacks), when the final build fails, and when
+    a reduced-precision build's output strays beyond its tolerance (its artifact is deleted); the records are kept
+    in each case."""
     started = time.perf_counter()
     console = console or Console(stderr=True)
     target = load_target(config.target)
     device = latency.device_of(target)
     timing.reset()
-    work = workload or load(config.workload, config.seed)
+    work = at_precision(workload or load(config.workload, config.seed), config.precision, target, config.tolerance)
     outcome = _search(config, work, target, console)
     artifact_dir = artifact.save_executable(
         config.work_dir / artifact.ARTIFACT_DIR, outcome.executable, config.workload, work.inputs, target, THREADS,
-        records=outcome.trials_run + outcome.reused_records,
+        precision=work.precision, records=outcome.trials_run + outcome.reused_records,
         provenance=provenance(search_preset=config.search_preset, models_preset=config.models_preset,
                               target_preset=config.target))
     library = artifact_dir / "tuned-0.so"
@@ -98,7 +103,7 @@ def run_tune(config: TuneConfig, console: Console | None = None, workload: Workl
         records_from_earlier_runs=outcome.reused_records, search_s=outcome.search_s,
         untuned_latency_s=untuned_s, speedup=untuned_s / fields["tuned_latency_s"],
         correct=work.is_correct(error) and (fresh_error is None or work.is_correct(fresh_error)),
-        max_abs_error=max(error, fresh_error or 0.0),
+        max_abs_error=max(error, fresh_error or 0.0), precision=work.precision, tolerance=work.tolerance,
         wall_s=wall, llm_s=usage["llm_s"], llm_load_s=usage["llm_load_s"], **split,
         other_s=wall - usage["llm_s"] - usage["llm_load_s"] - sum(split.values()),
         llm=usage["llm"], large_model_call_share=usage["large_model_call_share"], lineages=outcome.lineages,
@@ -106,4 +111,8 @@ def run_tune(config: TuneConfig, console: Console | None = None, workload: Workl
         warm_start=str(config.warm_start) if config.warm_start else None, artifact=str(artifact_dir),
         library=str(library), library_sha256=hashlib.sha256(library.read_bytes()).hexdigest(), **cuda_peers)
     print_summary(report, console)
+    if work.precision != "fp32" and not report.correct:
+        shutil.rmtree(artifact_dir)
+        raise UserError(f"the {work.precision} build is refused: its max abs error {report.max_abs_error:.2e} exceeds "
+                        f"{work.tolerance:g} x the reference's largest magnitude (--tolerance); its records are kept")
     return report

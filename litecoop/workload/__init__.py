@@ -27,7 +27,9 @@ class Workload:
     """A model ready to tune: `mod` is a Relax IRModule with function `main(*inputs)`;
     `reference` is the expected output (float32, from torch or onnxruntime); `flops` the useful
     floating-point operations of one call and `bytes` the minimum DRAM traffic (inputs + output);
-    `model_type` the onnxruntime transformer optimizer's name for the architecture (bert, gpt2, vit), if any."""
+    `model_type` the onnxruntime transformer optimizer's name for the architecture (bert, gpt2, vit), if any;
+    `precision` what `mod` computes in (litecoop.build.precision) and `tolerance` the largest absolute error of an
+    output per unit of the reference's largest magnitude."""
 
     name: str
     mod: object
@@ -38,6 +40,8 @@ class Workload:
     torch_module: object = None
     onnx_path: Path | None = None
     model_type: str | None = None
+    precision: str = "fp32"
+    tolerance: float = CORRECTNESS_TOLERANCE
 
     def max_abs_error(self, output: np.ndarray) -> float:
         """The largest absolute difference between `output` (any float dtype) and `reference`."""
@@ -45,8 +49,8 @@ class Workload:
 
     def is_correct(self, max_abs_error: float) -> bool:
         """Whether an output that differs from `reference` by at most `max_abs_error` passes: the error is within
-        CORRECTNESS_TOLERANCE x the reference's largest magnitude (x 1 when that is below 1)."""
-        return bool(max_abs_error <= CORRECTNESS_TOLERANCE * max(1.0, float(np.max(np.abs(self.reference)))))
+        `tolerance` x the reference's largest magnitude (x 1 when that is below 1)."""
+        return bool(max_abs_error <= self.tolerance * max(1.0, float(np.max(np.abs(self.reference)))))
 
 
 # --- the kernel suite (BENCHMARKS.md): real model dimensions, token counts picked for 2 CPU cores ---
