@@ -35,6 +35,7 @@ def _mlp():
     return model, [np.random.default_rng(0).standard_normal((1, 32, 256)).astype(np.float32)]
 
 
+@pytest.mark.slow  # builds a model and a tensorized schedule
 @needs_bf16
 def test_a_bf16_build_computes_its_matmuls_with_vdpbf16ps_within_the_bf16_tolerance():
     from tvm import relax
@@ -69,6 +70,7 @@ def test_a_bf16_build_computes_its_matmuls_with_vdpbf16ps_within_the_bf16_tolera
     assert error > TOLERANCE["fp32"] * max(1.0, float(np.abs(work.reference).max()))  # not float32 arithmetic
 
 
+@pytest.mark.slow  # a real tune
 @needs_bf16
 def test_a_bf16_build_beyond_the_users_tolerance_is_refused_in_one_line(tmp_path):
     result = run_litecoop("tune", "--workload", "small_workload:make_linear", "--precision", "bf16", "--tolerance",
