@@ -32,6 +32,11 @@ def tune(spec: str, precision: str, budget_s: float, out: Path) -> dict:
     return json.loads(report.read_text())
 
 
+def peers_at(precision: str) -> str:
+    """The precisions a build in `precision` is compared with, in words: "fp32", "fp32 or bf16"."""
+    return " or ".join(dict.fromkeys(("fp32", precision)))
+
+
 def rows_of(contenders: list[dict]) -> list[list[str]]:
     """One table row per contender (a report's peer entry, or one shaped like it)."""
     rows = []
@@ -63,10 +68,10 @@ def main() -> None:
         sections.append(f"## {args.workload} tuned in {precision}: {r['search_s']:.0f} s of search, "
                         f"{r['trials_measured_this_run']} trials, correct: {r['correct']} (tolerance "
                         f"{r['tolerance']:g})\n\n{table}\n\ntuned / best peer in "
-                        f"{' or '.join(dict.fromkeys(('fp32', precision)))} ({r['best_peer']}): "
+                        f"{peers_at(precision)} ({r['best_peer']}): "
                         f"**{r['tuned_over_best_peer']:.2f}x**\n")
         claims.append({"claim": f"{args.workload} tuned in {precision} for {budget_s:g} s: latency / the best peer "
-                                f"in fp32 or {precision} ({r['best_peer']}), fresh process",
+                                f"in {peers_at(precision)} ({r['best_peer']}), own run",
                        "number": f"{r['tuned_over_best_peer']:.2f}x (cosine to float32 torch {r['cosine']:.6f})",
                        "command": command, "commit": r["provenance"].get("commit", "unknown")})
     from litecoop.measure.final import time_fresh
@@ -83,10 +88,11 @@ def main() -> None:
         best = min((t for t in together if t.latency_s and not t.name.startswith("tuned")
                     and t.precision in ("fp32", precision)), key=lambda t: t.latency_s)
         ratio = tuned.latency_s / best.latency_s
-        sections.append(f"- tuned ({precision}) / best peer in {' or '.join(dict.fromkeys(('fp32', precision)))} "
+        sections.append(f"- tuned ({precision}) / best peer in {peers_at(precision)} "
                         f"({best.name}): **{ratio:.2f}x**")
         claims.append({"claim": f"{args.workload} tuned in {precision} for {budget_s:g} s, all builds and peers in one "
-                                f"series: latency / the best peer in fp32 or {precision} ({best.name})",
+                                f"series: latency / the best peer in {peers_at(precision)} "
+                                f"({best.name})",
                        "number": f"{ratio:.2f}x (cosine {tuned.cosine:.6f}; {best.name}: {best.cosine:.6f})",
                        "command": command, "commit": reports[precision]["provenance"].get("commit", "unknown")})
     args.out.mkdir(parents=True, exist_ok=True)
