@@ -63,8 +63,7 @@ def main() -> None:
         tuned = {"name": f"tuned ({precision})", "precision": precision, "latency_s": r["tuned_latency_s"],
                  "max_abs_error": r["max_abs_error"], "mean_abs_error": r.get("mean_abs_error"),
                  "cosine": r.get("cosine"), "reason": None}
-        table = tabulate(rows_of([tuned, *r["peers"]]), ["contender", "precision", "latency s", "max abs error", "mean abs error",
-                                      "cosine"], tablefmt="github", disable_numparse=True)
+        table = tabulate(rows_of([tuned, *r["peers"]]), headers, tablefmt="github", disable_numparse=True)
         sections.append(f"## {args.workload} tuned in {precision}: {r['search_s']:.0f} s of search, "
                         f"{r['trials_measured_this_run']} trials, correct: {r['correct']} (tolerance "
                         f"{r['tolerance']:g})\n\n{table}\n\ntuned / best peer in "
@@ -74,7 +73,7 @@ def main() -> None:
                                 f"in {peers_at(precision)} ({r['best_peer']}), own run",
                        "number": f"{r['tuned_over_best_peer']:.2f}x (cosine to float32 torch {r['cosine']:.6f})",
                        "command": command, "commit": r["provenance"].get("commit", "unknown")})
-    from litecoop.measure.final import time_fresh
+    from litecoop.measure.final import best_peer, time_fresh
     from litecoop.measure.peers import ALL
     from litecoop.tuning.run import THREADS
     from litecoop.workload import load
@@ -85,8 +84,7 @@ def main() -> None:
     sections.append(f"## Every tuned build and every peer in one series (fresh process, alternated)\n\n{table}\n")
     for precision in reports:
         tuned = next(t for t in together if t.name == f"tuned ({precision})")
-        best = min((t for t in together if t.latency_s and not t.name.startswith("tuned")
-                    and t.precision in ("fp32", precision)), key=lambda t: t.latency_s)
+        best = best_peer([t for t in together if not t.name.startswith("tuned")], precision)
         ratio = tuned.latency_s / best.latency_s
         sections.append(f"- tuned ({precision}) / best peer in {peers_at(precision)} "
                         f"({best.name}): **{ratio:.2f}x**")

@@ -77,7 +77,8 @@ def best_peer(peers: list[PeerTiming], precision: str = "fp32") -> PeerTiming | 
 
 def report_fields(timed: FinalTiming) -> dict:
     """The TuneReport fields a final timing sets: the tuned latency (median, seconds) and samples, every peer, the
-    best peer at the tuned build's precision (`best_peer`) and tuned / it, the tuned output's accuracy, and onnxruntime's and torch's latencies on their own."""
+    best peer at the tuned build's precision (`best_peer`) and tuned / it, the tuned output's accuracy, and
+    onnxruntime's and torch's latencies on their own."""
     tuned_s = float(np.median(timed.tuned_samples_s))
     median = {p.name: p.latency_s for p in timed.peers if p.latency_s is not None}
     best = best_peer(timed.peers, timed.tuned.precision if timed.tuned else "fp32")

@@ -49,9 +49,9 @@ class TuneReport(BaseModel):
     (the saved artifact in `artifact`) and its `peers` (onnxruntime, with its transformer fusions, OpenVINO in
     float32 and at its default precision, torch.compile, torch eager) were timed in a fresh process, alternated
     in shuffled order, each called the same way, on `peer_threads` threads (`measure.final`); the headline is
-    `tuned_over_best_peer`, against `best_peer`, the fastest peer in float32 or in the build's `precision`. `speedup` = untuned / tuned latency
-    (secondary: any schedule beats TVM's default). `correct`: the output matches the reference on the example
-    inputs and on fresh ones. `history`: (trials so far, estimated latency
+    `tuned_over_best_peer`, against `best_peer`, the fastest peer in float32 or in the build's `precision`.
+    `speedup` = untuned / tuned latency (secondary: any schedule beats TVM's default). `correct`: the output
+    matches the reference on the example inputs and on fresh ones. `history`: (trials so far, estimated latency
     in seconds, seconds since the search started) per measured batch. `llm`: per model, its usage
     (`llm.team.ModelUsage.as_dict`). `lineages`: per proposer, what its edits became. Wall time (`wall_s`) is
     split into LLM, cost model, build, run and other seconds. `baseline_latency_s`, `final_latency_s` and
@@ -193,8 +193,9 @@ def summary_table(report: TuneReport) -> Table:
         table.add_row(f"{peer.name} [{peer.precision}] ({threads} threads)", value if peer.reason is None else peer.reason)
     table.add_row("untuned latency", ms(report.untuned_latency_s))
     table.add_row("speedup", f"{report.speedup:.2f}x")
-    accuracy = f"{report.max_abs_error:.2e}" + (f", mean {report.mean_abs_error:.1e}, cos {report.cosine:.5f}"
-                                                 if report.mean_abs_error is not None and report.cosine is not None else "")
+    accuracy = f"{report.max_abs_error:.2e}"
+    if report.mean_abs_error is not None and report.cosine is not None:
+        accuracy += f", mean {report.mean_abs_error:.1e}, cos {report.cosine:.5f}"
     table.add_row("correct (max abs error)", f"{report.correct} ({accuracy})")
     for name, seconds in (("torch cuda", report.torch_cuda_latency_s),
                           ("torch compile cuda", report.torch_compile_cuda_latency_s)):

@@ -16,7 +16,8 @@ DEFAULT_TRIALS = 64  # measured trials when neither --trials nor --time-budget i
 OPTIONS = {"workload": "--workload", "work_dir": "--work-dir", "target": "--target", "strategy": "--strategy",
            "trials": "--trials", "time_budget_s": "--time-budget", "seed": "--seed", "resume": "--resume",
            "search_preset": "--search", "models_preset": "--models", "warm_start": "--warm-start",
-           "fresh": "--fresh", "precision": "--precision", "tolerance": "--tolerance"}  # the command-line option of each field, for errors
+           "fresh": "--fresh", "precision": "--precision",
+           "tolerance": "--tolerance"}  # the command-line option of each field, for errors
 
 
 class TuneConfig(BaseModel):
