@@ -185,12 +185,12 @@ def summary_table(report: TuneReport) -> Table:
     ratio = report.tuned_over_best_peer
     table.add_row(f"tuned / best {'float32' if report.precision == 'fp32' else 'fp32 or ' + report.precision} peer "
                   f"({report.best_peer or '-'})", f"{ratio:.2f}" if ratio is not None else "-")
-    table.add_row(f"tuned latency [{report.precision}]", ms(report.tuned_latency_s))
+    table.add_row(f"tuned latency \\[{report.precision}]", ms(report.tuned_latency_s))
     threads = report.peer_threads or "-"
     for peer in report.peers:
         value = ms(peer.latency_s) + (f" (err {peer.max_abs_error:.1e}, cos {peer.cosine:.5f})"
                                       if peer.max_abs_error is not None and peer.cosine is not None else "")
-        table.add_row(f"{peer.name} [{peer.precision}] ({threads} threads)", value if peer.reason is None else peer.reason)
+        table.add_row(f"{peer.name} \\[{peer.precision}] ({threads} threads)", value if peer.reason is None else peer.reason)
     table.add_row("untuned latency", ms(report.untuned_latency_s))
     table.add_row("speedup", f"{report.speedup:.2f}x")
     accuracy = f"{report.max_abs_error:.2e}"
