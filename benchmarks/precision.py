@@ -51,7 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", default="minilm")
     parser.add_argument("--time-budget", default="10m")
-    parser.add_argument("--precisions", default="fp32,bf16")
+    parser.add_argument("--precisions", default="fp32,bf16,int8")
     parser.add_argument("--out", type=Path, default=Path("results/precision"))
     args = parser.parse_args()
     budget_s = duration_s(args.time_budget)

@@ -179,8 +179,8 @@ def parser() -> argparse.ArgumentParser:
                       help="time the tuned model alone (in a fresh process), not against onnxruntime, OpenVINO, torch")
     tune.add_argument("--shapes", help="tune for several input shapes, e.g. 1x32,1x32;1x64,1x64 (a shape per input, "
                       "sets separated by ;); other shapes run untuned, with symbolic dimensions, where TVM can build it")
-    tune.add_argument("--precision", default="fp32", help="fp32, or bf16: matmuls in bfloat16 (CPUs with AVX512-BF16)")
-    tune.add_argument("--tolerance", type=float, help="max output error / output's max magnitude (fp32 1e-4, bf16 5e-2)")
+    tune.add_argument("--precision", default="fp32", help="fp32; bf16, int8: matmuls in bf16 (AVX512-BF16), int8 (-VNNI)")
+    tune.add_argument("--tolerance", type=float, help="max output error / output's max magnitude (default per precision)")
     tune.add_argument("--seed", type=int, default=0)
     tune.add_argument("--work-dir", type=Path, help="database and library go here (default runs/WORKLOAD-STRATEGY)")
     tune.add_argument("--resume", action="store_true", help="continue from the work dir's database")

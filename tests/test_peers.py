@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from litecoop.measure import peers
-from litecoop.measure.peers import ALL, cpu_peers
+from litecoop.measure.peers import ALL, INT8_PEERS, cpu_peers
 
 FP32_TOLERANCE = 1e-4  # max abs error against torch eager, for every peer computing in fp32
 BF16_TOLERANCE = 5e-2  # max abs error relative to the largest output magnitude, for a peer computing in bf16
+INT8_TOLERANCE = 1e-1  # the same for an int8 peer (~1e-2 on these small models, 5e-2 to 9e-2 on MiniLM)
 
 
 class Encoder(torch.nn.Module):
@@ -65,6 +66,8 @@ def assert_runs_or_says_why(peer, inputs, expected: np.ndarray):
     error = float(np.max(np.abs(out - expected)))
     if peer.precision == "fp32":
         assert error <= FP32_TOLERANCE, (peer.name, error)
+    elif peer.precision == "int8":
+        assert error <= INT8_TOLERANCE * float(np.max(np.abs(expected))), (peer.name, error)
     else:
         assert error <= BF16_TOLERANCE * float(np.max(np.abs(expected))), (peer.name, peer.precision, error)
 
@@ -102,6 +105,52 @@ def test_without_a_model_type_the_fused_peer_says_why_and_the_others_run():
     for peer in found.values():
         assert_runs_or_says_why(peer, inputs, expected)
     assert all(found[name].call is not None for name in ("onnxruntime", "openvino-f32", "torch"))
+
+
+def mlp():
+    """A 2-layer MLP, 256 -> 512 -> 256, on a batch of 8: two matmuls with weights for the quantizers to take."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(256, 512), torch.nn.ReLU(), torch.nn.Linear(512, 256)).eval()
+    return model, [np.random.default_rng(0).standard_normal((8, 256)).astype(np.float32)]
+
+
+def test_the_int8_peers_quantize_and_stay_close_to_float32():
+    module, inputs = mlp()
+    found = by_name(cpu_peers(2, inputs, module=module, names=("onnxruntime", "openvino") + INT8_PEERS))
+    expected = expected_output(module, inputs)
+    for name, unquantized in (("onnxruntime-int8", "onnxruntime"), ("openvino-int8", "openvino")):
+        peer = found[name]
+        assert peer.call is not None and peer.reason is None, peer
+        assert peer.precision == "int8"
+        assert peer.note is None or "\n" not in peer.note, peer.note
+        assert_runs_or_says_why(peer, inputs, expected)
+        # quantization that silently did nothing would give the unquantized peer's output, bit for bit (for
+        # openvino: its default precision, bf16 on this CPU, is as far from float32 as int8 is on this model)
+        assert found[unquantized].call is not None, found[unquantized].reason
+        assert not np.array_equal(peer.call(*inputs), found[unquantized].call(*inputs)), name
+        assert float(np.max(np.abs(peer.call(*inputs) - expected))) > FP32_TOLERANCE, name
+
+
+def test_where_quant_pre_process_fails_onnxruntime_int8_quantizes_without_it_and_says_so(monkeypatch):
+    import onnxruntime.quantization
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("symbolic shape inference failed\nsecond line")
+
+    monkeypatch.setattr(onnxruntime.quantization, "quant_pre_process", fails)
+    module, inputs = mlp()
+    [peer] = cpu_peers(1, inputs, module=module, names=("onnxruntime-int8",))
+    assert peer.call is not None and peer.reason is None and peer.precision == "int8"
+    assert peer.note == ("quantized without quant_pre_process, which failed: RuntimeError: symbolic shape "
+                         "inference failed")
+    assert_runs_or_says_why(peer, inputs, expected_output(module, inputs))
+
+
+def test_the_int8_peers_are_for_int8_builds_only():
+    assert peers.for_precision("int8") == list(ALL)
+    for precision in ("fp32", "bf16"):
+        assert peers.for_precision(precision) == [name for name in ALL if name not in INT8_PEERS]
+    assert set(INT8_PEERS) <= set(ALL) and set(INT8_PEERS) <= set(peers.ONNX_PEERS)
 
 
 def test_a_model_given_as_onnx_gives_the_torch_peers_a_reason(tmp_path):

@@ -4,8 +4,8 @@ stray from the float32 reference.
     fp32    float32 throughout (the default)
     bf16    matmuls by constant weights in bfloat16 with float32 sums (litecoop.build.bf16, AVX512-BF16's
             vdpbf16ps); everything else float32
-
-int8 (VNNI) is not built yet.
+    int8    matmuls by constant weights quantized dynamically to int8 with int32 sums (litecoop.build.int8,
+            AVX512-VNNI's vpdpbusd); everything else float32
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ import tvm
 from litecoop.errors import UserError
 from litecoop.workload import CORRECTNESS_TOLERANCE, Workload
 
-PRECISIONS = ("fp32", "bf16")
-CPU_FLAGS = {"fp32": (), "bf16": ("avx512_bf16",)}  # /proc/cpuinfo's names of what each precision's code uses
+PRECISIONS = ("fp32", "bf16", "int8")
+# /proc/cpuinfo's names of what each precision's code uses
+CPU_FLAGS = {"fp32": (), "bf16": ("avx512_bf16",), "int8": ("avx512_vnni",)}
 # largest absolute error of the output, per unit of the reference's largest magnitude (x 1 below 1); bf16 keeps 8
-# bits of mantissa (relative rounding error 2^-9 per value), and a BERT layer's matmuls sum 768-3072 such products
-TOLERANCE = {"fp32": CORRECTNESS_TOLERANCE, "bf16": 5e-2}
-_LLVM_FEATURES = {"avx512_bf16": "avx512bf16"}
+# bits of mantissa (relative rounding error 2^-9 per value), and a BERT layer's matmuls sum 768-3072 such products;
+# int8 rounds each activation to 1/255 of its row's range (onnxruntime's quantize_dynamic strays 5% on MiniLM)
+TOLERANCE = {"fp32": CORRECTNESS_TOLERANCE, "bf16": 5e-2, "int8": 0.1}
+_LLVM_FEATURES = {"avx512_bf16": "avx512bf16", "avx512_vnni": "avx512vnni"}
 
 
 def check_supported(precision: str, cpu_flags: set[str]) -> None:
@@ -53,11 +55,23 @@ def at_precision(work: Workload, precision: str, target, tolerance: float | None
     tolerance = TOLERANCE[precision] if tolerance is None else tolerance
     if precision == "fp32":
         return replace(work, tolerance=tolerance)
-    from litecoop.build import bf16
+    from litecoop.build import packed_matmul
     from litecoop.build.compiler import INFERENCE_REWRITES
 
     mod = tvm.transform.Sequential([rewrite() for rewrite in INFERENCE_REWRITES])(work.mod)
-    mod, rewritten = bf16.to_bf16_matmuls(mod)
+    mod, rewritten = packed_matmul.rewrite_const_weight_matmuls(mod, _precision_module(precision).rewrite)
     if not rewritten:
         raise UserError(f"--precision {precision}: {work.name} has no matmul by a constant weight to compute in it")
     return replace(work, mod=mod, precision=precision, tolerance=tolerance)
+
+
+def _precision_module(precision: str):
+    from litecoop.build import bf16, int8
+
+    return {"bf16": bf16, "int8": int8}[precision]
+
+
+def design_space(precision: str):
+    """The MetaSchedule design space a build in `precision` is searched in: "post-order-apply" (MetaSchedule's
+    default) for fp32, else the default with the precision's tensor intrinsic (packed_matmul.design_space)."""
+    return "post-order-apply" if precision == "fp32" else _precision_module(precision).design_space()

@@ -24,7 +24,8 @@ from litecoop.errors import UserError
 from litecoop.measure.peers import ALL
 from litecoop.measure.timing import time_contenders
 
-REFERENCES = ("torch", "onnxruntime")  # the reference output's contender, the first of these that ran
+CALIBRATION_SEEDS = range(100, 116)  # 16 random samples for the peers that calibrate (openvino-int8)
+REFERENCES = ("torch", "onnxruntime")  # the reference: the first of these among the contenders, else set up for it
 
 
 def aligned(x: np.ndarray, alignment: int = 64) -> np.ndarray:
@@ -190,7 +191,8 @@ def contest(request: ContestRequest) -> ContestResult:
                                         reason=peers_module.one_line(err)))
     for peer in peers_module.cpu_peers(request.threads, inputs, module=module,
                                        onnx_path=Path(request.onnx) if request.onnx else None,
-                                       model_type=request.model_type, names=request.peers):
+                                       model_type=request.model_type, names=request.peers,
+                                       calibration=[fresh_inputs(inputs, seed) for seed in CALIBRATION_SEEDS]):
         contenders.append(Contender(name=peer.name, precision=peer.precision, setup_s=peer.setup_s, reason=peer.reason,
                                     note=peer.note))
         if peer.call is not None:
@@ -205,21 +207,21 @@ def contest(request: ContestRequest) -> ContestResult:
             except Exception as err:  # noqa: BLE001
                 contender.reason = f"failed on fresh inputs: {peers_module.one_line(err)}"[:peers_module.REASON_CHARS]
                 del calls[contender.name]
-    reference = next((name for name in (*REFERENCES, *outputs) if name in outputs), "")
+    reference, expected = _reference_output(outputs, request, module, inputs, fresh) if outputs else ("", None)
     for contender in contenders:
         if contender.name not in outputs:
             continue
-        out, expected = outputs[contender.name], outputs[reference]
+        out = outputs[contender.name]
         if out.shape != expected.shape:
             contender.reason = f"output shape {out.shape} differs from {reference}'s {expected.shape}"
             del calls[contender.name]
             continue
-        out, expected = out.astype(np.float64).ravel(), expected.astype(np.float64).ravel()
-        difference = np.abs(out - expected)
+        out, want = out.astype(np.float64).ravel(), expected.astype(np.float64).ravel()
+        difference = np.abs(out - want)
         contender.max_abs_error = float(np.max(difference)) if difference.size else 0.0
         contender.mean_abs_error = float(np.mean(difference)) if difference.size else 0.0
-        norms = float(np.linalg.norm(out) * np.linalg.norm(expected))
-        contender.cosine = float(out @ expected / norms) if norms > 0 else None
+        norms = float(np.linalg.norm(out) * np.linalg.norm(want))
+        contender.cosine = float(out @ want / norms) if norms > 0 else None
         if np.isnan(difference).any():
             contender.max_abs_error = contender.mean_abs_error = float("inf")
 
@@ -229,6 +231,24 @@ def contest(request: ContestRequest) -> ContestResult:
             contender.samples_s = samples[contender.name]
             contender.median_s = float(np.median(contender.samples_s))
     return ContestResult(contenders=contenders, reference=reference, threads=request.threads, versions=_versions())
+
+
+def _reference_output(outputs: dict[str, np.ndarray], request: ContestRequest, module, inputs: list[np.ndarray],
+                      fresh: list[np.ndarray]) -> tuple[str, np.ndarray]:
+    """The name and output on `fresh` inputs of the reference: the first of REFERENCES among the contenders'
+    `outputs`, else that runtime set up for the check alone (torch when the model is a torch module, else
+    onnxruntime), else (when it cannot run) the first contender."""
+    from litecoop.measure import peers as peers_module
+
+    for name in REFERENCES:
+        if name in outputs:
+            return name, outputs[name]
+    name = "torch" if module is not None else "onnxruntime"
+    peer = peers_module.cpu_peers(request.threads, inputs, module=module,
+                                  onnx_path=Path(request.onnx) if request.onnx else None, names=[name])[0]
+    if peer.call is None:
+        return next(iter(outputs.items()))
+    return name, np.asarray(peer.call(*fresh))
 
 
 def _last_error_line(stderr: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from litecoop.measure import contest
+from litecoop.measure import contest, peers
 from litecoop.report.tune_report import PeerTiming
 
 TUNED = "tuned"  # the tuned build's name among the contenders
@@ -34,11 +34,11 @@ class FinalTiming:
 
 def cpu_final(workload, artifact_dir: Path, out_dir: Path, threads: int, with_peers: bool = True,
               repeat: int = 10) -> FinalTiming:
-    """Time the artifact in `artifact_dir` (and, `with_peers`, every CPU peer of `workload`) in a fresh process on
-    `threads` threads, `repeat` samples each; the request and result files go to `out_dir`. Raises UserError when
-    the fresh process fails."""
-    timings = time_fresh(workload, {TUNED: artifact_dir}, out_dir, threads, list(contest.ALL) if with_peers else [],
-                         repeat)
+    """Time the artifact in `artifact_dir` (and, `with_peers`, the CPU peers of a build in `workload.precision`:
+    `peers.for_precision`) in a fresh process on `threads` threads, `repeat` samples each; the request and result
+    files go to `out_dir`. Raises UserError when the fresh process fails."""
+    names = peers.for_precision(workload.precision) if with_peers else []
+    timings = time_fresh(workload, {TUNED: artifact_dir}, out_dir, threads, names, repeat)
     tuned = next(t for t in timings if t.name == TUNED)
     return FinalTiming(tuned.samples_s, tuned.max_abs_error, [t for t in timings if t.name != TUNED], threads, tuned)
 

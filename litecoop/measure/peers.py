@@ -10,6 +10,11 @@ CPU peers (names in `ALL`):
     openvino-f32        Core().compile_model on CPU, PERFORMANCE_HINT LATENCY, INFERENCE_NUM_THREADS = threads,
                         INFERENCE_PRECISION_HINT f32
     openvino            the same at OpenVINO's default inference precision (bf16 on CPUs with AVX512-BF16 or AMX)
+    onnxruntime-int8    onnxruntime (as above) on the model after onnxruntime.quantization's quant_pre_process
+                        (skipped, with a note, where it fails) and quantize_dynamic, weights QInt8 per channel
+    openvino-int8       openvino (as above) on the model after NNCF's post-training quantization (nncf.quantize,
+                        ModelType.TRANSFORMER for a model type in `MODEL_TYPES`), calibrated on the samples given
+                        to `cpu_peers` (random ones for litecoop's workloads; a user would calibrate on real data)
     torch.compile       inductor with freezing, called under torch.no_grad(), torch.set_num_threads(threads)
     torch               eager, torch.set_num_threads(threads), called under torch.inference_mode()
 
@@ -17,10 +22,16 @@ Every peer is called as a user calls it: `peer.call(*inputs)`, one Python call p
 the first output as a fresh NumPy array out, nothing cached between calls. A peer that cannot run a model (an
 export, a compile or a first call fails, a model given as .onnx for the torch peers) is listed with a one-line
 `reason` and no `call`: never dropped, never raised.
+
+The int8 peers quantize while they are set up (seconds); `for_precision` leaves them out for builds computing in
+another precision.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import tempfile
 import time
 import warnings
@@ -30,23 +41,32 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-ALL = ("onnxruntime", "onnxruntime-fused", "openvino-f32", "openvino", "torch.compile", "torch")
-ONNX_PEERS = ("onnxruntime", "onnxruntime-fused", "openvino-f32", "openvino")
+ALL = ("onnxruntime", "onnxruntime-fused", "openvino-f32", "openvino", "onnxruntime-int8", "openvino-int8",
+       "torch.compile", "torch")
+ONNX_PEERS = ("onnxruntime", "onnxruntime-fused", "openvino-f32", "openvino", "onnxruntime-int8", "openvino-int8")
+INT8_PEERS = ("onnxruntime-int8", "openvino-int8")
 TORCH_PEERS = ("torch.compile", "torch")
 MODEL_TYPES = ("bert", "gpt2", "vit")  # the onnxruntime.transformers optimizer's model types offered
 REASON_CHARS = 200
+
+
+def for_precision(precision: str) -> list[str]:
+    """The peers a build computing in `precision` ("fp32", "bf16", "int8") is timed against, in `ALL`'s order:
+    every peer, less the int8 ones unless `precision` is "int8" (they quantize the model while they are set up,
+    which costs seconds, and a build in another precision is not measured against them)."""
+    return [name for name in ALL if name not in INT8_PEERS or precision == "int8"]
 
 
 @dataclass
 class Peer:
     """One runtime a user could run instead of the tuned build.
 
-    `name`: one of `ALL`; `precision`: the arithmetic it computes in ("fp32", "bf16", ...); `call`: one inference,
-    `call(*inputs)` with NumPy arrays (in the order of the model's inputs) returning the first output as a NumPy
-    array, or None when the peer cannot run this model; `setup_s`: seconds to set it up (export and session
-    creation, or compilation including the first call for torch.compile); `reason`: one line saying why it
-    cannot run this model (None when it can); `note`: one line on where its setup departed from the usual one
-    (a fallback it took), else None."""
+    `name`: one of `ALL`; `precision`: the arithmetic it computes in ("fp32", "bf16", "int8", ...); `call`: one
+    inference, `call(*inputs)` with NumPy arrays (in the order of the model's inputs) returning the first output as
+    a NumPy array, or None when the peer cannot run this model; `setup_s`: seconds to set it up (export and session
+    creation, quantization, or compilation including the first call for torch.compile); `reason`: one line saying
+    why it cannot run this model (None when it can); `note`: one line on where its setup departed from the usual
+    one (a fallback it took), else None."""
 
     name: str
     precision: str
@@ -153,20 +173,27 @@ def _onnxruntime_fused(path: Path, threads: int, count: int, exported: bool, mod
     return _onnxruntime(fused, threads, count, exported), note[:REASON_CHARS]
 
 
-def _openvino(path: Path, threads: int, count: int, exported: bool, f32: bool):
-    """(a call of an OpenVINO CPU compiled model on `path` tuned for latency on `threads` threads, at f32 or at
-    its default inference precision; the precision it actually uses)."""
+def _openvino_order(ports, count: int, exported: bool) -> list[int]:
+    """`_onnx_feed_order` for an OpenVINO model's or compiled model's input ports. A port may carry several tensor
+    names (GPT-2's first input is also '/model/Reshape_output_0'): the exported one (input0, input1, ...) counts."""
+    names = [next((n for n in sorted(port.get_names()) if n.startswith("input") and n[5:].isdigit()),
+                  port.get_any_name()) for port in ports]
+    return _onnx_feed_order(names, count, exported)
+
+
+def _openvino(model, threads: int, count: int, exported: bool, f32: bool):
+    """(a call of an OpenVINO CPU compiled model of `model` (an ONNX file's path, or an openvino.Model) tuned for
+    latency on `threads` threads, at f32 or at its default inference precision; the precision it actually uses)."""
     import openvino
 
     core = openvino.Core()
     config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
     if f32:
         config["INFERENCE_PRECISION_HINT"] = "f32"
-    compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
-    # a port may carry several tensor names (GPT-2's first input is also '/model/Reshape_output_0'): the exported one
-    names = [next((n for n in sorted(port.get_names()) if n.startswith("input") and n[5:].isdigit()), port.get_any_name())
-             for port in compiled.inputs]
-    order = _onnx_feed_order(names, count, exported)
+    if isinstance(model, (str, Path)):
+        model = core.read_model(str(model))
+    compiled = core.compile_model(model, "CPU", config)
+    order = _openvino_order(compiled.inputs, count, exported)
     used = compiled.get_property("INFERENCE_PRECISION_HINT")
     used = getattr(used, "get_type_name", lambda: str(used))()
     precision = {"f32": "fp32", "bf16": "bf16", "f16": "fp16"}.get(used, used)
@@ -175,6 +202,42 @@ def _openvino(path: Path, threads: int, count: int, exported: bool, f32: bool):
         return compiled([arrays[i] for i in order])[0]
 
     return call, precision
+
+
+def _onnxruntime_int8(path: Path, threads: int, count: int, exported: bool, tmp: Path):
+    """(onnxruntime on the model after dynamic quantization: quant_pre_process (shape inference and onnxruntime's
+    basic optimizations), then quantize_dynamic with QInt8 weights per channel; a note when quant_pre_process
+    failed and the model was quantized without it, else None)."""
+    from onnxruntime.quantization import QuantType, quant_pre_process, quantize_dynamic
+
+    source, note = tmp / "int8-preprocessed.onnx", None
+    try:
+        quant_pre_process(str(path), str(source))
+    except Exception as err:  # noqa: BLE001 - shape inference and the optimizer raise many types
+        source, note = path, f"quantized without quant_pre_process, which failed: {one_line(err)}"[:REASON_CHARS]
+    quantized = tmp / "int8.onnx"
+    quantize_dynamic(str(source), str(quantized), weight_type=QuantType.QInt8, per_channel=True)
+    return _onnxruntime(quantized, threads, count, exported), note
+
+
+def _openvino_int8(path: Path, threads: int, count: int, exported: bool, model_type: str | None,
+                   calibration: list[list[np.ndarray]]):
+    """openvino at its default inference precision on the model after NNCF's post-training quantization,
+    calibrated on `calibration` (samples, each the model's inputs), ModelType.TRANSFORMER for a `model_type` in
+    `MODEL_TYPES`. NNCF's progress bars and its log lines below errors are silenced (its log level is
+    process-wide)."""
+    import nncf
+    import openvino
+
+    nncf.set_log_level(logging.ERROR)
+    model = openvino.Core().read_model(str(path))
+    order = _openvino_order(model.inputs, count, exported)
+    samples = [[sample[i] for i in order] for sample in calibration]  # in the model's input order
+    with contextlib.redirect_stdout(io.StringIO()):  # NNCF's rich progress bars print to stdout at any log level
+        quantized = nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples),
+                                  model_type=nncf.ModelType.TRANSFORMER if model_type in MODEL_TYPES else None)
+    call, _ = _openvino(quantized, threads, count, exported, f32=False)
+    return call
 
 
 def _torch_eager(module, threads: int):
@@ -221,17 +284,20 @@ class _NoRun(Exception):
 
 
 def cpu_peers(threads: int, inputs: list[np.ndarray], *, module=None, onnx_path: Path | None = None,
-              model_type: str | None = None, names: Sequence[str] = ALL) -> list[Peer]:
+              model_type: str | None = None, names: Sequence[str] = ALL,
+              calibration: list[list[np.ndarray]] | None = None) -> list[Peer]:
     """The CPU peers `names` (each in `ALL`), in that order, set up on `threads` threads and called once on
     `inputs` (NumPy arrays, in the order of the model's inputs) as a check.
 
     `module`: the model as a torch module in eval mode (None for a model given as ONNX: the torch peers then get a
     reason); `onnx_path`: the model as an ONNX file (None: `module` is exported to a temporary one with
     `export_onnx`); `model_type`: the model's onnxruntime.transformers type (bert, gpt2, vit) for
-    onnxruntime-fused, which gets a reason without one. Any exception while setting a peer up or in its check
-    call becomes that peer's `reason` (first line, <= 200 characters); `setup_s` is seconds. The torch peers set
-    torch's process-wide intra-op threads (`torch.set_num_threads`), and torch.compile resets dynamo's caches.
-    Raises ValueError for a name not in `ALL` or for neither a module nor an ONNX file."""
+    onnxruntime-fused, which gets a reason without one, and for openvino-int8 (NNCF's transformer model type, else
+    its default). openvino-int8 calibrates on `calibration` (samples like `inputs`; None: `inputs` alone). Any
+    exception while setting a peer up or in its check call becomes that peer's `reason` (first line, <= 200
+    characters); `setup_s` is seconds. The torch peers set torch's process-wide intra-op threads
+    (`torch.set_num_threads`), torch.compile resets dynamo's caches, and openvino-int8 sets NNCF's process-wide log
+    level to errors. Raises ValueError for a name not in `ALL` or for neither a module nor an ONNX file."""
     unknown = [name for name in names if name not in ALL]
     if unknown:
         raise ValueError(f"unknown peers {unknown}; known: {', '.join(ALL)}")
@@ -251,13 +317,13 @@ def cpu_peers(threads: int, inputs: list[np.ndarray], *, module=None, onnx_path:
             export_s = time.perf_counter() - start
 
         for name in names:
+            peer_precision, first_call, note = "int8" if name in INT8_PEERS else precision, None, None
             if name in ONNX_PEERS and export_error:
-                peers.append(Peer(name, precision, None, export_s, export_error))
+                peers.append(Peer(name, peer_precision, None, export_s, export_error))
                 continue
             if name in TORCH_PEERS and module is None:
                 peers.append(Peer(name, precision, None, 0.0, "the model is given as ONNX, not as a torch module"))
                 continue
-            peer_precision, first_call, note = precision, None, None
             start = time.perf_counter()
             try:
                 if name == "onnxruntime":
@@ -266,6 +332,10 @@ def cpu_peers(threads: int, inputs: list[np.ndarray], *, module=None, onnx_path:
                     call, note = _onnxruntime_fused(onnx_path, threads, len(inputs), exported, model_type, tmp)
                 elif name in ("openvino-f32", "openvino"):
                     call, peer_precision = _openvino(onnx_path, threads, len(inputs), exported, f32=name == "openvino-f32")
+                elif name == "onnxruntime-int8":
+                    call, note = _onnxruntime_int8(onnx_path, threads, len(inputs), exported, tmp)
+                elif name == "openvino-int8":
+                    call = _openvino_int8(onnx_path, threads, len(inputs), exported, model_type, calibration or [inputs])
                 elif name == "torch.compile":
                     call, first_call = _torch_compile(module, threads)
                 else:

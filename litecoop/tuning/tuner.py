@@ -19,7 +19,7 @@ from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback
 
 from litecoop.measure import timing
-from litecoop.build import bf16
+from litecoop.build import precision
 from litecoop.build.compiler import compile_tuned, extract_tasks
 from litecoop import records
 from litecoop.search import registry
@@ -139,7 +139,7 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
     deadline = timing.Deadline(config.time_budget_s, 1 if registry.get(strategy).tree else per_iter, len(extracted))
     search = registry.create(strategy, settings, seed, team, target, warm_start, deadline)
     import_tensor_intrinsics(target)
-    space = bf16.design_space() if workload.precision == "bf16" else "post-order-apply"
+    space = precision.design_space(workload.precision)
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
         extracted, str(work_dir), space=space, strategy=search, num_threads=len(os.sched_getaffinity(0)), seed=seed)
     mods = [context.mod for context in contexts]  # the tasks' workloads: the store's records of these are reused

@@ -199,7 +199,7 @@ def _minilm() -> Workload:
     mask = np.ones((1, 128), dtype=np.int64)
     # 6 layers x (QKV, out, 2 FFN matmuls over 128 tokens, hidden 384, FFN 1536) + attention
     flops = 6 * (2 * 128 * 384 * 384 * 4 + 2 * 2 * 128 * 384 * 1536 + 4 * 128 * 128 * 384)
-    return from_torch("minilm", Encoder(), [ids, mask], flops)
+    return from_torch("minilm", Encoder(), [ids, mask], flops, model_type="bert")
 
 
 def _onnx(path: Path, seed: int) -> Workload:
