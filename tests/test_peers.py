@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from litecoop.measure import peers
+from litecoop.measure import peers, runtimes
 from litecoop.measure.peers import ALL, INT8_PEERS, cpu_peers
 
 FP32_TOLERANCE = 1e-4  # max abs error against torch eager, for every peer computing in fp32
@@ -52,7 +52,7 @@ def linear_gelu():
 
 def expected_output(module, inputs) -> np.ndarray:
     with torch.no_grad():
-        return peers._first_tensor(module(*(torch.from_numpy(x) for x in inputs))).numpy()
+        return runtimes.first_tensor(module(*(torch.from_numpy(x) for x in inputs))).numpy()
 
 
 def assert_runs_or_says_why(peer, inputs, expected: np.ndarray):

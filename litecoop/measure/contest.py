@@ -235,20 +235,16 @@ def contest(request: ContestRequest) -> ContestResult:
 
 def _reference_output(outputs: dict[str, np.ndarray], request: ContestRequest, module, inputs: list[np.ndarray],
                       fresh: list[np.ndarray]) -> tuple[str, np.ndarray]:
-    """The name and output on `fresh` inputs of the reference: the first of REFERENCES among the contenders'
-    `outputs`, else that runtime set up for the check alone (torch when the model is a torch module, else
-    onnxruntime), else (when it cannot run) the first contender."""
+    """The reference's name and output on `fresh`: the first of REFERENCES among the contenders' `outputs`, else that
+    runtime set up for the check alone (torch for a torch module, else onnxruntime), else the first contender."""
     from litecoop.measure import peers as peers_module
 
-    for name in REFERENCES:
-        if name in outputs:
-            return name, outputs[name]
+    if found := next((name for name in REFERENCES if name in outputs), None):
+        return found, outputs[found]
     name = "torch" if module is not None else "onnxruntime"
     peer = peers_module.cpu_peers(request.threads, inputs, module=module,
                                   onnx_path=Path(request.onnx) if request.onnx else None, names=[name])[0]
-    if peer.call is None:
-        return next(iter(outputs.items()))
-    return name, np.asarray(peer.call(*fresh))
+    return (name, np.asarray(peer.call(*fresh))) if peer.call is not None else next(iter(outputs.items()))
 
 
 def _last_error_line(stderr: str) -> str:

@@ -6,14 +6,14 @@ CPU peers (names in `ALL`):
     onnxruntime         InferenceSession, default options (all graph optimizations), CPUExecutionProvider,
                         intra_op_num_threads = threads, inter_op_num_threads = 1
     onnxruntime-fused   the same on the model after onnxruntime.transformers' optimize_model (fused attention,
-                        SkipLayerNorm, BiasGelu) for a model type in `MODEL_TYPES`
+                        SkipLayerNorm, BiasGelu) for a model type in `runtimes.MODEL_TYPES`
     openvino-f32        Core().compile_model on CPU, PERFORMANCE_HINT LATENCY, INFERENCE_NUM_THREADS = threads,
                         INFERENCE_PRECISION_HINT f32
     openvino            the same at OpenVINO's default inference precision (bf16 on CPUs with AVX512-BF16 or AMX)
     onnxruntime-int8    onnxruntime (as above) on the model after onnxruntime.quantization's quant_pre_process
                         (skipped, with a note, where it fails) and quantize_dynamic, weights QInt8 per channel
     openvino-int8       openvino (as above) on the model after NNCF's post-training quantization (nncf.quantize,
-                        ModelType.TRANSFORMER for a model type in `MODEL_TYPES`), calibrated on the samples given
+                        ModelType.TRANSFORMER for a model type in `runtimes.MODEL_TYPES`), calibrated on the samples given
                         to `cpu_peers` (random ones for litecoop's workloads; a user would calibrate on real data)
     torch.compile       inductor with freezing, called under torch.no_grad(), torch.set_num_threads(threads)
     torch               eager, torch.set_num_threads(threads), called under torch.inference_mode()
@@ -23,15 +23,13 @@ the first output as a fresh NumPy array out, nothing cached between calls. A pee
 export, a compile or a first call fails, a model given as .onnx for the torch peers) is listed with a one-line
 `reason` and no `call`: never dropped, never raised.
 
-The int8 peers quantize while they are set up (seconds); `for_precision` leaves them out for builds computing in
+How each runtime is set up is `runtimes`. The int8 peers quantize while they are set up (seconds); `for_precision`
+leaves them out for builds computing in
 another precision.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
 import tempfile
 import time
 import warnings
@@ -41,13 +39,14 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from litecoop.measure import runtimes
+from litecoop.measure.runtimes import REASON_CHARS, one_line
+
 ALL = ("onnxruntime", "onnxruntime-fused", "openvino-f32", "openvino", "onnxruntime-int8", "openvino-int8",
        "torch.compile", "torch")
 ONNX_PEERS = ("onnxruntime", "onnxruntime-fused", "openvino-f32", "openvino", "onnxruntime-int8", "openvino-int8")
 INT8_PEERS = ("onnxruntime-int8", "openvino-int8")
 TORCH_PEERS = ("torch.compile", "torch")
-MODEL_TYPES = ("bert", "gpt2", "vit")  # the onnxruntime.transformers optimizer's model types offered
-REASON_CHARS = 200
 
 
 def for_precision(precision: str) -> list[str]:
@@ -76,12 +75,6 @@ class Peer:
     note: str | None = None
 
 
-def one_line(err: BaseException) -> str:
-    """The first line of an exception's message, prefixed by its type, at most `REASON_CHARS` characters."""
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    return f"{type(err).__name__}: {lines[0]}"[:REASON_CHARS] if lines else type(err).__name__
-
-
 def export_onnx(module, inputs: list[np.ndarray], path: Path) -> Path:
     """Export a torch module to ONNX at `path` (TorchScript exporter, inputs named input0, input1, ...).
     Returns `path`; raises whatever the exporter raises for a module it cannot export."""
@@ -106,181 +99,6 @@ def precision_of(module, inputs: list[np.ndarray]) -> str:
         if np.issubdtype(x.dtype, np.floating):
             return names.get(str(x.dtype), str(x.dtype))
     return "fp32"
-
-
-def _first_tensor(out):
-    """The first tensor of a model's output: itself, the first of a tuple or list, the first value of a dict
-    (transformers' ModelOutput is one)."""
-    while not hasattr(out, "shape"):
-        out = next(iter(out.values())) if hasattr(out, "values") else out[0]
-    return out
-
-
-def _onnx_feed_order(session_inputs: list[str], count: int, exported: bool) -> list[int]:
-    """Which of the `count` given inputs each of the session's inputs takes: by name (input0, input1, ...) for a
-    model `export_onnx` wrote (the exporter drops inputs the graph does not use), else by position."""
-    if exported:
-        return [int(name.removeprefix("input")) for name in session_inputs]
-    if len(session_inputs) != count:
-        raise ValueError(f"the ONNX model takes {len(session_inputs)} inputs, {count} were given")
-    return list(range(count))
-
-
-def _onnxruntime(path: Path, threads: int, count: int, exported: bool, quiet: bool = False):
-    """A call of an InferenceSession on `path` with default options (all graph optimizations) on the CPU
-    provider, `threads` intra-op threads and one inter-op thread. `quiet`: onnxruntime logs no error of its own
-    (the caller reports it)."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    if quiet:
-        options.log_severity_level = 4  # fatal only
-    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    names = [arg.name for arg in session.get_inputs()]
-    order = _onnx_feed_order(names, count, exported)
-
-    def call(*arrays: np.ndarray) -> np.ndarray:
-        return session.run(None, {name: arrays[i] for name, i in zip(names, order)})[0]
-
-    return call
-
-
-def _onnxruntime_fused(path: Path, threads: int, count: int, exported: bool, model_type: str | None, tmp: Path):
-    """(onnxruntime on the model after the transformers optimizer's fusions for `model_type`, heads and hidden
-    size detected from the graph; a note when it took the fallback, else None).
-
-    The optimizer's default for bert and gpt2 runs onnxruntime's basic optimizations over the model before its
-    fusions; onnxruntime 1.32 then cannot create a session on some models so written (transformers 5 BERTs with
-    SDPA attention: "Attempt to replace the existing tensor"). Where that happens the optimizer runs again with
-    `opt_level=0` (its fusions alone; the session still applies every graph optimization), as a user would."""
-    if model_type is None:
-        raise _NoRun(f"no transformer model type ({', '.join(MODEL_TYPES)}) for this model")
-    if model_type not in MODEL_TYPES:
-        raise _NoRun(f"model type {model_type!r} is not one of {', '.join(MODEL_TYPES)}")
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    fused = tmp / "fused.onnx"
-    optimize_model(str(path), model_type=model_type, num_heads=0, hidden_size=0).save_model_to_file(str(fused))
-    try:
-        return _onnxruntime(fused, threads, count, exported, quiet=True), None
-    except Exception as err:  # noqa: BLE001 - onnxruntime raises its own Fail for a session it cannot create
-        why = str(err).strip().splitlines()[-1].rsplit(" : ", 1)[-1].strip()  # its own words come last
-    optimize_model(str(path), model_type=model_type, num_heads=0, hidden_size=0,
-                   opt_level=0).save_model_to_file(str(fused))
-    note = f"optimized with opt_level=0: onnxruntime could not load the default's output ({why})"
-    return _onnxruntime(fused, threads, count, exported), note[:REASON_CHARS]
-
-
-def _openvino_order(ports, count: int, exported: bool) -> list[int]:
-    """`_onnx_feed_order` for an OpenVINO model's or compiled model's input ports. A port may carry several tensor
-    names (GPT-2's first input is also '/model/Reshape_output_0'): the exported one (input0, input1, ...) counts."""
-    names = [next((n for n in sorted(port.get_names()) if n.startswith("input") and n[5:].isdigit()),
-                  port.get_any_name()) for port in ports]
-    return _onnx_feed_order(names, count, exported)
-
-
-def _openvino(model, threads: int, count: int, exported: bool, f32: bool):
-    """(a call of an OpenVINO CPU compiled model of `model` (an ONNX file's path, or an openvino.Model) tuned for
-    latency on `threads` threads, at f32 or at its default inference precision; the precision it actually uses)."""
-    import openvino
-
-    core = openvino.Core()
-    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
-    if f32:
-        config["INFERENCE_PRECISION_HINT"] = "f32"
-    if isinstance(model, (str, Path)):
-        model = core.read_model(str(model))
-    compiled = core.compile_model(model, "CPU", config)
-    order = _openvino_order(compiled.inputs, count, exported)
-    used = compiled.get_property("INFERENCE_PRECISION_HINT")
-    used = getattr(used, "get_type_name", lambda: str(used))()
-    precision = {"f32": "fp32", "bf16": "bf16", "f16": "fp16"}.get(used, used)
-
-    def call(*arrays: np.ndarray) -> np.ndarray:
-        return compiled([arrays[i] for i in order])[0]
-
-    return call, precision
-
-
-def _onnxruntime_int8(path: Path, threads: int, count: int, exported: bool, tmp: Path):
-    """(onnxruntime on the model after dynamic quantization: quant_pre_process (shape inference and onnxruntime's
-    basic optimizations), then quantize_dynamic with QInt8 weights per channel; a note when quant_pre_process
-    failed and the model was quantized without it, else None)."""
-    from onnxruntime.quantization import QuantType, quant_pre_process, quantize_dynamic
-
-    source, note = tmp / "int8-preprocessed.onnx", None
-    try:
-        quant_pre_process(str(path), str(source))
-    except Exception as err:  # noqa: BLE001 - shape inference and the optimizer raise many types
-        source, note = path, f"quantized without quant_pre_process, which failed: {one_line(err)}"[:REASON_CHARS]
-    quantized = tmp / "int8.onnx"
-    quantize_dynamic(str(source), str(quantized), weight_type=QuantType.QInt8, per_channel=True)
-    return _onnxruntime(quantized, threads, count, exported), note
-
-
-def _openvino_int8(path: Path, threads: int, count: int, exported: bool, model_type: str | None,
-                   calibration: list[list[np.ndarray]]):
-    """openvino at its default inference precision on the model after NNCF's post-training quantization,
-    calibrated on `calibration` (samples, each the model's inputs), ModelType.TRANSFORMER for a `model_type` in
-    `MODEL_TYPES`. NNCF's progress bars and its log lines below errors are silenced (its log level is
-    process-wide)."""
-    import nncf
-    import openvino
-
-    nncf.set_log_level(logging.ERROR)
-    model = openvino.Core().read_model(str(path))
-    order = _openvino_order(model.inputs, count, exported)
-    samples = [[sample[i] for i in order] for sample in calibration]  # in the model's input order
-    with contextlib.redirect_stdout(io.StringIO()):  # NNCF's rich progress bars print to stdout at any log level
-        quantized = nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples),
-                                  model_type=nncf.ModelType.TRANSFORMER if model_type in MODEL_TYPES else None)
-    call, _ = _openvino(quantized, threads, count, exported, f32=False)
-    return call
-
-
-def _torch_eager(module, threads: int):
-    """Eager forward passes on `threads` intra-op threads under torch.inference_mode()."""
-    import torch
-
-    torch.set_num_threads(threads)
-
-    def call(*arrays: np.ndarray) -> np.ndarray:
-        if torch.get_num_threads() != threads:  # another peer or the caller changed torch's process-wide pool
-            torch.set_num_threads(threads)
-        with torch.inference_mode():
-            return _first_tensor(module(*(torch.from_numpy(x) for x in arrays))).numpy()
-
-    return call
-
-
-def _torch_compile(module, threads: int):
-    """`torch.compile(module)` (inductor) with freezing (weights folded in as constants), on `threads` threads,
-    called under torch.no_grad(). Compiles on the first call."""
-    import torch
-    import torch._dynamo
-    import torch._inductor.config
-
-    torch.set_num_threads(threads)  # inductor's C++ kernels take their OpenMP thread count at compile time
-    torch._dynamo.reset()  # a module compiled earlier in this process (on other threads) would be reused
-    compiled = torch.compile(module)
-
-    def call(*arrays: np.ndarray) -> np.ndarray:
-        if torch.get_num_threads() != threads:
-            torch.set_num_threads(threads)
-        with torch.no_grad():
-            return _first_tensor(compiled(*(torch.from_numpy(x) for x in arrays))).numpy()
-
-    def first_call(*arrays: np.ndarray) -> np.ndarray:
-        with torch._inductor.config.patch(freezing=True):
-            return call(*arrays)
-
-    return call, first_call
-
-
-class _NoRun(Exception):
-    """A peer that does not apply to this model (its message is the reason, without an exception type)."""
 
 
 def cpu_peers(threads: int, inputs: list[np.ndarray], *, module=None, onnx_path: Path | None = None,
@@ -316,6 +134,7 @@ def cpu_peers(threads: int, inputs: list[np.ndarray], *, module=None, onnx_path:
                 export_error = f"ONNX export failed: {one_line(err)}"[:REASON_CHARS]
             export_s = time.perf_counter() - start
 
+        onnx_args = (onnx_path, threads, len(inputs), exported)
         for name in names:
             peer_precision, first_call, note = "int8" if name in INT8_PEERS else precision, None, None
             if name in ONNX_PEERS and export_error:
@@ -327,23 +146,23 @@ def cpu_peers(threads: int, inputs: list[np.ndarray], *, module=None, onnx_path:
             start = time.perf_counter()
             try:
                 if name == "onnxruntime":
-                    call = _onnxruntime(onnx_path, threads, len(inputs), exported)
+                    call = runtimes.onnxruntime_call(*onnx_args)
                 elif name == "onnxruntime-fused":
-                    call, note = _onnxruntime_fused(onnx_path, threads, len(inputs), exported, model_type, tmp)
+                    call, note = runtimes.onnxruntime_fused_call(*onnx_args, model_type, tmp)
                 elif name in ("openvino-f32", "openvino"):
-                    call, peer_precision = _openvino(onnx_path, threads, len(inputs), exported, f32=name == "openvino-f32")
+                    call, peer_precision = runtimes.openvino_call(*onnx_args, f32=name == "openvino-f32")
                 elif name == "onnxruntime-int8":
-                    call, note = _onnxruntime_int8(onnx_path, threads, len(inputs), exported, tmp)
+                    call, note = runtimes.onnxruntime_int8_call(*onnx_args, tmp)
                 elif name == "openvino-int8":
-                    call = _openvino_int8(onnx_path, threads, len(inputs), exported, model_type, calibration or [inputs])
+                    call = runtimes.openvino_int8_call(*onnx_args, model_type, calibration or [inputs])
                 elif name == "torch.compile":
-                    call, first_call = _torch_compile(module, threads)
+                    call, first_call = runtimes.torch_compile_call(module, threads)
                 else:
-                    call = _torch_eager(module, threads)
+                    call = runtimes.torch_eager_call(module, threads)
                 (first_call or call)(*inputs)  # the check call; torch.compile compiles in it
                 setup_s = time.perf_counter() - start + (export_s if name in ONNX_PEERS else 0.0)
                 peers.append(Peer(name, peer_precision, call, setup_s, note=note))
-            except _NoRun as why:
+            except runtimes.NoRun as why:
                 peers.append(Peer(name, peer_precision, None, 0.0, str(why)))
             except Exception as err:  # noqa: BLE001 - every runtime raises its own types; the peer says why
                 peers.append(Peer(name, peer_precision, None, time.perf_counter() - start, one_line(err)))
