@@ -13,7 +13,7 @@ CPU peers (names in `ALL`):
     onnxruntime-int8    onnxruntime (as above) on the model after onnxruntime.quantization's quant_pre_process
                         (skipped, with a note, where it fails) and quantize_dynamic, weights QInt8 per channel
     openvino-int8       openvino (as above) on the model after NNCF's post-training quantization (nncf.quantize,
-                        ModelType.TRANSFORMER for a model type in `runtimes.MODEL_TYPES`), calibrated on the samples given
+                        ModelType.TRANSFORMER for those model types), calibrated on the samples given
                         to `cpu_peers` (random ones for litecoop's workloads; a user would calibrate on real data)
     torch.compile       inductor with freezing, called under torch.no_grad(), torch.set_num_threads(threads)
     torch               eager, torch.set_num_threads(threads), called under torch.inference_mode()
@@ -23,9 +23,8 @@ the first output as a fresh NumPy array out, nothing cached between calls. A pee
 export, a compile or a first call fails, a model given as .onnx for the torch peers) is listed with a one-line
 `reason` and no `call`: never dropped, never raised.
 
-How each runtime is set up is `runtimes`. The int8 peers quantize while they are set up (seconds); `for_precision`
-leaves them out for builds computing in
-another precision.
+`runtimes` sets each runtime up. The int8 peers quantize while they are set up (seconds); `for_precision` leaves
+them out for builds computing in another precision.
 """
 
 from __future__ import annotations
