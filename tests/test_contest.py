@@ -153,6 +153,21 @@ def test_run_fresh_times_a_tuned_build_against_the_peers_and_checks_it(tmp_path)
         assert contender.max_abs_error < 1e-4 and len(contender.samples_s) == 3 and contender.median_s > 0
 
 
+def test_without_peers_a_build_is_still_checked_against_torch(tmp_path):
+    weight = np.random.default_rng(0).standard_normal((32, 16)).astype(np.float32)
+    module = torch.nn.Linear(32, 16, bias=False).eval()
+    with torch.no_grad():
+        module.weight.copy_(torch.from_numpy(-weight.T))  # the build computes x @ weight: wrong by 2 |x @ weight|
+    (tmp_path / "model.pkl").write_bytes(cloudpickle.dumps(module))
+    np.savez(tmp_path / "inputs.npz", np.random.default_rng(1).standard_normal((4, 32)).astype(np.float32))
+    request = ContestRequest(tuned=str(tuned_matmul(tmp_path / "model.tuned", weight)),
+                             model_pickle=str(tmp_path / "model.pkl"), inputs=str(tmp_path / "inputs.npz"),
+                             threads=1, repeat=2, peers=[])
+    result = run_fresh(request, tmp_path / "work")
+    assert [c.name for c in result.contenders] == ["tuned"] and result.reference == "torch"
+    assert result.contenders[0].max_abs_error > 1.0 and result.contenders[0].cosine < -0.99
+
+
 def test_a_tuned_build_that_cannot_load_is_a_contender_with_a_reason(tmp_path):
     (tmp_path / "model.pkl").write_bytes(cloudpickle.dumps(torch.nn.Linear(8, 4).eval()))
     np.savez(tmp_path / "inputs.npz", np.ones((2, 8), dtype=np.float32))
