@@ -1,11 +1,11 @@
 """bfloat16 matmuls on CPUs with AVX512-BF16: weights stored in bfloat16, activations cast to bfloat16, products
 summed in float32 by the `vdpbf16ps` instruction (16 float32 lanes, each += the dot product of 2 bfloat16 pairs).
 
-`to_bf16_matmuls` rewrites a Relax module: every matmul by a constant float32 weight of shape (K, N), K even and N a
-multiple of 16, becomes a TE kernel over the weight packed as (N/16, K/2, 16, 2) (the layout oneDNN and TVM's VNNI
-dense use: one 64-byte row per instruction), the activation cast to bfloat16 before it (FuseOps fuses the cast
-into the producer). MetaSchedule tensorizes the kernel with `DOT_16x2_BF16` (`design_space`). Everything else stays
-float32.
+`rewrite` (applied by `packed_matmul.rewrite_const_weight_matmuls`) changes a Relax module: every matmul by a
+constant float32 weight of shape (K, N), K even and N a multiple of 16, becomes a TE kernel over the weight packed as
+(N/16, K/2, 16, 2) (the layout oneDNN and TVM's VNNI dense use: one 64-byte row per instruction), the activation
+cast to bfloat16 before it (FuseOps fuses the cast into the producer). MetaSchedule tensorizes the kernel with
+`DOT_16x2_BF16` (`design_space`). Everything else stays float32.
 
 TVM lowers bfloat16 arithmetic to float32 (BF16ComputeLegalize) and LLVM 22 wants `<32 x bfloat>` operands, so the
 intrinsic's body reads the bfloat16 buffers as uint16 and calls a two-line LLVM IR function that bitcasts them
@@ -83,13 +83,6 @@ def rewrite(builder, x, weight: np.ndarray):
     x = builder.emit(relax.op.astype(x, "bfloat16"))
     packed = relax.const(tvm.runtime.tensor(pack_weight(weight)))
     return builder.call_te(_matmul_bf16, x, packed, primfunc_name_hint="matmul_bf16")
-
-
-def to_bf16_matmuls(mod) -> tuple[object, int]:
-    """`mod` (a Relax IRModule whose weights are constants, inference rewrites applied) with its matmuls by constant
-    float32 weights computed in bfloat16 as the module docstring says; returns it and the number of matmuls
-    rewritten (0: nothing to gain)."""
-    return packed_matmul.rewrite_const_weight_matmuls(mod, rewrite)
 
 
 def design_space():

@@ -3,8 +3,8 @@ quantized once, symmetric per output channel, to int8; activations quantized at 
 (per token; onnxruntime quantizes per tensor), to uint8; products summed in int32 by `vpdpbusd` (16 int32
 lanes, each += the dot product of 4 uint8 x int8 pairs), then scaled back to float32.
 
-`to_int8_matmuls` rewrites a Relax module: every matmul by a constant float32 weight of shape (K, N), K a multiple
-of 4 and N of 16, becomes two TE kernels:
+`rewrite` (applied by `packed_matmul.rewrite_const_weight_matmuls`) changes a Relax module: every matmul by a
+constant float32 weight of shape (K, N), K a multiple of 4 and N of 16, becomes two TE kernels:
 
     quantize_u8   x (..., K) float32 -> per row, its min and max, scale s = (max - min) / 255 (the range holding
                   0), zero point z = round(-min / s); x_q = clip(round(x / s) + z, 0, 255) as uint8
@@ -97,12 +97,6 @@ def rewrite(builder, x, weight: np.ndarray):
     x_q, scale, zero = (builder.emit(relax.TupleGetItem(quantized, i)) for i in range(3))
     return builder.call_te(_matmul_int8, x_q, packed, column_sums, w_scale, scale, zero,
                            primfunc_name_hint="matmul_int8")
-
-
-def to_int8_matmuls(mod) -> tuple[object, int]:
-    """`mod` (a Relax IRModule whose weights are constants, inference rewrites applied) with its matmuls by constant
-    float32 weights computed in int8 as the module docstring says; returns it and the number of matmuls rewritten."""
-    return packed_matmul.rewrite_const_weight_matmuls(mod, rewrite)
 
 
 def design_space():

@@ -192,7 +192,8 @@ def contest(request: ContestRequest) -> ContestResult:
     for peer in peers_module.cpu_peers(request.threads, inputs, module=module,
                                        onnx_path=Path(request.onnx) if request.onnx else None,
                                        model_type=request.model_type, names=request.peers,
-                                       calibration=[fresh_inputs(inputs, seed) for seed in CALIBRATION_SEEDS]):
+                                       calibration=[fresh_inputs(inputs, seed) for seed in CALIBRATION_SEEDS]
+                                       if "openvino-int8" in request.peers else None):
         contenders.append(Contender(name=peer.name, precision=peer.precision, setup_s=peer.setup_s, reason=peer.reason,
                                     note=peer.note))
         if peer.call is not None:

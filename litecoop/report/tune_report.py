@@ -47,7 +47,8 @@ class PeerTiming(BaseModel):
 class TuneReport(BaseModel):
     """What one `litecoop tune` run did and measured. Latencies are medians in seconds. On a CPU the tuned build
     (the saved artifact in `artifact`) and its `peers` (onnxruntime, with its transformer fusions, OpenVINO in
-    float32 and at its default precision, torch.compile, torch eager) were timed in a fresh process, alternated
+    float32 and at its default precision, torch.compile, torch eager; for an int8 build onnxruntime's and OpenVINO's
+    int8 quantizations too) were timed in a fresh process, alternated
     in shuffled order, each called the same way, on `peer_threads` threads (`measure.final`); the headline is
     `tuned_over_best_peer`, against `best_peer`, the fastest peer in float32 or in the build's `precision`.
     `speedup` = untuned / tuned latency (secondary: any schedule beats TVM's default). `correct`: the output
