@@ -7,7 +7,8 @@ task tuned for one model serves every later model with the same task on the targ
 share their layers); a record reaches a task whose blocks are named otherwise renamed to its names
 (`litecoop.block_names`). Before tuning, a run copies into its work dir's database only the stored records of its
 own tasks (`reuse`: they seed the search and compete in the final build); afterwards it appends the records
-the store lacks (`keep`). The work dir remembers how many of its records came from the store (`REUSED_FILE`,
+the store lacks (`keep`). A tree search moves the store's best records of other tasks onto a task that has none
+(`store_warm_start`: the same operator at other shapes). The work dir remembers how many of its records came from the store (`REUSED_FILE`,
 per task in `REUSED_BY_TASK_FILE`), so that `--resume` counts only its own.
 
 Two runs may share the store at once (two models tuned side by side): every change to a database directory is
@@ -38,7 +39,6 @@ from tvm_ffi import structural_equal, structural_hash
 from litecoop.block_names import name_map, renamed_record
 from litecoop.errors import UserError
 from litecoop.measure.builder_runner import mean_run_s
-from litecoop.measure.cost_model import records_by_workload
 
 REUSED_FILE = "records_from_earlier_runs.txt"
 REUSED_BY_TASK_FILE = "records_from_store.json"  # {structural hash of a task's module: records from the store}
@@ -46,6 +46,7 @@ WORKLOAD_FILE = "database_workload.json"  # the two files of a MetaSchedule JSON
 DATABASE_FILE = "database_tuning_record.json"
 LOCK_FILE = "database.lock"
 MERGED_FILE = "merged_from_older_stores.txt"
+FAILED_RUN_S = 1e9  # MetaSchedule records a trial that failed to run as 1e10 seconds
 
 
 def store_root() -> Path:
@@ -264,12 +265,29 @@ def keep(work_dir: Path, store: Path) -> int:
 
 def warm_start_records(db_dir: Path, per_workload: int = 32) -> tuple:
     """The `per_workload` best TuningRecords of each workload in the database in `db_dir`, ordered by
-    latency relative to the best of their own workload (best first). Raises UserError without a database."""
+    latency relative to the best of their own workload (best first); failed trials are left out. Raises
+    UserError without a database."""
     if not has_database(db_dir):
         raise UserError(f"--warm-start: no tuning database in {db_dir}")
+    files, measured = _read(db_dir), {}  # workload number -> [(seconds, record text)]
+    for number, text in files.records:
+        seconds = mean_run_s(json.loads(text)[1])
+        if seconds is not None and seconds < FAILED_RUN_S:
+            measured.setdefault(number, []).append((seconds, text))
     ranked = []
-    for group in records_by_workload(open_database(db_dir).get_all_tuning_records()):
-        group.sort(key=lambda record: mean_run_s(record.run_secs))
-        best_s = mean_run_s(group[0].run_secs)
-        ranked += [(mean_run_s(record.run_secs) / best_s, record) for record in group[:per_workload]]
+    for number, group in measured.items():
+        group.sort(key=lambda pair: pair[0])
+        workload = ms.database.Workload(files.workloads[number][2])
+        ranked += [(seconds / group[0][0], ms.database.TuningRecord.from_json(json.loads(text), workload))
+                   for seconds, text in group[:per_workload]]
     return tuple(record for _, record in sorted(ranked, key=lambda pair: pair[0]))
+
+
+STORE_WARM_START_PER_WORKLOAD = 2
+
+
+def store_warm_start(store: Path) -> tuple:
+    """The store's best records of each workload (`warm_start_records`), for a tree search to move onto the tasks
+    of a new model that the store has no records of (the same operator at other shapes: ViT's layers after
+    BERT's); () for an empty store."""
+    return warm_start_records(store, STORE_WARM_START_PER_WORKLOAD) if has_database(store) else ()

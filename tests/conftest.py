@@ -14,7 +14,7 @@ from tvm.s_tir import meta_schedule as ms
 from tvm.script import relax as R
 
 from litecoop.targets import load_target
-from litecoop.measure.builder_runner import import_tensor_intrinsics
+from litecoop.build.intrinsics import import_tensor_intrinsics
 from litecoop.build.compiler import fuse
 
 

@@ -10,7 +10,7 @@ from tvm_ffi import structural_equal
 from litecoop import records
 from litecoop.block_names import block_names
 from litecoop.build.compiler import extract_tasks
-from litecoop.measure.builder_runner import import_tensor_intrinsics
+from litecoop.build.intrinsics import import_tensor_intrinsics
 from litecoop.search.space import fresh_sample
 from litecoop.workload import from_torch
 

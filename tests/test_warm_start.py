@@ -13,6 +13,7 @@ from conftest import build_matmul_context, run_cli, run_litecoop
 from litecoop.measure.cost_model import TimedXGBModel
 from litecoop.search.space import decisions_key, factorizations, log_distance, replay, skeleton, transfer
 from litecoop.targets import load_target
+from litecoop import records
 from litecoop.records import warm_start_records
 
 
@@ -75,6 +76,27 @@ def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run):
     missing = run_litecoop("tune", "--workload", "small_workload:make_taller", "--trials", "8",
                        "--work-dir", str(tmp_path / "m"), "--warm-start", str(tmp_path / "nothing"))
     assert missing.returncode == 2 and "no tuning database" in missing.stderr
+
+
+@pytest.mark.slow  # two real tunes
+def test_a_new_shape_starts_from_the_stores_records_of_another(tmp_path, small_mcts_run, target):
+    store = records.store_dir(target)
+    records.keep(small_mcts_run[0], store)  # the store holds a 64x128x96 matmul's records; make_taller is 128x128x80
+    reports = {}
+    for name, extra in (("store", ()), ("fresh", ("--fresh",))):
+        run = run_litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "mcts", "--trials", "8",
+                           "--search", "smoke", "--no-peers", "--work-dir", str(tmp_path / name),
+                           "--json", str(tmp_path / f"{name}.json"), *extra)
+        assert run.returncode == 0, run.stderr[-2000:]
+        reports[name] = json.loads((tmp_path / f"{name}.json").read_text())
+    assert reports["store"]["lineages"]["warm-start"]["own_measured"] >= 2
+    assert "warm-start" not in reports["fresh"]["lineages"], "--fresh ignores the store"
+
+    measured = ms.database.JSONDatabase(work_dir=str(tmp_path / "store")).get_all_tuning_records()
+    sketches = {skeleton(r.trace): r.trace for r in measured}
+    moved = {decisions_key(transfer(record.trace, sketches[skeleton(record.trace)]))
+             for record in records.store_warm_start(store) if skeleton(record.trace) in sketches}
+    assert moved & {decisions_key(r.trace) for r in measured}, "the moved records are among the trials"
 
 
 def warm_bench_run(mode: str, seed: int, workload: str, history: list[tuple[int, float, float]]) -> dict:

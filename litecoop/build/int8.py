@@ -24,10 +24,13 @@ import numpy as np
 import tvm
 from tvm import relax, te
 from tvm.s_tir import TensorIntrin
-from tvm.s_tir.tensor_intrin.x86 import dot_product_16x4_u8i8i32_desc
 from tvm.script import tirx as T
 
 from litecoop.build import packed_matmul
+from litecoop.build.intrinsics import import_tensor_intrinsics
+
+import_tensor_intrinsics(tvm.target.Target("llvm"))  # x86's alone: the package's own import parses every vendor's
+from tvm.s_tir.tensor_intrin.x86 import dot_product_16x4_u8i8i32_desc  # noqa: E402
 
 DOT_16x4_VNNI = "litecoop_dot_16x4_vnni"
 

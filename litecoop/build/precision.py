@@ -10,6 +10,7 @@ stray from the float32 reference.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 
 import tvm
@@ -66,9 +67,8 @@ def at_precision(work: Workload, precision: str, target, tolerance: float | None
 
 
 def _precision_module(precision: str):
-    from litecoop.build import bf16, int8
-
-    return {"bf16": bf16, "int8": int8}[precision]
+    """`litecoop.build.bf16` or `litecoop.build.int8` (imported on demand: each registers its tensor intrinsic)."""
+    return importlib.import_module(f"litecoop.build.{precision}")
 
 
 def design_space(precision: str):

@@ -13,7 +13,7 @@ from tvm.s_tir.meta_schedule.cost_model import PyCostModel, XGBModel
 from tvm.s_tir.meta_schedule.runner import RunnerResult
 
 from litecoop.measure import timing
-from litecoop.measure.builder_runner import import_tensor_intrinsics
+from litecoop.build.intrinsics import import_tensor_intrinsics
 
 
 @derived_object

@@ -190,10 +190,22 @@ def sketch_insts(trace) -> list:
     return insts
 
 
+@lru_cache(maxsize=65536)
 def skeleton(trace) -> tuple:
-    """The instructions of `trace` before postprocessing as (kind, attributes), decisions left out: two
-    traces with the same skeleton are the same sketch of the same operator, whatever its loop extents."""
-    return tuple((inst.kind.name, tuple(str(a) for a in inst.attrs)) for inst in sketch_insts(trace))
+    """The instructions of `trace` before postprocessing as (kind, attributes), decisions and block names left
+    out: two traces with the same skeleton are the same sketch of the same operator, whatever its loop extents
+    and whatever the model named its blocks (cached: a warm start compares every record with every sketch)."""
+    return tuple((inst.kind.name, () if inst.kind.name == "GetSBlock" else tuple(str(a) for a in inst.attrs))
+                 for inst in sketch_insts(trace))
+
+
+def extent_distance(record_trace, sketch_trace) -> float:
+    """How far the loop extents tiled in `record_trace` are from those of `sketch_trace`, the same sketch: the
+    sum over its tiled loops of |log(extent / other extent)| (0 for the same shape)."""
+    def extents(trace):
+        return [math.prod(int(x) for x in trace.decisions[inst]) for inst in sketch_insts(trace)
+                if inst.kind.name == "SamplePerfectTile" and inst in trace.decisions]
+    return sum(abs(math.log(a / b)) for a, b in zip(extents(record_trace), extents(sketch_trace)))
 
 
 def transfer(record_trace, sketch_trace) -> Trace | None:

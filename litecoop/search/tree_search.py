@@ -15,7 +15,8 @@ One round (`generate_measure_candidates`):
      MetaSchedule to build and measure.
 Every node enters the tree valued by the cost model's prediction (tree.estimate); `notify_runner_results`
 replaces it by the measured speed and counts, per lineage (`lineage.LineageOutcome`), trials and new bests.
-Each `warm_start` record (the best of earlier runs) that fits a sketch is moved onto it and measured first.
+Each `warm_start` record (the best of earlier runs, maybe of other shapes) that fits a sketch is moved onto it and
+measured first, those of the nearest shapes first, in a task that has no measured records of its own.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from litecoop.search.lineage import count_trial, outcome_of
 from litecoop.measure.builder_runner import mean_run_s
 from litecoop.search.proposers import MutatorProposer, Proposal, decision_diff, sites_tried
 from litecoop.search.settings import SearchSettings
-from litecoop.search.space import decisions_key, fresh_samples, replay, transfer
+from litecoop.search.space import decisions_key, extent_distance, fresh_samples, replay, skeleton, transfer
 from litecoop.measure.timing import Deadline
 from litecoop.search.tree import Node, estimate, select
 
@@ -84,10 +85,12 @@ class TreeSearch(PySearchStrategy):
                 # a sketch with illegal decisions (most on GPUs: VerifyGPUCode) is represented by its first legal sample
                 sample = self._add(sketch or self.root, Proposal(sch.trace, {"sample": "fresh"}, "sample"))
                 sketch = sketch or sample
-            if sketch is not None:
-                self._warm_start(sketch)
+        sketches = list(self.root.children)
         if database is not None:
             self._seed_from(database)
+        if self.best_latency_s is None:  # a task with records of its own needs none moved from other shapes
+            for sketch in sketches:
+                self._warm_start(sketch)
         self._value([n for n in self.nodes.values() if n.speed is None])
 
     def post_tuning(self) -> None:
@@ -269,14 +272,15 @@ class TreeSearch(PySearchStrategy):
         return [(node, node.schedule) for node in chosen]
 
     def _warm_start(self, sketch: Node) -> None:
-        """Add up to `warm_start_per_task` earlier records that fit `sketch` as its children."""
+        """Add as `sketch`'s children up to `warm_start_per_task` earlier records that fit it, those of the
+        nearest shapes first (`extent_distance`), then in `warm_start`'s order."""
+        fitting = sorted((r.trace for r in self.warm_start if skeleton(r.trace) == skeleton(sketch.trace)),
+                         key=lambda trace: extent_distance(trace, sketch.trace))
         added = 0
-        for record in self.warm_start:
-            if added >= self.settings.warm_start_per_task:
-                break
-            moved = transfer(record.trace, sketch.trace)
-            if moved is not None and self._add(sketch, Proposal(moved, {"from": "warm start"}, WARM_START)):
-                added += 1
+        for trace in fitting:
+            if added < self.settings.warm_start_per_task:
+                moved = Proposal(transfer(trace, sketch.trace), {"from": "warm start"}, WARM_START)
+                added += self._add(sketch, moved) is not None
 
     def _vet(self, parent: Node, children: list[Node]) -> list[Node]:
         """Value the policy's children with the cost model; return those it scores above their parent (the veto
@@ -285,7 +289,7 @@ class TreeSearch(PySearchStrategy):
         return [child for child, score in zip(children, scores) if score > parent_score]
 
     def _seed_from(self, database) -> None:
-        """Put the task's measured records (a resumed run) under the root as measured nodes."""
+        """Put the task's measured records (a resumed run's, the store's) under the root as measured nodes."""
         for record in database.get_top_k(database.commit_workload(self.context.mod), 256):
             latency_s = mean_run_s(record.run_secs)
             node = self._add(self.root, Proposal(record.trace, {"from": "database"}, "database"))

@@ -26,7 +26,8 @@ from litecoop.search import registry
 from litecoop.measure.cost_model import TimedXGBModel
 from litecoop.errors import UserError
 from litecoop.llm.team import Team
-from litecoop.measure.builder_runner import TimedBuilder, TimedRunner, import_tensor_intrinsics, mean_run_s
+from litecoop.build.intrinsics import import_tensor_intrinsics
+from litecoop.measure.builder_runner import TimedBuilder, TimedRunner, mean_run_s
 from litecoop.search.settings import SearchSettings
 from litecoop.tuning.config import TuneConfig
 from litecoop.search.tree_search import TreeSearch
@@ -125,7 +126,8 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
     earlier records count against the budget and seed the search. With `cache_dir` (`records.store_dir`),
     this run's records are added to it at the end, also when interrupted, and unless `config.fresh` the
     records of this run's tasks kept there join the work dir's database first (they seed the search and compete
-    in the final build, without counting against the trials). Trials run in-process, or on RPC servers when
+    in the final build, without counting against the trials), and a tree search moves the store's best records
+    of other tasks onto each task that has none of its own (`records.store_warm_start`). Trials run in-process, or on RPC servers when
     `rpc_config` (MetaSchedule's RPCConfig) is given; `warm_start` records (`warm_start_records`) seed a tree
     search and pretrain the cost model. Raises UserError if the work dir already holds records and
     `config.resume` is False.
@@ -137,7 +139,9 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
         raise UserError(f"{work_dir} already holds {done} tuning records: pass --resume, or another --work-dir")
     extracted = extract_tasks(workload.mod, target)
     deadline = timing.Deadline(config.time_budget_s, 1 if registry.get(strategy).tree else per_iter, len(extracted))
-    search = registry.create(strategy, settings, seed, team, target, warm_start, deadline)
+    from_other_shapes = (records.store_warm_start(cache_dir) if cache_dir and not config.fresh and not warm_start
+                         and registry.get(strategy).tree else ())
+    search = registry.create(strategy, settings, seed, team, target, warm_start or from_other_shapes, deadline)
     import_tensor_intrinsics(target)
     space = precision.design_space(workload.precision)
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
