@@ -1,6 +1,6 @@
-"""A model that shares tasks with one tuned before it, tuned three times: from scratch for the budget and for half
-of it, and from a records store that holds the first model's records for half the budget; the three builds timed
-in one alternated series.
+"""A model that shares tasks (or operators at other shapes) with one tuned before it, tuned three times: from
+scratch for the budget and for half of it, and from a records store that holds the first model's records for half
+the budget; the three builds timed in one alternated series.
 
     python benchmarks/shared_records.py --first zoo:bert_base --second zoo:distilbert --time-budget 3m \
         --first-work-dir results/zoo/runs/zoo-bert_base --out results/shared-records
@@ -68,10 +68,12 @@ def main() -> None:
     calls = {name: litecoop.load(report["artifact"]) for name, report in runs.items()}
     samples = time_contenders(calls, inputs, repeat=10)
     medians = {name: statistics.median(values) for name, values in samples.items()}
-    rows = [[name, f"{report['search_s']:.0f}", report["records_from_earlier_runs"], report["trials_measured_this_run"],
+    rows = [[name, f"{report['search_s']:.0f}", report["records_from_earlier_runs"],
+             report["lineages"].get("warm-start", {}).get("own_measured", 0), report["trials_measured_this_run"],
              f"{medians[name] * 1e3:.2f}", "yes" if report["correct"] else "NO"] for name, report in runs.items()]
-    table = tabulate(rows, ["run of " + args.second, "search s", "records from the store", "trials measured",
-                            "latency ms (median of 10, alternated)", "correct"], tablefmt="github", disable_numparse=True)
+    table = tabulate(rows, ["run of " + args.second, "search s", "records from the store (same tasks)",
+                            "trials moved from other shapes", "trials measured", "latency ms (median of 10, alternated)",
+                            "correct"], tablefmt="github", disable_numparse=True)
     scratch, scratch_half, shared = medians.values()
     command = "python benchmarks/shared_records.py " + " ".join(sys.argv[1:])
     summary = (f"With {args.first}'s records, {args.second} tuned for half the budget runs at {shared / scratch:.2f}x "
