@@ -1,7 +1,7 @@
 """Calls per second of one loaded tuned model served from 1, 2 and 4 client threads: each thread on its own VM (what
 `litecoop.load` does) against every call behind one lock. Also what loading costs (seconds, resident memory).
 
-    python benchmarks/serving_threads.py results/zoo/runs/zoo-bert_base/tuned --out results/serving
+    python benchmarks/serving_threads.py results/archive/zoo-3m-avx2/runs/zoo-bert_base/tuned --out results/serving
 
 Public API only. Writes serving.md and claims.json into --out.
 """

@@ -3,7 +3,7 @@ scratch for the budget and for half of it, and from a records store that holds t
 the budget; the three builds timed in one alternated series.
 
     python benchmarks/shared_records.py --first zoo:bert_base --second zoo:distilbert --time-budget 3m \
-        --first-work-dir results/zoo/runs/zoo-bert_base --out results/shared-records
+        --first-work-dir results/archive/zoo-3m-avx2/runs/zoo-bert_base --out results/shared-records
 
 Each run has a records store of its own (LITECOOP_CACHE under --scratch): the shared one starts with the first model's
 records (tuned here, or taken from --first-work-dir), the from-scratch one empty. The timing runs in this process,
