@@ -278,9 +278,18 @@ def warm_start_records(db_dir: Path, per_workload: int = 32) -> tuple:
     for number, group in measured.items():
         group.sort(key=lambda pair: pair[0])
         workload = ms.database.Workload(files.workloads[number][2])
-        ranked += [(seconds / group[0][0], ms.database.TuningRecord.from_json(json.loads(text), workload))
-                   for seconds, text in group[:per_workload]]
+        ranked += [(seconds / group[0][0], record) for seconds, text in group[:per_workload]
+                   if (record := _parsed(text, workload)) is not None]
     return tuple(record for _, record in sorted(ranked, key=lambda pair: pair[0]))
+
+
+def _parsed(text: str, workload):
+    """The TuningRecord of a record's JSON text, or None when its trace uses what this process lacks (a bf16 run's
+    tensor intrinsic, not registered in a float32 run)."""
+    try:
+        return ms.database.TuningRecord.from_json(json.loads(text), workload)
+    except (ValueError, RuntimeError):
+        return None
 
 
 STORE_WARM_START_PER_WORKLOAD = 2

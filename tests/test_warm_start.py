@@ -14,6 +14,7 @@ from litecoop.measure.cost_model import TimedXGBModel
 from litecoop.search.space import decisions_key, factorizations, log_distance, replay, skeleton, transfer
 from litecoop.targets import load_target
 from litecoop import records
+from litecoop.presets import PRESETS_DIR
 from litecoop.records import warm_start_records
 
 
@@ -97,6 +98,18 @@ def test_a_new_shape_starts_from_the_stores_records_of_another(tmp_path, small_m
     moved = {decisions_key(transfer(record.trace, sketches[skeleton(record.trace)]))
              for record in records.store_warm_start(store) if skeleton(record.trace) in sketches}
     assert moved & {decisions_key(r.trace) for r in measured}, "the moved records are among the trials"
+
+
+@pytest.mark.slow  # a real tune
+def test_a_task_starts_from_the_best_schedule_of_a_task_of_the_same_run_with_the_same_sketch(tmp_path):
+    report, preset = tmp_path / "report.json", tmp_path / "moves.toml"
+    preset.write_text((PRESETS_DIR / "search" / "smoke.toml").read_text() + "\nmoves_between_tasks_per_iter = 1\n")
+    run = run_litecoop("tune", "--workload", "small_workload:make_two_layers", "--strategy", "mcts", "--trials", "32",
+                       "--search", str(preset), "--no-peers", "--work-dir", str(tmp_path / "w"), "--json", str(report))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert len(json.loads(report.read_text())["per_task"]) == 2  # rounds of 8: each task's second round moves one
+    moved = json.loads(report.read_text())["lineages"]["other-task"]
+    assert moved["own_measured"] >= 1, "a task measured the other one's best, moved to its shape"
 
 
 def warm_bench_run(mode: str, seed: int, workload: str, history: list[tuple[int, float, float]]) -> dict:

@@ -228,3 +228,11 @@ def transfer(record_trace, sketch_trace) -> Trace | None:
                                                           [log_distance([a], [b]) for a, b in zip(value[::-1], wanted[::-1])])))
         decisions[new] = decision
     return Trace(sketch_insts(sketch_trace), decisions)
+
+
+def nearest_transfers(traces, sketch_trace) -> list[Trace]:
+    """The `traces` (measured schedules, maybe of other shapes) whose skeleton is `sketch_trace`'s, moved onto it
+    (`transfer`), those of the nearest shapes first (`extent_distance`), then in the order given."""
+    fitting = sorted((trace for trace in traces if skeleton(trace) == skeleton(sketch_trace)),
+                     key=lambda trace: extent_distance(trace, sketch_trace))
+    return [transfer(trace, sketch_trace) for trace in fitting]

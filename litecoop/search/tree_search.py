@@ -13,10 +13,9 @@ One round (`generate_measure_candidates`):
      nodes (elites), as many as set for a full round, in proportion in a smaller one; the best join the tree;
   4. the unmeasured nodes are re-scored; the vetted children, the best predicted and a few random ones go to
      MetaSchedule to build and measure.
-Every node enters the tree valued by the cost model's prediction (tree.estimate); `notify_runner_results`
-replaces it by the measured speed and counts, per lineage (`lineage.LineageOutcome`), trials and new bests.
-Each `warm_start` record (the best of earlier runs, maybe of other shapes) that fits a sketch is moved onto it and
-measured first, those of the nearest shapes first, in a task that has no measured records of its own.
+Nodes enter valued by the cost model (tree.estimate), then by their measured speed; per lineage
+(`lineage.LineageOutcome`) trials and new bests are counted. Moved schedules are measured first: `warm_start`
+records (earlier runs', maybe of other shapes) in a task without records, and each round the run's other tasks' bests.
 """
 
 from __future__ import annotations
@@ -33,11 +32,12 @@ from litecoop.search.lineage import count_trial, outcome_of
 from litecoop.measure.builder_runner import mean_run_s
 from litecoop.search.proposers import MutatorProposer, Proposal, decision_diff, sites_tried
 from litecoop.search.settings import SearchSettings
-from litecoop.search.space import decisions_key, extent_distance, fresh_samples, replay, skeleton, transfer
+from litecoop.search.space import decisions_key, fresh_samples, nearest_transfers, replay
 from litecoop.measure.timing import Deadline
 from litecoop.search.tree import Node, estimate, select
 
 WARM_START = "warm-start"  # proposer of the nodes moved from earlier records
+OTHER_TASK = "other-task"  # proposer of the nodes moved from the best schedule of another task of the run
 
 
 def task_seed(run_seed: int, task_name: str) -> int:
@@ -50,25 +50,27 @@ def task_seed(run_seed: int, task_name: str) -> int:
 class TreeSearch(PySearchStrategy):
     """MCTS over the decisions of MetaSchedule traces; `make_proposer(rng)` builds the expansion policy
     (an LLMProposer for `litecoop`/`single-llm`, None for `mcts`, which then expands with mutators).
-    `warm_start`: earlier TuningRecords, best first, offered to every task. `outcomes` ({origin: LineageOutcome})
-    is shared by the per-task clones; with a `deadline` (timing.Deadline) a batch holds the trials that fit in the
+    `warm_start`: earlier TuningRecords, best first. The per-task clones share `outcomes` ({origin: LineageOutcome})
+    and `bests` ({task: its best trace}); with a `deadline` (timing.Deadline) a round holds the trials that fit in the
     time left, and an unmeasured task gets one trial past it (untried, ResNet-50's convolutions ran 37x slower)."""
 
     def __init__(self, make_proposer, settings: SearchSettings, seed: int = 0, warm_start: tuple = (),
-                 outcomes: dict | None = None, deadline: Deadline | None = None):
+                 outcomes: dict | None = None, deadline: Deadline | None = None, bests: dict | None = None):
         self.deadline = deadline or Deadline(None)
         self.make_proposer, self.settings, self.seed, self.warm_start = make_proposer, settings, seed, warm_start
-        self.outcomes = {} if outcomes is None else outcomes
+        self.outcomes, self.bests = {} if outcomes is None else outcomes, {} if bests is None else bests
 
     # MetaSchedule protocol (documented by PySearchStrategy; one round is the module docstring) --------
 
     def _initialize_with_tune_context(self, context) -> None:
         self.context = context
-        self.rng = random.Random(task_seed(self.seed, str(context.task_name)))
+        self.task = str(context.task_name)
+        self.rng = random.Random(task_seed(self.seed, self.task))
         for mutator in (probs := context.space_generator.mutator_probs):
             mutator._initialize_with_tune_context(context)
         self.mutator = MutatorProposer(dict(probs), self.rng)
         self.llm = self.make_proposer(self.rng)
+        self.bonus = self.llm.uct_bonus if self.llm is not None else (lambda node: 0.0)  # the model-aware UCT's phi
         self.postprocs = list(context.space_generator.postprocs)
 
     def pre_tuning(self, max_trials, num_trials_per_iter, design_spaces, database=None, cost_model=None) -> None:
@@ -85,12 +87,12 @@ class TreeSearch(PySearchStrategy):
                 # a sketch with illegal decisions (most on GPUs: VerifyGPUCode) is represented by its first legal sample
                 sample = self._add(sketch or self.root, Proposal(sch.trace, {"sample": "fresh"}, "sample"))
                 sketch = sketch or sample
-        sketches = list(self.root.children)
+        self.sketches = list(self.root.children)
         if database is not None:
             self._seed_from(database)
-        if self.best_latency_s is None:  # a task with records of its own needs none moved from other shapes
-            for sketch in sketches:
-                self._warm_start(sketch)
+        earlier = [r.trace for r in self.warm_start] if self.best_latency_s is None else []  # none to a task with records
+        for sketch in self.sketches:
+            self._move(sketch, earlier, self.settings.warm_start_per_task, WARM_START)
         self._value([n for n in self.nodes.values() if n.speed is None])
 
     def post_tuning(self) -> None:
@@ -100,6 +102,9 @@ class TreeSearch(PySearchStrategy):
         budget = self._round_budget()
         if budget <= 0:
             return None
+        others = [trace for task, trace in self.bests.items() if task != self.task]
+        for sketch in self.sketches:
+            self._move(sketch, others, self.settings.moves_between_tasks_per_iter, OTHER_TASK)
         measured = sorted((n for n in self.nodes.values() if n.latency_s is not None), key=lambda n: n.latency_s)
         policy = self.settings.expansions_per_iter if self.trials > 0 else 0  # round one measures fresh samples
         for expansion in range(self.settings.expansions_per_iter * 4 if self.settings.mutator_fill else policy):
@@ -109,7 +114,7 @@ class TreeSearch(PySearchStrategy):
             if by_policy and measured and expansion < self.settings.incumbent_expansions_per_iter:
                 node = measured[0]
             else:
-                node = select(self.root, self.settings.uct_c, self.settings.small_model_bias, self._bonus,
+                node = select(self.root, self.settings.uct_c, self.settings.small_model_bias, self.bonus,
                               self.settings.max_children, self._best_speed())
             self._expand(node, by_policy, budget)
         for elite in measured[: self.settings.elites_per_iter]:
@@ -131,7 +136,7 @@ class TreeSearch(PySearchStrategy):
             improved = latency_s is not None and self.best_latency_s is not None and latency_s < self.best_latency_s
             count_trial(self.outcomes, node, improved)
             if latency_s is not None and (self.best_latency_s is None or improved):
-                self.best_latency_s = latency_s
+                self.best_latency_s, self.bests[self.task] = latency_s, node.trace
             estimate(node, 0.0 if latency_s is None else 1.0 / latency_s)
         self.pending = []
         self.stalled_rounds = 0 if self.best_latency_s != best_before else self.stalled_rounds + 1
@@ -140,7 +145,8 @@ class TreeSearch(PySearchStrategy):
         self.expansions = []
 
     def clone(self):
-        return TreeSearch(self.make_proposer, self.settings, self.seed, self.warm_start, self.outcomes, self.deadline)
+        return TreeSearch(self.make_proposer, self.settings, self.seed, self.warm_start, self.outcomes, self.deadline,
+                          self.bests)
 
     # the search --------------------------------------------------------------------------------
 
@@ -173,9 +179,6 @@ class TreeSearch(PySearchStrategy):
             if node.latency_s is None and not node.failed:
                 estimate(node, self._speed_of(score))
         return scores
-
-    def _bonus(self, node: Node) -> float:
-        return self.llm.uct_bonus(node) if self.llm is not None else 0.0
 
     def _expand(self, node: Node, by_policy: bool, budget: int) -> None:
         """Add children to `node`: with `by_policy`, the policy's (the LLMs' after `llm_after_stalled_rounds`
@@ -262,7 +265,7 @@ class TreeSearch(PySearchStrategy):
         vetted = sorted((n for _, _, kids in self.expansions for n in kids if not n.sent), key=lambda n: -n.predicted)
         chosen = vetted[: min(self.settings.expansion_trials_per_iter, budget)]
         open_nodes = [n for n in self._open() if n not in chosen]
-        open_nodes.sort(key=lambda n: (n.proposer != WARM_START, -n.predicted))
+        open_nodes.sort(key=lambda n: (n.proposer not in (WARM_START, OTHER_TASK), -n.predicted))
         explore = min(self.settings.exploration_per_iter, max(budget - len(chosen) - 1, 0))
         cut = max(budget - len(chosen) - explore, 0)
         rest = open_nodes[cut:]
@@ -271,16 +274,12 @@ class TreeSearch(PySearchStrategy):
             node.sent = True
         return [(node, node.schedule) for node in chosen]
 
-    def _warm_start(self, sketch: Node) -> None:
-        """Add as `sketch`'s children up to `warm_start_per_task` earlier records that fit it, those of the
-        nearest shapes first (`extent_distance`), then in `warm_start`'s order."""
-        fitting = sorted((r.trace for r in self.warm_start if skeleton(r.trace) == skeleton(sketch.trace)),
-                         key=lambda trace: extent_distance(trace, sketch.trace))
+    def _move(self, sketch: Node, traces: list, limit: int, proposer: str) -> None:
+        """Add as `sketch`'s children up to `limit` new schedules moved from `traces`, nearest shapes first."""
         added = 0
-        for trace in fitting:
-            if added < self.settings.warm_start_per_task:
-                moved = Proposal(transfer(trace, sketch.trace), {"from": "warm start"}, WARM_START)
-                added += self._add(sketch, moved) is not None
+        for moved in nearest_transfers(traces, sketch.trace):
+            if added < limit:
+                added += self._add(sketch, Proposal(moved, {"from": proposer}, proposer)) is not None
 
     def _vet(self, parent: Node, children: list[Node]) -> list[Node]:
         """Value the policy's children with the cost model; return those it scores above their parent (the veto
@@ -295,6 +294,7 @@ class TreeSearch(PySearchStrategy):
             node = self._add(self.root, Proposal(record.trace, {"from": "database"}, "database"))
             if node is not None and latency_s is not None:
                 node.latency_s, node.sent = latency_s, True
-                self.best_latency_s = min(self.best_latency_s or math.inf, node.latency_s)
+                if latency_s < (self.best_latency_s or math.inf):
+                    self.best_latency_s, self.bests[self.task] = latency_s, record.trace
                 estimate(node, 1.0 / node.latency_s)
 
