@@ -8,8 +8,8 @@ share their layers); a record reaches a task whose blocks are named otherwise re
 (`litecoop.block_names`). Before tuning, a run copies into its work dir's database only the stored records of its
 own tasks (`reuse`: they seed the search and compete in the final build); afterwards it appends the records
 the store lacks (`keep`). A tree search moves the store's best records of other tasks onto a task that has none
-(`store_warm_start`: the same operator at other shapes). The work dir remembers how many of its records came from the store (`REUSED_FILE`,
-per task in `REUSED_BY_TASK_FILE`), so that `--resume` counts only its own.
+(`store_warm_start`: the same operator at other shapes). The work dir counts its records from the store
+(`REUSED_FILE`, per task in `REUSED_BY_TASK_FILE`), so that `--resume` counts only its own.
 
 Two runs may share the store at once (two models tuned side by side): every change to a database directory is
 an append made under an exclusive `fcntl.flock` of its `LOCK_FILE`, readers take a shared one. A JSONDatabase's
@@ -47,6 +47,7 @@ DATABASE_FILE = "database_tuning_record.json"
 LOCK_FILE = "database.lock"
 MERGED_FILE = "merged_from_older_stores.txt"
 FAILED_RUN_S = 1e9  # MetaSchedule records a trial that failed to run as 1e10 seconds
+STORE_WARM_START_PER_WORKLOAD = 2  # the store's best records of each task that a new task's warm start considers
 
 
 def store_root() -> Path:
@@ -284,15 +285,11 @@ def warm_start_records(db_dir: Path, per_workload: int = 32) -> tuple:
 
 
 def _parsed(text: str, workload):
-    """The TuningRecord of a record's JSON text, or None when its trace uses what this process lacks (a bf16 run's
-    tensor intrinsic, not registered in a float32 run)."""
+    """The TuningRecord of a record's JSON text, or None if its trace needs what this process lacks (bf16's)."""
     try:
         return ms.database.TuningRecord.from_json(json.loads(text), workload)
     except (ValueError, RuntimeError):
         return None
-
-
-STORE_WARM_START_PER_WORKLOAD = 2
 
 
 def store_warm_start(store: Path) -> tuple:
