@@ -90,7 +90,7 @@ class TreeSearch(PySearchStrategy):
         self.sketches = list(self.root.children)
         if database is not None:
             self._seed_from(database)
-        earlier = [r.trace for r in self.warm_start] if self.best_latency_s is None else []  # none to a task with records
+        earlier = [r.trace for r in self.warm_start] if self.best_latency_s is None else []  # none if it has records
         for sketch in self.sketches:
             self._move(sketch, earlier, self.settings.warm_start_per_task, WARM_START)
         self._value([n for n in self.nodes.values() if n.speed is None])
@@ -277,7 +277,7 @@ class TreeSearch(PySearchStrategy):
     def _move(self, sketch: Node, traces: list, limit: int, proposer: str) -> None:
         """Add as `sketch`'s children up to `limit` new schedules moved from `traces`, nearest shapes first."""
         added = 0
-        for moved in nearest_transfers(traces, sketch.trace):
+        for moved in nearest_transfers(traces if limit > 0 else [], sketch.trace):
             if added < limit:
                 added += self._add(sketch, Proposal(moved, {"from": proposer}, proposer)) is not None
 
