@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -230,9 +231,10 @@ def transfer(record_trace, sketch_trace) -> Trace | None:
     return Trace(sketch_insts(sketch_trace), decisions)
 
 
-def nearest_transfers(traces, sketch_trace) -> list[Trace]:
+def nearest_transfers(traces, sketch_trace) -> Iterator[Trace]:
     """The `traces` (measured schedules, maybe of other shapes) whose skeleton is `sketch_trace`'s, moved onto it
-    (`transfer`), those of the nearest shapes first (`extent_distance`), then in the order given."""
+    (`transfer`) one at a time as the caller takes them, those of the nearest shapes first (`extent_distance`),
+    then in the order given."""
     fitting = sorted((trace for trace in traces if skeleton(trace) == skeleton(sketch_trace)),
                      key=lambda trace: extent_distance(trace, sketch_trace))
-    return [transfer(trace, sketch_trace) for trace in fitting]
+    return (transfer(trace, sketch_trace) for trace in fitting)

@@ -149,7 +149,6 @@ class TreeSearch(PySearchStrategy):
                           self.bests)
 
     # the search --------------------------------------------------------------------------------
-
     def _round_budget(self) -> int:  # num_trials_per_iter, or what the deadline and --trials leave (1 at least once)
         return max(self.deadline.trials_that_fit(min(self.per_iter, self.max_trials - self.trials)),
                    int(self.trials == 0 < self.max_trials))
@@ -277,9 +276,10 @@ class TreeSearch(PySearchStrategy):
     def _move(self, sketch: Node, traces: list, limit: int, proposer: str) -> None:
         """Add as `sketch`'s children up to `limit` new schedules moved from `traces`, nearest shapes first."""
         added = 0
-        for moved in nearest_transfers(traces if limit > 0 else [], sketch.trace):
-            if added < limit:
-                added += self._add(sketch, Proposal(moved, {"from": proposer}, proposer)) is not None
+        for moved in nearest_transfers(traces, sketch.trace):
+            if added == limit:
+                break
+            added += self._add(sketch, Proposal(moved, {"from": proposer}, proposer)) is not None
 
     def _vet(self, parent: Node, children: list[Node]) -> list[Node]:
         """Value the policy's children with the cost model; return those it scores above their parent (the veto
