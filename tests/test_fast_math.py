@@ -1,6 +1,6 @@
 """Fast float32 math at legalization on CPUs (litecoop.build.fast_math): GELU, SiLU, sigmoid, tanh, exp and softmax
-legalize to TOPI's fast approximations, which stay within float32 noise of the exact functions, and a float16
-operator keeps TVM's own legalization. Real TVM builds, no tuning (empty database)."""
+legalize to TOPI's fast approximations, which stay within float32 noise of the exact functions, a power by a small
+integer to multiplications, and a float16 operator or a power by another exponent keeps TVM's own legalization. Real TVM builds, no tuning (empty database)."""
 
 import numpy as np
 import tvm
@@ -17,7 +17,13 @@ EXACT = {
     "tanh": (relax.op.tanh, np.tanh),
     "exp": (relax.op.exp, np.exp),
     "softmax": (lambda x: relax.op.nn.softmax(x, axis=-1), lambda x: softmax(x, axis=-1)),
+    "cube": (lambda x: power(x, 3.0), lambda x: x**3),
+    "square": (lambda x: power(x, 2.0), lambda x: x**2),
 }
+
+
+def power(x, exponent: float):
+    return relax.op.power(x, relax.const(exponent, "float32"))
 
 
 def module(op, dtype="float32"):
@@ -36,7 +42,7 @@ def test_fast_operators_match_the_exact_functions(target, tmp_path):
     for name, (op, exact) in EXACT.items():
         mod = module(op)
         fused = compiler.fuse(mod, target)
-        assert "T.erf(" not in fused.script() and "T.exp(" not in fused.script(), name  # no scalar libm calls
+        assert not any(call in fused.script() for call in ("T.erf(", "T.exp(", "T.pow(")), name  # no scalar libm
         vm = relax.VirtualMachine(compiler.compile_tuned(database, mod, target), tvm.cpu())
         out = vm["main"](tvm.runtime.tensor(x)).numpy()
         np.testing.assert_allclose(out, exact(x.astype(np.float64)), rtol=2e-6, atol=2e-6, err_msg=name)
@@ -44,3 +50,7 @@ def test_fast_operators_match_the_exact_functions(target, tmp_path):
 
 def test_float16_keeps_tvms_legalization(target):
     assert "T.exp(" in compiler.fuse(module(relax.op.exp, "float16"), target).script()
+
+
+def test_a_power_by_a_fraction_keeps_tvms_legalization(target):
+    assert "T.pow(" in compiler.fuse(module(lambda x: power(x, 2.5)), target).script()
