@@ -74,12 +74,41 @@ def keep_pads_apart(mod, _ctx):
     return mod
 
 
+INJECTIVE = 2  # kInjective: FuseOps fuses injective producers (layout copies) and elementwise consumers with it
+
+
+@tvm.transform.module_pass(opt_level=0, name="FuseLayoutsIntoActivationMatmuls")
+def fuse_layouts_into_activation_matmuls(mod, _ctx):
+    """Mark the legalized matmuls of two activations (no constant operand at any call: attention's Q.K^T and
+    scores.V) injective, so that FuseOps fuses into each one kernel the layout copies that feed it (the heads'
+    reshapes and transposes, K's transpose, grouped-query attention's repeat of K and V) and the scale, mask or
+    layout copy after it; MetaSchedule then inlines the copies into the matmul's reads. FuseOps otherwise fuses no
+    producer into a matmul, and each copy is a kernel of its own."""
+    call_tir, takes_constant = tvm.ir.Op.get("relax.call_tir"), {}
+
+    def visit(expr):
+        if isinstance(expr, relax.Call) and expr.op.same_as(call_tir):
+            name = expr.args[0].name_hint
+            constant = any(isinstance(arg, tvm.ir.GenericConst) for arg in expr.args[1].fields)
+            takes_constant[name] = takes_constant.get(name, False) or constant
+
+    for func in mod.functions.values():
+        if isinstance(func, relax.Function):
+            relax.analysis.post_order_visit(func, visit)
+    for var, func in list(mod.functions.items()):
+        if (isinstance(func, tirx.PrimFunc) and var.name_hint.rstrip("0123456789") == "matmul"
+                and takes_constant.get(var.name_hint) is False):
+            mod[var] = func.with_attr("op_pattern", INJECTIVE)
+    return mod
+
+
 def _fusion_passes(target) -> list:
     cpu = _cpu_pipeline(target)
     passes = [*(rewrite() for rewrite in INFERENCE_REWRITES), *([channels_last] if cpu else []),
               *relax.pipeline.library_dispatch_passes(target),
               relax.transform.LegalizeOps(LEGALIZE if cpu else None), relax.transform.AnnotateTIROpPattern(),
-              keep_pads_apart, relax.transform.FoldConstant(), relax.transform.FuseOps(), relax.transform.FuseTIR()]
+              keep_pads_apart, relax.transform.FoldConstant(), fuse_layouts_into_activation_matmuls,
+              relax.transform.FuseOps(), relax.transform.FuseTIR()]
     return passes + [relax.transform.AttachAttrLayoutFreeBuffers()] if cpu else passes
 
 

@@ -1,0 +1,55 @@
+"""Attention's layout copies fused into its matmuls (litecoop.build.compiler.fuse_layouts_into_activation_matmuls):
+the heads' reshapes and transposes, K's transpose and grouped-query attention's repeat of K and V are no kernels of
+their own, the scale and mask join Q.K^T, and the build still matches torch. A real torch attention block, real
+TVM builds (empty database)."""
+
+import numpy as np
+import pytest
+import torch
+import tvm
+from tvm import relax
+from tvm.s_tir import meta_schedule as ms
+
+from litecoop.build import compiler
+from litecoop.workload import from_torch
+
+
+class Attention(torch.nn.Module):
+    """Multi-head attention as transformers writes it: 4 query heads of 16, `kv_heads` key/value heads (repeated
+    to 4 when fewer: grouped-query attention), an additive mask."""
+
+    def __init__(self, kv_heads: int):
+        super().__init__()
+        self.kv_heads = kv_heads
+        self.q, self.k, self.v, self.o = (torch.nn.Linear(64, 16 * heads) for heads in (4, kv_heads, kv_heads, 4))
+
+    def forward(self, x, mask):
+        def heads(t, count):
+            return t.view(1, -1, count, 16).transpose(1, 2)
+
+        q, k, v = heads(self.q(x), 4), heads(self.k(x), self.kv_heads), heads(self.v(x), self.kv_heads)
+        k, v = (t.repeat_interleave(4 // self.kv_heads, dim=1) for t in (k, v))
+        scores = torch.softmax(q @ k.transpose(-1, -2) * 0.25 + mask, dim=-1)
+        return self.o((scores @ v).transpose(1, 2).reshape(1, -1, 64))
+
+
+LAYOUT_OPS = ("reshape", "transpose", "broadcast_to", "repeat", "expand_dims")
+
+
+@pytest.mark.parametrize("kv_heads", [4, 2])
+def test_attentions_layout_copies_are_fused_into_its_matmuls(target, kv_heads):
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 24, 64)).astype(np.float32)
+    mask = np.where(rng.random((1, 1, 24, 24)) < 0.2, -1e4, 0).astype(np.float32)
+    workload = from_torch("attention", Attention(kv_heads).eval(), [x, mask])
+    names = [task.task_name for task in compiler.extract_tasks(workload.mod, target)]
+    layout_only = [name for name in names if all(part.rstrip("0123456789") in LAYOUT_OPS or part == "fused"
+                                                  for part in name.split("_"))]
+    assert not [name for name in layout_only if "transpose" in name or "broadcast" in name], names
+    (scores,) = [name for name in names if "matmul" in name and "transpose" in name and "multiply" in name]
+    assert "add" in scores, names  # the mask too
+    vm = relax.VirtualMachine(compiler.compile_tuned(ms.database.MemoryDatabase(), workload.mod, target), tvm.cpu())
+    out = vm["main"](*(tvm.runtime.tensor(array) for array in (x, mask)))
+    out = (out[0] if isinstance(out, tvm.ir.Array) else out).numpy()
+    np.testing.assert_allclose(out, workload.reference, rtol=1e-4, atol=1e-4)
