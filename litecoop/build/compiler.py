@@ -74,7 +74,19 @@ def keep_pads_apart(mod, _ctx):
     return mod
 
 
-INJECTIVE = 2  # kInjective: FuseOps fuses injective producers (layout copies) and elementwise consumers with it
+ELEMENTWISE, INJECTIVE = 0, 2  # tvm::relay::OpPatternKind
+
+
+@tvm.transform.module_pass(opt_level=0, name="ReshapesAsElementwise")
+def reshapes_as_elementwise(mod, _ctx):
+    """Mark legalized reshapes elementwise for FuseOps (a reshape keeps the row-major order of the elements), so that
+    a matmul's epilogue reaches through the reshapes that exporters put around elementwise operators: GPT-2's and
+    BERT's 2-D linear layers are viewed back to 3-D for the bias, GELU or residual add after them, which FuseOps
+    otherwise leaves as kernels of their own. A reshape that fuses with nothing stays a view."""
+    for var, func in list(mod.functions.items()):
+        if isinstance(func, tirx.PrimFunc) and var.name_hint.rstrip("0123456789") == "reshape":
+            mod[var] = func.with_attr("op_pattern", ELEMENTWISE)
+    return mod
 
 
 @tvm.transform.module_pass(opt_level=0, name="FuseLayoutsIntoActivationMatmuls")
@@ -108,7 +120,7 @@ def _fusion_passes(target) -> list:
               *relax.pipeline.library_dispatch_passes(target),
               relax.transform.LegalizeOps(LEGALIZE if cpu else None), relax.transform.AnnotateTIROpPattern(),
               keep_pads_apart, relax.transform.FoldConstant(), fuse_layouts_into_activation_matmuls,
-              relax.transform.FuseOps(), relax.transform.FuseTIR()]
+              reshapes_as_elementwise, relax.transform.FuseOps(), relax.transform.FuseTIR()]
     return passes + [relax.transform.AttachAttrLayoutFreeBuffers()] if cpu else passes
 
 

@@ -1,7 +1,7 @@
-"""Attention's layout copies fused into its matmuls (litecoop.build.compiler.fuse_layouts_into_activation_matmuls):
-the heads' reshapes and transposes, K's transpose and grouped-query attention's repeat of K and V are no kernels of
-their own, the scale and mask join Q.K^T, and the build still matches torch. A real torch attention block, real
-TVM builds (empty database)."""
+"""Fusion beyond FuseOps' defaults (litecoop.build.compiler): attention's layout copies fuse into its matmuls (the
+heads' reshapes and transposes, K's transpose and grouped-query attention's repeat of K and V are no kernels of their
+own; the scale and mask join Q.K^T), and a linear layer's epilogue reaches through the reshapes around it (GELU,
+residual add). Each build still matches torch. Real torch blocks, real TVM builds (empty database)."""
 
 import numpy as np
 import pytest
@@ -33,6 +33,22 @@ class Attention(torch.nn.Module):
         return self.o((scores @ v).transpose(1, 2).reshape(1, -1, 64))
 
 
+class FeedForward(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up, self.down = torch.nn.Linear(64, 128), torch.nn.Linear(128, 64)
+
+    def forward(self, x):
+        return x + self.down(torch.nn.functional.gelu(self.up(x)))
+
+
+def matches_torch(workload, target):
+    vm = relax.VirtualMachine(compiler.compile_tuned(ms.database.MemoryDatabase(), workload.mod, target), tvm.cpu())
+    out = vm["main"](*(tvm.runtime.tensor(array) for array in workload.inputs))
+    out = (out[0] if isinstance(out, tvm.ir.Array) else out).numpy()
+    np.testing.assert_allclose(out, workload.reference, rtol=1e-4, atol=1e-4)
+
+
 LAYOUT_OPS = ("reshape", "transpose", "broadcast_to", "repeat", "expand_dims")
 
 
@@ -49,7 +65,16 @@ def test_attentions_layout_copies_are_fused_into_its_matmuls(target, kv_heads):
     assert not [name for name in layout_only if "transpose" in name or "broadcast" in name], names
     (scores,) = [name for name in names if "matmul" in name and "transpose" in name and "multiply" in name]
     assert "add" in scores, names  # the mask too
-    vm = relax.VirtualMachine(compiler.compile_tuned(ms.database.MemoryDatabase(), workload.mod, target), tvm.cpu())
-    out = vm["main"](*(tvm.runtime.tensor(array) for array in (x, mask)))
-    out = (out[0] if isinstance(out, tvm.ir.Array) else out).numpy()
-    np.testing.assert_allclose(out, workload.reference, rtol=1e-4, atol=1e-4)
+    matches_torch(workload, target)
+
+
+def test_a_linear_layers_epilogue_reaches_through_its_reshapes(target):
+    torch.manual_seed(0)
+    x = np.random.default_rng(0).standard_normal((1, 24, 64)).astype(np.float32)
+    workload = from_torch("feed_forward", FeedForward().eval(), [x])
+    names = [task.task_name for task in compiler.extract_tasks(workload.mod, target)]
+    assert [name for name in names if "matmul" in name and "gelu" in name], names
+    (down,) = [name for name in names if "matmul" in name and "gelu" not in name]
+    assert down.count("add") == 2, names  # bias and residual
+    assert len([name for name in names if not name.startswith("reshape")]) == 2, names  # a lone reshape is a view
+    matches_torch(workload, target)
