@@ -1,7 +1,8 @@
 """From a Relax module to a compiled library, as the final build and task extraction share it.
 
 Inference rewrites (batch norms folded into the convolutions before them; on CPUs, dense convolutions in NHWC) ->
-fusion (on CPUs: fast float32 math and weights marked layout-free) -> MetaSchedule task extraction; and from a
+fusion (on CPUs: fast float32 math, attention's layout copies and the reshapes around linear layers fused into the
+matmuls, weights marked layout-free) -> MetaSchedule task extraction; and from a
 tuning database: schedules applied, weights prepacked at build time (TVM's `cpu_weight_prepack` flow).
 """
 
@@ -22,8 +23,9 @@ from litecoop.workload import Workload
 
 
 def _cpu_pipeline(target) -> bool:
-    """Whether `target` builds with this project's CPU pipeline: fast float32 math (litecoop.build.fast_math) and
-    weights prepacked at build time; other targets build with MetaSchedule's `compile_relax`."""
+    """Whether `target` builds with this project's CPU pipeline: fast float32 math (litecoop.build.fast_math), the
+    fusion of layout copies and reshapes into matmuls, and weights prepacked at build time; other targets build with
+    MetaSchedule's `compile_relax`, whose fusion their tasks' extraction must match."""
     return target.kind.name == "llvm"
 
 
@@ -119,8 +121,9 @@ def _fusion_passes(target) -> list:
     passes = [*(rewrite() for rewrite in INFERENCE_REWRITES), *([channels_last] if cpu else []),
               *relax.pipeline.library_dispatch_passes(target),
               relax.transform.LegalizeOps(LEGALIZE if cpu else None), relax.transform.AnnotateTIROpPattern(),
-              keep_pads_apart, relax.transform.FoldConstant(), fuse_layouts_into_activation_matmuls,
-              reshapes_as_elementwise, relax.transform.FuseOps(), relax.transform.FuseTIR()]
+              keep_pads_apart, relax.transform.FoldConstant(),
+              *([fuse_layouts_into_activation_matmuls, reshapes_as_elementwise] if cpu else []),
+              relax.transform.FuseOps(), relax.transform.FuseTIR()]
     return passes + [relax.transform.AttachAttrLayoutFreeBuffers()] if cpu else passes
 
 
