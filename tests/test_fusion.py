@@ -78,3 +78,13 @@ def test_a_linear_layers_epilogue_reaches_through_its_reshapes(target):
     assert down.count("add") == 2, names  # bias and residual
     assert len([name for name in names if not name.startswith("reshape")]) == 2, names  # a lone reshape is a view
     matches_torch(workload, target)
+
+
+def test_two_layers_whose_weights_are_inputs_stay_two_kernels(target):
+    """A kernel's weights given as inputs are no activations: each matmul stays the anchor of its own kernel."""
+    from small_workload import make_two_layers
+
+    module, inputs = make_two_layers()
+    workload = from_torch("two_layers", module, [tensor.numpy() for tensor in inputs])
+    names = [task.task_name for task in compiler.extract_tasks(workload.mod, target)]
+    assert [name.count("matmul") for name in names if "matmul" in name] == [1, 1], names

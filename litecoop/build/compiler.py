@@ -93,25 +93,28 @@ def reshapes_as_elementwise(mod, _ctx):
 
 @tvm.transform.module_pass(opt_level=0, name="FuseLayoutsIntoActivationMatmuls")
 def fuse_layouts_into_activation_matmuls(mod, _ctx):
-    """Mark the legalized matmuls of two activations (no constant operand at any call: attention's Q.K^T and
-    scores.V) injective, so that FuseOps fuses into each one kernel the layout copies that feed it (the heads'
-    reshapes and transposes, K's transpose, grouped-query attention's repeat of K and V) and the scale, mask or
-    layout copy after it; MetaSchedule then inlines the copies into the matmul's reads. FuseOps otherwise fuses no
-    producer into a matmul, and each copy is a kernel of its own."""
-    call_tir, takes_constant = tvm.ir.Op.get("relax.call_tir"), {}
+    """Mark the legalized matmuls of two computed activations (at every call, each operand is another kernel's
+    output: neither a constant weight nor an input of the model; attention's Q.K^T and scores.V) injective, so that
+    FuseOps fuses into each one kernel the layout copies that feed it (the heads' reshapes and transposes, K's
+    transpose, grouped-query attention's repeat of K and V) and the scale, mask or layout copy after it; MetaSchedule
+    then inlines the copies into the matmul's reads. FuseOps otherwise fuses no producer into a matmul, and each copy
+    is a kernel of its own. A matmul of an input (a kernel's weight given as an argument) stays a fusion anchor, so
+    that two layers never fuse into one kernel."""
+    call_tir, takes_given = tvm.ir.Op.get("relax.call_tir"), {}
+    inputs = {param for func in mod.functions.values() if isinstance(func, relax.Function) for param in func.params}
 
     def visit(expr):
         if isinstance(expr, relax.Call) and expr.op.same_as(call_tir):
             name = expr.args[0].name_hint
-            constant = any(isinstance(arg, tvm.ir.GenericConst) for arg in expr.args[1].fields)
-            takes_constant[name] = takes_constant.get(name, False) or constant
+            given = any(isinstance(arg, tvm.ir.GenericConst) or arg in inputs for arg in expr.args[1].fields)
+            takes_given[name] = takes_given.get(name, False) or given
 
     for func in mod.functions.values():
         if isinstance(func, relax.Function):
             relax.analysis.post_order_visit(func, visit)
     for var, func in list(mod.functions.items()):
         if (isinstance(func, tirx.PrimFunc) and var.name_hint.rstrip("0123456789") == "matmul"
-                and takes_constant.get(var.name_hint) is False):
+                and takes_given.get(var.name_hint) is False):
             mod[var] = func.with_attr("op_pattern", INJECTIVE)
     return mod
 
