@@ -8,14 +8,13 @@ Writes builder.md and claims.json into --out.
 """
 
 import argparse
-import json
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from tabulate import tabulate
+
+from publish import publish
 
 
 def main() -> None:
@@ -51,17 +50,10 @@ def main() -> None:
     rows = [[name, f"{medians[name]:.2f}", ", ".join(f"{s:.2f}" for s in values)] for name, values in seconds.items()]
     table = tabulate(rows, ["builder", f"median s per batch of {args.batch}", "every batch (s)"], tablefmt="github",
                      disable_numparse=True)
-    command = "python benchmarks/builder_pool.py " + " ".join(sys.argv[1:])
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "builder.md").write_text(f"Command: `{command}` ({args.workload}'s first task, host target)\n\n"
-                                         f"{table}\n")
     old, new = medians.values()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    (args.out / "claims.json").write_text(json.dumps([{
+    publish(args.out, "builder.md", f"{args.workload}'s first task, host target.\n\n{table}", [{
         "claim": "the tuner's builder keeps its worker processes: a small batch builds many times faster",
-        "number": f"{old:.2f} s -> {new:.2f} s per batch of {args.batch} ({old / new:.0f}x)",
-        "command": command, "commit": commit}], indent=1) + "\n")
-    print(table)
+        "number": f"{old:.2f} s -> {new:.2f} s per batch of {args.batch} ({old / new:.0f}x)"}])
 
 
 if __name__ == "__main__":

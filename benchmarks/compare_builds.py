@@ -10,14 +10,13 @@ the model's entry of --out/claims.json (the first build named is the baseline of
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
 from tabulate import tabulate
+
+from publish import publish
 
 import litecoop
 from litecoop.measure.peers import cpu_peers
@@ -43,20 +42,11 @@ def main() -> None:
     rows = [[name, f"{ms[name]:.2f}", f"{ms[name] / ms['openvino-f32']:.3f}", builds.get(name, "peer")] for name in ms]
     table = tabulate(rows, ["build", "ms (median of 10, alternated)", "/ openvino-f32", "artifact"],
                      tablefmt="github", disable_numparse=True)
-    command = "python benchmarks/compare_builds.py " + " ".join(sys.argv[1:])
-    name = args.workload.split(":")[-1]
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{name}.md").write_text(f"Command: `{command}`\n\n{table}\n")
     baseline, *others = builds
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    claims_path = args.out / "claims.json"
-    claims = [claim for claim in (json.loads(claims_path.read_text()) if claims_path.is_file() else [])
-              if not claim["claim"].startswith(args.workload + ":")]
-    claims.append({"claim": f"{args.workload}: latency / OpenVINO f32, {baseline} -> {', '.join(others)}",
-                   "number": " -> ".join(f"{ms[build] / ms['openvino-f32']:.2f}x" for build in builds),
-                   "command": command, "commit": commit})
-    claims_path.write_text(json.dumps(claims, indent=1))
-    print(table)
+    publish(args.out, f"{args.workload.split(':')[-1]}.md", table, [{
+        "claim": f"{args.workload}: latency / OpenVINO f32, {baseline} -> {', '.join(others)}",
+        "number": " -> ".join(f"{ms[build] / ms['openvino-f32']:.2f}x" for build in builds)}],
+        keep_existing=lambda claim: not claim["claim"].startswith(args.workload + ":"))
 
 
 if __name__ == "__main__":

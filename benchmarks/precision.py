@@ -11,25 +11,14 @@ into --out.
 """
 
 import argparse
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from tabulate import tabulate
 
+from publish import publish
+from runs import tune_report
+
 from litecoop.api import duration_s
-
-
-def tune(spec: str, precision: str, budget_s: float, out: Path) -> dict:
-    """The report of `litecoop tune` of `spec` in `precision`, run unless its report is already under `out/runs`."""
-    work_dir = out / "runs" / f"{spec.replace(':', '-')}-{precision}"
-    report = work_dir.with_suffix(".json")
-    if not report.is_file():
-        subprocess.run([sys.executable, "-m", "litecoop.cli", "tune", "--workload", spec, "--precision", precision,
-                        "--time-budget", f"{budget_s:g}s", "--fresh", "--work-dir", str(work_dir), "--json",
-                        str(report)], check=True)
-    return json.loads(report.read_text())
 
 
 def peers_at(precision: str) -> str:
@@ -55,9 +44,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/precision"))
     args = parser.parse_args()
     budget_s = duration_s(args.time_budget)
-    reports = {p: tune(args.workload, p, budget_s, args.out) for p in args.precisions.split(",")}
-    command = "python benchmarks/precision.py " + " ".join(sys.argv[1:])
-    sections, claims = [f"Command: `{command}`\n"], []
+    reports = {p: tune_report(args.workload, budget_s, args.out / "runs" / f"{args.workload.replace(':', '-')}-{p}",
+                              "--precision", p, "--fresh") for p in args.precisions.split(",")}
+    sections, claims = [], []
     headers = ["contender", "precision", "latency s", "max abs error", "mean abs error", "cosine"]
     for precision, r in reports.items():
         tuned = {"name": f"tuned ({precision})", "precision": precision, "latency_s": r["tuned_latency_s"],
@@ -72,7 +61,7 @@ def main() -> None:
         claims.append({"claim": f"{args.workload} tuned in {precision} for {budget_s:g} s: latency / the best peer "
                                 f"in {peers_at(precision)} ({r['best_peer']}), own run",
                        "number": f"{r['tuned_over_best_peer']:.2f}x (cosine to float32 torch {r['cosine']:.6f})",
-                       "command": command, "commit": r["provenance"].get("commit", "unknown")})
+                       "commit": r["provenance"].get("commit", "unknown")})
     from litecoop.measure.final import best_peer, time_fresh
     from litecoop.measure.peers import ALL
     from litecoop.tuning.run import THREADS
@@ -92,11 +81,8 @@ def main() -> None:
                                 f"series: latency / the best peer in {peers_at(precision)} "
                                 f"({best.name})",
                        "number": f"{ratio:.2f}x (cosine {tuned.cosine:.6f}; {best.name}: {best.cosine:.6f})",
-                       "command": command, "commit": reports[precision]["provenance"].get("commit", "unknown")})
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "precision.md").write_text("\n".join(sections))
-    (args.out / "claims.json").write_text(json.dumps(claims, indent=1) + "\n")
-    print((args.out / "precision.md").read_text())
+                       "commit": reports[precision]["provenance"].get("commit", "unknown")})
+    publish(args.out, "precision.md", "\n".join(sections), claims)
 
 
 if __name__ == "__main__":

@@ -10,28 +10,17 @@ Writes ab.md and claims.json into --out.
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
 from tabulate import tabulate
 
+from publish import publish
+from runs import tune_report
+
 import litecoop
 from litecoop.api import duration_s
-
-
-def tune(spec: str, preset: str, budget_s: float, work_dir: Path) -> dict:
-    """`litecoop tune --fresh --no-peers` of `spec` with search preset `preset`, unless its report is there; the
-    report (a dict)."""
-    report = work_dir.with_suffix(".json")
-    if not report.is_file():
-        subprocess.run([sys.executable, "-m", "litecoop.cli", "tune", "--workload", spec, "--search", preset,
-                        "--time-budget", f"{budget_s:g}s", "--fresh", "--no-peers", "--work-dir", str(work_dir),
-                        "--json", str(report)], check=True)
-    return json.loads(report.read_text())
 
 
 def main() -> None:
@@ -51,8 +40,8 @@ def main() -> None:
     rows, ratios = [], []
     for spec in args.models.split(","):
         name = spec.split(":")[-1]
-        reports = {preset: tune(spec, preset, budget_s, args.out / "runs" / f"{name}-{Path(preset).stem}")
-                   for preset in (args.a, args.b)}
+        reports = {preset: tune_report(spec, budget_s, args.out / "runs" / f"{name}-{Path(preset).stem}",
+                                       "--search", preset, "--fresh", "--no-peers") for preset in (args.a, args.b)}
         workload = load(spec)
         calls = {preset: litecoop.load(report["artifact"]) for preset, report in reports.items()}
         peer, = cpu_peers(int(os.environ["TVM_NUM_THREADS"]), workload.inputs, module=workload.torch_module,
@@ -68,16 +57,10 @@ def main() -> None:
     geomean = statistics.geometric_mean(ratios)
     table = tabulate(rows, ["model", f"{args.a} ms", f"{args.b} ms", "openvino-f32 ms", f"{args.b} / {args.a}",
                             "correct"], tablefmt="github", disable_numparse=True)
-    command = "python benchmarks/search_ab.py " + " ".join(sys.argv[1:])
-    summary = (f"Geomean latency {args.b} / {args.a}: {geomean:.3f} over {len(ratios)} models "
-               f"({budget_s:g} s of search each; medians of 10 alternated calls).")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "ab.md").write_text(f"Command: `{command}`\n\n{table}\n\n{summary}\n")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    (args.out / "claims.json").write_text(json.dumps([{
-        "claim": f"search preset {args.b} against {args.a}, each tuned from scratch for {budget_s:g} s: latency ratio",
-        "number": f"geomean {geomean:.3f} over {len(ratios)} models", "command": command, "commit": commit}], indent=1))
-    print(table, summary, sep="\n\n")
+    number = f"geomean {geomean:.3f} over {len(ratios)} models"
+    claim = f"search preset {args.b} against {args.a}, each tuned from scratch for {budget_s:g} s: latency ratio"
+    publish(args.out, "ab.md", f"{table}\n\nLatency {args.b} / {args.a}: {number} (medians of 10 alternated calls).",
+            [{"claim": claim, "number": number}])
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ Public API only. Writes serving.md and claims.json into --out.
 """
 
 import argparse
-import json
 import subprocess
 import sys
 import threading
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 from tabulate import tabulate
+
+from publish import publish
 
 LOAD_COST = """
 import resource, sys, time
@@ -69,18 +70,12 @@ def main() -> None:
         rows.append([clients, *(f"{calls_per_second(call, inputs, clients, args.seconds):.1f}" for call in (fast, locked))])
     table = tabulate(rows, ["client threads", "calls/s, a VM per thread (litecoop.load)", "calls/s, one lock"],
                      tablefmt="github", disable_numparse=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    command = "python benchmarks/serving_threads.py " + " ".join(sys.argv[1:])
-    (args.out / "serving.md").write_text(f"Command: `{command}`\n\nModel: {args.artifact}\n\n{table}\n\nLoading "
-                                         f"(`import litecoop; litecoop.load(...)` in a fresh process): {seconds:.1f} s, "
-                                         f"{megabytes:.0f} MB resident.\n")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    (args.out / "claims.json").write_text(json.dumps([{
+    publish(args.out, "serving.md", f"Model: {args.artifact}\n\n{table}\n\nLoading (`import litecoop; "
+                                    f"litecoop.load(...)` in a fresh process): {seconds:.1f} s, {megabytes:.0f} MB "
+                                    "resident.", [{
         "claim": "a loaded tuned model serves many client threads (a VM per thread) and loads without the compiler stack",
         "number": f"calls/s at 1, 2, 4 client threads: {', '.join(r[1] for r in rows)} (VM per thread), "
-                  f"{', '.join(r[2] for r in rows)} (one lock); load {seconds:.1f} s, {megabytes:.0f} MB",
-        "command": command, "commit": commit}], indent=1) + "\n")
-    print(table)
+                  f"{', '.join(r[2] for r in rows)} (one lock); load {seconds:.1f} s, {megabytes:.0f} MB"}])
 
 
 if __name__ == "__main__":

@@ -12,27 +12,17 @@ Writes shared.md and claims.json into --out.
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
 from tabulate import tabulate
 
+from publish import publish
+from runs import tune_report
+
 import litecoop
 from litecoop.api import duration_s
-
-
-def tune(spec: str, budget_s: float, work_dir: Path, cache: Path, *extra: str) -> dict:
-    """`litecoop tune` (no peers) with LITECOOP_CACHE=cache, unless its report is already there; the report."""
-    report = work_dir.with_suffix(".json")
-    if not report.is_file():
-        command = [sys.executable, "-m", "litecoop.cli", "tune", "--workload", spec, "--time-budget", f"{budget_s:g}s",
-                   "--no-peers", "--work-dir", str(work_dir), "--json", str(report), *extra]
-        subprocess.run(command, check=True, env={**os.environ, "LITECOOP_CACHE": str(cache)})
-    return json.loads(report.read_text())
 
 
 def main() -> None:
@@ -47,7 +37,7 @@ def main() -> None:
     budget_s = duration_s(args.time_budget)
     shared_cache, scratch_cache = args.scratch / "cache-shared", args.scratch / "cache-scratch"
     if args.first_work_dir is None:
-        tune(args.first, budget_s, args.out / "runs" / "first", shared_cache)
+        tune_report(args.first, budget_s, args.out / "runs" / "first", "--no-peers", cache=shared_cache)
     elif not shared_cache.exists():
         from litecoop import records
         from litecoop.targets import load_target
@@ -55,11 +45,11 @@ def main() -> None:
         os.environ["LITECOOP_CACHE"] = str(shared_cache)
         records.keep(args.first_work_dir, records.store_dir(load_target("host")))
         del os.environ["LITECOOP_CACHE"]
-    runs = {f"from scratch, {budget_s:g} s": tune(args.second, budget_s, args.out / "runs" / "scratch", scratch_cache),
-            f"from scratch, {budget_s / 2:g} s": tune(args.second, budget_s / 2, args.out / "runs" / "scratch-half",
-                                                       args.scratch / "cache-scratch-half"),
-            f"from the store, {budget_s / 2:g} s": tune(args.second, budget_s / 2, args.out / "runs" / "shared",
-                                                         shared_cache)}
+    runs = {f"{label}, {budget:g} s": tune_report(args.second, budget, args.out / "runs" / run, "--no-peers", cache=cache)
+            for label, budget, run, cache in [("from scratch", budget_s, "scratch", scratch_cache),
+                                              ("from scratch", budget_s / 2, "scratch-half",
+                                               args.scratch / "cache-scratch-half"),
+                                              ("from the store", budget_s / 2, "shared", shared_cache)]}
 
     from litecoop.measure.timing import time_contenders
     from litecoop.workload import load
@@ -75,17 +65,11 @@ def main() -> None:
                             "trials moved from other shapes", "trials measured", "latency ms (median of 10, alternated)",
                             "correct"], tablefmt="github", disable_numparse=True)
     scratch, scratch_half, shared = medians.values()
-    command = "python benchmarks/shared_records.py " + " ".join(sys.argv[1:])
     summary = (f"With {args.first}'s records, {args.second} tuned for half the budget runs at {shared / scratch:.2f}x "
                f"the latency of its from-scratch run (from scratch for half the budget: {scratch_half / scratch:.2f}x).")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "shared.md").write_text(f"Command: `{command}`\n\n{table}\n\n{summary}\n")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    (args.out / "claims.json").write_text(json.dumps([{
+    publish(args.out, "shared.md", f"{table}\n\n{summary}", [{
         "claim": f"{args.second} from {args.first}'s records in half the search time: latency / from scratch",
-        "number": f"{shared / scratch:.2f}x (from scratch in half the time: {scratch_half / scratch:.2f}x)",
-        "command": command, "commit": commit}], indent=1))
-    print(table, summary, sep="\n\n")
+        "number": f"{shared / scratch:.2f}x (from scratch in half the time: {scratch_half / scratch:.2f}x)"}])
 
 
 if __name__ == "__main__":
