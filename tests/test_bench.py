@@ -1,4 +1,4 @@
-"""The CI-sized benchmark: one kernel, two strategies, 8 trials each, real measurements."""
+"""The CI-sized benchmark: one kernel, two strategies, 10 seconds of search each, real measurements."""
 
 import json
 import statistics
@@ -30,16 +30,20 @@ def test_history_queries():
     assert seconds_to_reach(history, 2.2) == 20.0 and seconds_to_reach(history, 1.0) is None
 
 
-@pytest.mark.slow  # two real tunes and the re-timing
-def test_bench_smoke_writes_report_and_plots(tmp_path):
+@pytest.mark.slow  # two real tunes under a time budget and the re-timing
+def test_bench_at_a_time_budget_re_times_every_build_together_and_writes_report_and_plots(tmp_path):
+    """`bench --time-budget`: every run searches for the budget (strategies at equal search time), not for a trial
+    count; then every tuned build is timed again in one interleaved series, with one untuned build and the peers,
+    and the report, its checkpoints (the trials the runs measured) and the plots are written."""
+    budget = 10
     out = tmp_path / "bench"
     result = subprocess.run([sys.executable, "-m", "litecoop.cli", "bench", "--kernels", "flux_conv",
-                             "--strategies", "mcts,evolutionary", "--trials", "8", "--seeds", "1",
+                             "--strategies", "mcts,random", "--time-budget", f"{budget}s", "--seeds", "1",
                              "--search", "smoke", "--out", str(out)], capture_output=True, text=True, timeout=1500)
     assert result.returncode == 0, result.stderr[-3000:]
     bench = json.loads((out / "bench.json").read_text())
     summary = bench["summary"]
-    assert set(summary["strategies"]) == {"mcts", "evolutionary"}
+    assert set(summary["strategies"]) == {"mcts", "random"}
     # every tuned build re-timed in one interleaved series after the runs, with one untuned build: one baseline
     (baseline,) = {run["baseline_latency_s"] for run in bench["runs"]}
     assert baseline > 0
@@ -48,42 +52,29 @@ def test_bench_smoke_writes_report_and_plots(tmp_path):
     assert ort > 0 and len({run["torch_latency_s"] for run in bench["runs"]}) == 1
     assert all(run["tuned_over_onnxruntime"] == pytest.approx(run["final_latency_s"] / ort) for run in bench["runs"])
     for run in bench["runs"]:
+        # the budget, not a trial count, ended the search (its precision is test_budget's; one batch may overrun a
+        # budget this short); how many trials fit in it depends on the machine's load
+        assert run["time_budget_s"] == budget and run["trials"] is None
+        assert 0.9 * budget <= run["search_s"] < 2 * budget and run["trials_measured_this_run"] >= 2
         # the re-timed build is the best schedule its search measured (any schedule beats the untuned build):
         # faster than the median schedule the search tried, and near the best one
         measured = record_latencies(Path(run["work_dir"]))  # (a trial may fail to build or run)
-        assert run["trials_measured_this_run"] >= 8 and len(measured) >= run["trials_measured_this_run"] // 2
+        assert len(measured) >= run["trials_measured_this_run"] // 2
         assert run["final_latency_s"] < statistics.median(measured), (run["final_latency_s"], sorted(measured))
         assert run["final_latency_s"] < 2 * min(measured), (run["final_latency_s"], min(measured))
+    assert max(summary["checkpoints"]) <= max(run["trials_measured_this_run"] for run in bench["runs"])
     for stats in summary["strategies"].values():
         assert stats["correct"]
         assert 0 < stats["roofline_fraction"]["flux_conv"] < 1.0
         (at_equal_wall,) = stats["speedup_at_equal_wall_by_seed"].values()
-        assert 1.0 <= at_equal_wall <= max(stats["speedup_at_by_seed"]["8"].values()) * 1.0001
+        at_checkpoints = [speedup for by_seed in stats["speedup_at_by_seed"].values() for speedup in by_seed.values()]
+        assert 1.0 <= at_equal_wall <= max(at_checkpoints) * 1.0001
     assert bench["provenance"]["commit"] != "unknown" and "bench" in bench["provenance"]["command"]
     assert "cores" in bench["provenance"]["machine"] and bench["provenance"]["versions"]["apache-tvm"]
     assert summary["peak_flops"] > 1e9 and summary["memory_bandwidth_Bps"] > 1e9
     assert "flux_conv" in (out / "bench.md").read_text()
     for name in ("bench.md", "speedup_vs_trials.png", "speedup_vs_seconds.png", "llm_compute.png"):
         assert (out / name).stat().st_size > 0
-
-
-@pytest.mark.slow  # a real tune under a time budget, and the re-timing
-def test_bench_with_a_time_budget_gives_each_run_the_budget(tmp_path):
-    """`bench --time-budget`: every run searches for the budget (strategies at equal search time), not for a
-    trial count, and the report's checkpoints follow the trials the runs measured."""
-    out = tmp_path / "bench"
-    result = subprocess.run([sys.executable, "-m", "litecoop.cli", "bench", "--kernels", "flux_conv",
-                             "--strategies", "mcts", "--time-budget", "15s", "--seeds", "1", "--search", "smoke",
-                             "--out", str(out)], capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-3000:]
-    bench = json.loads((out / "bench.json").read_text())
-    (run,) = bench["runs"]
-    assert run["time_budget_s"] == 15 and run["trials"] is None
-    # the budget, not a trial count, ended the search (its precision is test_budget's; one batch may overrun a
-    # budget this short); how many trials fit in it depends on the machine's load
-    assert 0.9 * 15 <= run["search_s"] < 2 * 15 and run["trials_measured_this_run"] >= 2
-    assert max(bench["summary"]["checkpoints"]) <= run["trials_measured_this_run"]
-    assert "flux_conv" in (out / "bench.md").read_text()
 
 
 def bench_run(workload: str, strategy: str, seed: int, speedup: float) -> dict:

@@ -106,16 +106,16 @@ def test_run_fresh_returns_every_peer_or_its_reason_and_the_reference(tmp_path):
     assert found["onnxruntime-fused"].reason == "no transformer model type (bert, gpt2, vit) for this model"
     for contender in found.values():
         if contender.reason is not None:
-            assert "\n" not in contender.reason and contender.median_s is None
+            assert "\n" not in contender.reason and contender.latency_s is None
             continue
-        assert len(contender.samples_s) == 3 and contender.median_s > 0 and contender.setup_s > 0
+        assert len(contender.samples_s) == 3 and contender.latency_s > 0 and contender.setup_s > 0
         tolerance = 1e-4 if contender.precision == "fp32" else 5e-2
         assert contender.max_abs_error <= tolerance, contender
     for name in ("onnxruntime", "openvino-f32", "torch"):
         assert found[name].reason is None, found[name].reason
     assert found["torch"].max_abs_error == 0.0
     assert json.loads((tmp_path / "work" / "contest-request.json").read_text())["threads"] == 1
-    print({c.name: (c.precision, c.median_s, c.max_abs_error, c.reason) for c in result.contenders})
+    print({c.name: (c.precision, c.latency_s, c.max_abs_error, c.reason) for c in result.contenders})
 
 
 def tuned_matmul(directory, weight: np.ndarray):
@@ -150,7 +150,7 @@ def test_run_fresh_times_a_tuned_build_against_the_peers_and_checks_it(tmp_path)
     assert [c.name for c in result.contenders] == ["tuned", "onnxruntime", "torch"] and result.reference == "torch"
     for contender in result.contenders:
         assert contender.reason is None, contender.reason
-        assert contender.max_abs_error < 1e-4 and len(contender.samples_s) == 3 and contender.median_s > 0
+        assert contender.max_abs_error < 1e-4 and len(contender.samples_s) == 3 and contender.latency_s > 0
 
 
 def test_without_peers_a_build_is_still_checked_against_torch(tmp_path):
@@ -174,7 +174,7 @@ def test_a_tuned_build_that_cannot_load_is_a_contender_with_a_reason(tmp_path):
     request = ContestRequest(tuned=str(tmp_path / "nothing.tuned"), model_pickle=str(tmp_path / "model.pkl"),
                              inputs=str(tmp_path / "inputs.npz"), threads=1, repeat=2, peers=["torch"])
     found = run_fresh(request, tmp_path / "work").by_name()
-    assert found["tuned"].median_s is None and "manifest.json is missing" in found["tuned"].reason
+    assert found["tuned"].latency_s is None and "manifest.json is missing" in found["tuned"].reason
     assert found["torch"].reason is None and found["torch"].max_abs_error == 0.0
 
 

@@ -7,7 +7,8 @@ import pytest
 from conftest import run_litecoop
 from litecoop.bench.yardstick import PEER_ORDER, markdown, suite_workloads
 from litecoop.errors import UserError
-from litecoop.report.tune_report import PeerTiming, TuneReport
+from litecoop.measure.contest import Contender
+from litecoop.report.tune_report import TuneReport
 
 
 def test_the_zoo_suite_leaves_out_ci_sized_models_unless_named():
@@ -19,7 +20,7 @@ def test_the_zoo_suite_leaves_out_ci_sized_models_unless_named():
 
 
 def _report(name: str, tuned_s: float, peers: dict) -> TuneReport:
-    timings = [PeerTiming(name=n, latency_s=s, reason=None if s else "cannot export") for n, s in peers.items()]
+    timings = [Contender(name=n, latency_s=s, reason=None if s else "cannot export") for n, s in peers.items()]
     best = min((p for p in timings if p.latency_s), key=lambda p: p.latency_s)
     return TuneReport(workload=name, workload_spec=name, target="llvm", strategy="mcts", untuned_latency_s=1.0,
                       tuned_latency_s=tuned_s, tuned_samples_s=[tuned_s], speedup=1.0 / tuned_s, correct=True,

@@ -62,7 +62,7 @@ def run_bench(suite: str, strategies: list[str], trials: int | None, seeds: int,
                     workload=workload, strategy=strategy, trials=trials, time_budget_s=time_budget_s, seed=seed,
                     resume=True, fresh=True, measure_peers=False,
                     work_dir=out / "runs" / f"{workload}-{strategy}-s{seed}", search_preset=search_preset,
-                    models_preset=models_preset), console)
+                    models_preset=models_preset), console, fresh_final=False)
                 append_run(log, runs, report)
     finished = {(r.seed, r.workload, r.strategy) for r in runs}
     complete = [s for s in range(seeds) if all((s, w, g) in finished for w in workloads for g in strategies)]
@@ -99,8 +99,9 @@ def remeasure_finals(runs: list[TuneReport], console: Console, out: Path, peers:
     shuffled, called as users call them), so that the final speedups of a comparison share one machine state and
     one baseline; each run's own timing drifts with load from one run to the next. Sets each run's
     `baseline_latency_s` (the common untuned median), `final_latency_s` (median, seconds), `final_speedup`,
-    `onnxruntime_latency_s`, `torch_latency_s` and `tuned_over_onnxruntime`; runs whose build is gone, or on
-    another target than a CPU, keep their own timing. The untuned builds are saved under `out/untuned/`."""
+    `onnxruntime_latency_s`, `torch_latency_s` and `tuned_over_onnxruntime`, and `correct` false where the build's
+    output on the contest's fresh inputs strays from the reference; runs whose build is gone, or on another target
+    than a CPU, keep their own timing. The untuned builds are saved under `out/untuned/`."""
     groups: dict[tuple[str, str], list[TuneReport]] = {}
     for r in runs:
         if r.artifact and Path(r.artifact).is_dir():
@@ -125,6 +126,8 @@ def remeasure_finals(runs: list[TuneReport], console: Console, out: Path, peers:
                 r.final_speedup = baseline / r.final_latency_s
                 r.onnxruntime_latency_s, r.torch_latency_s = ort, eager
                 r.tuned_over_onnxruntime = r.final_latency_s / ort if ort else None
+            error = timings[f"run{i}"].max_abs_error
+            r.correct = r.correct and (error is None or workload.is_correct(error))
 
 
 def run_warm_bench(source: str, target: str, strategy: str, trials: int, seeds: int, out: Path,
@@ -144,7 +147,7 @@ def run_warm_bench(source: str, target: str, strategy: str, trials: int, seeds: 
         report = run_tune(TuneConfig.of(workload=workload, strategy=strategy, trials=trials, seed=seed, resume=True,
                                         fresh=True, work_dir=work_dir, search_preset=search_preset,
                                         models_preset=models_preset, measure_peers=False, warm_start=warm_start),
-                          console)
+                          console, fresh_final=False)
         return report.model_copy(update={"mode": mode})
 
     if not any(r.mode == "source" for r in runs):

@@ -92,8 +92,8 @@ class ContestRequest(BaseModel):
 
 
 class Contender(BaseModel):
-    """One contender's outcome. `precision`: what it computes in ("fp32", "bf16", ...); `median_s` and
-    `samples_s`: seconds per inference (None and empty when it did not run); `setup_s`: seconds to set it up
+    """One contender's outcome (a peer, or a tuned build). `precision`: what it computes in ("fp32", "bf16", ...);
+    `latency_s` (the median) and `samples_s`: seconds per inference (None and empty when it did not run); `setup_s`: seconds to set it up
     (load, export, session creation, compilation); `max_abs_error`, `mean_abs_error` and `cosine`: the largest and
     the mean absolute difference of its output from the reference contender's on fresh random inputs, and the
     cosine similarity of the two (flattened); `reason`: why it did not run (None if it ran);
@@ -102,8 +102,8 @@ class Contender(BaseModel):
     model_config = {"ser_json_inf_nan": "constants"}
 
     name: str
-    precision: str
-    median_s: float | None = None
+    precision: str = "fp32"
+    latency_s: float | None = None
     samples_s: list[float] = []
     setup_s: float = 0.0
     max_abs_error: float | None = None
@@ -230,7 +230,7 @@ def contest(request: ContestRequest) -> ContestResult:
     for contender in contenders:
         if contender.name in samples:
             contender.samples_s = samples[contender.name]
-            contender.median_s = float(np.median(contender.samples_s))
+            contender.latency_s = float(np.median(contender.samples_s))
     return ContestResult(contenders=contenders, reference=reference, threads=request.threads, versions=_versions())
 
 

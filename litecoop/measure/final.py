@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from litecoop.measure import contest, peers
-from litecoop.report.tune_report import PeerTiming
+from litecoop.measure.contest import Contender
 
 TUNED = "tuned"  # the tuned build's name among the contenders
 
@@ -23,13 +23,13 @@ TUNED = "tuned"  # the tuned build's name among the contenders
 class FinalTiming:
     """The tuned build's latency samples (seconds) and its output's max abs error on fresh inputs (None when it was
     not checked), its timing as a contender (`tuned`: precision, mean abs error, cosine similarity), and every
-    peer's timing (`PeerTiming`, with its reason where it could not run)."""
+    peer's timing (`Contender`, with its reason where it could not run)."""
 
     tuned_samples_s: list[float]
     tuned_fresh_error: float | None
-    peers: list[PeerTiming]
+    peers: list[Contender]
     threads: int
-    tuned: PeerTiming | None = None
+    tuned: Contender | None = None
 
 
 def cpu_final(workload, artifact_dir: Path, out_dir: Path, threads: int, with_peers: bool = True,
@@ -44,9 +44,9 @@ def cpu_final(workload, artifact_dir: Path, out_dir: Path, threads: int, with_pe
 
 
 def time_fresh(workload, builds: dict[str, Path], out_dir: Path, threads: int, peers: list[str],
-               repeat: int = 10) -> list[PeerTiming]:
+               repeat: int = 10) -> list[Contender]:
     """Time saved builds of `workload` (artifact directories by name) and the named `peers` together in a fresh
-    process (`contest.run_fresh`): one PeerTiming per contender, builds first. Raises UserError when the fresh
+    process (`contest.run_fresh`): one Contender each, builds first. Raises UserError when the fresh
     process fails."""
     import cloudpickle
 
@@ -63,12 +63,10 @@ def time_fresh(workload, builds: dict[str, Path], out_dir: Path, threads: int, p
         onnx=str(workload.onnx_path) if workload.onnx_path else None, inputs=str(inputs),
         model_type=workload.model_type, threads=threads, repeat=repeat, peers=peers)
     result = contest.run_fresh(request, out_dir)
-    return [PeerTiming(name=c.name, precision=c.precision, latency_s=c.median_s, samples_s=c.samples_s,
-                       setup_s=c.setup_s, max_abs_error=c.max_abs_error, mean_abs_error=c.mean_abs_error,
-                       cosine=c.cosine, reason=c.reason) for c in result.contenders]
+    return result.contenders
 
 
-def best_peer(peers: list[PeerTiming], precision: str = "fp32") -> PeerTiming | None:
+def best_peer(peers: list[Contender], precision: str = "fp32") -> Contender | None:
     """The headline's yardstick for a build computing in `precision`: the fastest peer that ran in float32 or in
     that precision, or None."""
     ran = [p for p in peers if p.latency_s is not None and p.precision in ("fp32", precision)]

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from litecoop.errors import validated
+from litecoop.measure.contest import Contender
 from litecoop.search.lineage import LineageOutcome
 from litecoop.report.plots import pyplot, save
 from litecoop.report.tables import markdown_table
@@ -26,22 +27,6 @@ class TaskBudget(BaseModel):
     best_latency_s: float | None = None
     records_from_store: int = 0
 
-
-class PeerTiming(BaseModel):
-    """One contender of the final timing (a peer, or the tuned build itself): its median latency and samples in
-    seconds (None where it could not run: then `reason` says why, in one line), its precision, setup seconds
-    (session creation, compilation) and its output's max and mean abs error and cosine similarity against the
-    reference on fresh inputs."""
-
-    name: str
-    precision: str = "fp32"
-    latency_s: float | None = None
-    samples_s: list[float] = []
-    setup_s: float = 0.0
-    max_abs_error: float | None = None
-    mean_abs_error: float | None = None
-    cosine: float | None = None
-    reason: str | None = None
 
 
 class TuneReport(BaseModel):
@@ -83,7 +68,7 @@ class TuneReport(BaseModel):
     torch_compile_error: str | None = None
     peer_threads: int | None = None
     peer_samples_s: dict[str, list[float]] = {}
-    peers: list[PeerTiming] = []
+    peers: list[Contender] = []
     best_peer: str | None = None
     tuned_over_best_peer: float | None = None
     artifact: str = ""

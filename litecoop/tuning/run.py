@@ -49,14 +49,16 @@ def _search(config: TuneConfig, work: Workload, target, console: Console) -> tun
             team.close()
 
 
-def run_tune(config: TuneConfig, console: Console | None = None, workload: Workload | None = None) -> TuneReport:
+def run_tune(config: TuneConfig, console: Console | None = None, workload: Workload | None = None,
+             fresh_final: bool = True) -> TuneReport:
     """Tune and measure as `config` asks (on `workload` when given, else on `config.workload` loaded); save the
     tuned build as an artifact in `config.work_dir/tuned`; print and return the report.
 
     The run's records are kept in the user's store (`records.store_dir`: one per target, shared by every
     workload); unless `config.fresh`, the records kept there of this workload's tasks (by earlier runs of any
     workload on this target) seed the search. On a CPU the artifact is timed in a fresh process
-    (`measure.final`), with every peer when `config.measure_peers`. Raises UserError on bad
+    (`measure.final`), with every peer when `config.measure_peers`; with `fresh_final` False (a caller that times
+    every run's build together afterwards, as `litecoop bench` does) it is timed in this process. Raises UserError on bad
     input (a preset, workload, target or a precision the target's CPU lacks), when the final build fails, and when
     a reduced-precision build's output strays beyond its tolerance (its artifact is deleted); the records are kept
     in each case."""
@@ -79,14 +81,14 @@ def run_tune(config: TuneConfig, console: Console | None = None, workload: Workl
         outcome.executable, args, device)[0]
     error = work.max_abs_error(output)
     cuda_peers, fresh_error = {}, None
-    if target.kind.name == "llvm":
+    if target.kind.name == "llvm" and fresh_final:
         console.print("final timing in a fresh process" + (" against the peers" if config.measure_peers else ""))
         timed = final.cpu_final(work, artifact_dir, config.work_dir / "final", THREADS, config.measure_peers)
         fields, fresh_error = final.report_fields(timed), timed.tuned_fresh_error
     else:
         samples = latency.latency_samples(outcome.executable, args, device, 10)[0]
         fields = {"tuned_latency_s": float(np.median(samples)), "tuned_samples_s": samples}
-        if config.measure_peers and work.torch_module is not None:
+        if config.measure_peers and target.kind.name != "llvm" and work.torch_module is not None:
             cuda_peers = gpu_peers.torch_cuda_latencies(work.torch_module, work.inputs)
     untuned_s = float(np.median(untuned_samples))
     wall = time.perf_counter() - started
