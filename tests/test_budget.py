@@ -11,7 +11,7 @@ from collections import defaultdict
 import pytest
 from conftest import isolated_cache, run_cli, run_litecoop
 
-BUDGET_S = 20
+BUDGET_S = 15
 
 
 def tune(cache, work_dir, report, *args, strategy="mcts"):
@@ -44,7 +44,7 @@ def best_by_workload(directory) -> list[float]:
 
 @pytest.fixture(scope="module")
 def budget_run(tmp_path_factory):
-    """(report, process seconds, root) of a `--time-budget 40s` run with its own cache under root."""
+    """(report, process seconds, root) of a `--time-budget BUDGET_S` run with its own cache under root."""
     root = tmp_path_factory.mktemp("budget")
     report, elapsed = tune(isolated_cache(root / "cache"), root / "w", root / "report.json", "--time-budget", f"{BUDGET_S}s")
     return report, elapsed, root
@@ -110,8 +110,8 @@ def test_an_ended_deadline_stops_every_strategy(matmul_context):
     assert search.generate_measure_candidates() is None
 
 
-@pytest.mark.slow  # a real tune of TVM's random search under a 20 s budget
+@pytest.mark.slow  # a real tune of TVM's random search under a budget
 def test_tvms_own_strategy_stops_at_the_budget(tmp_path):
     report, elapsed = tune(isolated_cache(tmp_path / "cache"), tmp_path / "w", tmp_path / "report.json",
-                           "--time-budget", "20s", strategy="random")
-    assert report["search_s"] < 20 * 1.1 + 5
+                           "--time-budget", f"{BUDGET_S}s", strategy="random")
+    assert report["search_s"] < BUDGET_S * 1.1 + 5

@@ -32,6 +32,7 @@ from litecoop.targets import gpu_facts, load_target
 from litecoop.search.tree import Node
 
 
+@pytest.mark.slow  # the CUDA design space: TVM parses its CUDA tensor intrinsics first (~15 s)
 def test_gpu_design_space_binds_threads_and_stages_in_shared_memory(cuda_matmul_context):
     _, spaces = cuda_matmul_context
     for space in spaces:  # float32: MetaSchedule's SIMT rules, no tensor cores
@@ -40,6 +41,7 @@ def test_gpu_design_space_binds_threads_and_stages_in_shared_memory(cuda_matmul_
         assert "auto_tensorize" not in text
 
 
+@pytest.mark.slow  # the CUDA design space: TVM parses its CUDA tensor intrinsics first (~15 s)
 def test_tree_search_starts_from_legal_samples_when_the_gpu_sketches_are_illegal(cuda_matmul_context):
     """MetaSchedule's CUDA sketches, with the decisions they come with, mostly fail VerifyGPUCode; the tree
     starts from each sketch's legal fresh samples (on an H200 the tree search measured 0 trials before, as it
@@ -68,6 +70,7 @@ def illegal_variant(sketch, mod, postprocs) -> Schedule:
     return schedule
 
 
+@pytest.mark.slow  # the CUDA design space: TVM parses its CUDA tensor intrinsics first (~15 s)
 def test_float16_design_space_uses_tensor_cores():
     context = build_matmul_context(load_target("cuda-sm90"), 64, "float16")
     spaces = context.generate_design_space()
@@ -75,6 +78,7 @@ def test_float16_design_space_uses_tensor_cores():
     assert any("wmma_sync_16x16x16_f16f16f16" in str(s.trace) for s in spaces)
 
 
+@pytest.mark.slow  # the CUDA design space: TVM parses its CUDA tensor intrinsics first (~15 s)
 def test_edited_gpu_candidate_compiles_with_nvcc(cuda_matmul_context):
     context, spaces = cuda_matmul_context
     postprocs = list(context.space_generator.postprocs)
@@ -121,6 +125,7 @@ def test_latency_samples_take_inputs_on_the_device(target):
     np.testing.assert_allclose(out, work.reference, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow  # the CUDA design space: TVM parses its CUDA tensor intrinsics first (~15 s)
 def test_gpu_prompt_carries_gpu_facts(cuda_matmul_context):
     context, spaces = cuda_matmul_context
     sites = decision_sites(spaces[0].trace)

@@ -49,6 +49,7 @@ def test_inputs_of_other_shapes_are_drawn_like_the_examples():
     assert abs(new_floats.mean() - 2) < 0.3 and abs(new_floats.std() - 3) < 0.3
 
 
+@pytest.mark.slow  # three real builds
 def test_an_artifact_dispatches_each_shape_to_its_build_and_any_other_to_the_symbolic_one(tmp_path):
     import tvm
 
