@@ -127,7 +127,7 @@ def _peer_cell(report: TuneReport, name: str, notes: dict[str, int]) -> str:
     if peer.latency_s is None:
         number = notes.setdefault(f"{name}: {peer.reason}", len(notes) + 1)
         return f"n/a [{number}]"
-    return f"{peer.latency_s * 1e3:.3f}"
+    return f"{peer.latency_s * 1e3:.3g}"
 
 
 def markdown(runs: list[TuneReport], failures: list[dict]) -> str:
@@ -137,7 +137,7 @@ def markdown(runs: list[TuneReport], failures: list[dict]) -> str:
     rows = []
     for r in runs:
         ratio = f"{r.tuned_over_best_peer:.2f} ({r.best_peer})" if r.tuned_over_best_peer else "-"
-        rows.append([r.workload, f"{r.tuned_latency_s * 1e3:.3f}", *[_peer_cell(r, name, notes) for name in PEER_ORDER],
+        rows.append([r.workload, f"{r.tuned_latency_s * 1e3:.3g}", *[_peer_cell(r, name, notes) for name in PEER_ORDER],
                      ratio, "yes" if r.correct else f"NO ({r.max_abs_error:.1e})", f"{r.search_s:.0f}",
                      str(r.trials_measured_this_run), f"{r.wall_s:.0f}", r.provenance.get("commit", "-")])
     for f in failures:
