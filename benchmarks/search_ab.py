@@ -26,7 +26,7 @@ from litecoop.api import duration_s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--a", default="default", help="the baseline search preset")
-    parser.add_argument("--b", default="moves", help="the search preset under test")
+    parser.add_argument("--b", default="no-moves", help="the search preset under test")
     parser.add_argument("--models", default="zoo:resnet50,zoo:mobilenet_v2,zoo:bert_base")
     parser.add_argument("--time-budget", default="3m", help="search time per model and preset")
     parser.add_argument("--out", type=Path, default=Path("results/moves"))

@@ -40,7 +40,7 @@ class SearchSettings(BaseModel):
     llm_call_budget: NonNegativeInt = 0
     llm_after_stalled_rounds: int = 1
     warm_start_per_task: int = 8
-    moves_between_tasks_per_iter: int = 0
+    moves_between_tasks_per_iter: int = 1
     cost_model_warmup_samples: int = 16
 
 
