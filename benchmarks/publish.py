@@ -3,20 +3,15 @@ claims.json, each claim it measured with its number, command and commit (benchma
 folder's claims into results/RESULTS.md)."""
 
 import json
-import subprocess
 import sys
 from pathlib import Path
+
+from litecoop.report.provenance import commit
 
 
 def command_line() -> str:
     """This benchmark's command line as it was run, e.g. "python benchmarks/search_ab.py --a default ..."."""
     return " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
-
-
-def commit() -> str:
-    """The checkout's short commit hash ("unknown" outside a git checkout)."""
-    run = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return run.stdout.strip() or "unknown"
 
 
 def publish(out: Path, page: str, body: str, claims: list[dict], keep_existing=lambda claim: False) -> None:
@@ -25,9 +20,10 @@ def publish(out: Path, page: str, body: str, claims: list[dict], keep_existing=l
     already in the file for which `keep_existing(claim)` is true stay (a benchmark that writes one model's claim at a
     time keeps the others'). Prints `body`."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / page).write_text(f"Command: `{command_line()}`\n\n{body}\n")
+    command, at = command_line(), commit()
+    (out / page).write_text(f"Command: `{command}`\n\n{body}\n")
     path = out / "claims.json"
     kept = [claim for claim in (json.loads(path.read_text()) if path.is_file() else []) if keep_existing(claim)]
-    stamped = [{"command": command_line(), "commit": commit(), **claim} for claim in claims]
+    stamped = [{"command": command, "commit": at, **claim} for claim in claims]
     path.write_text(json.dumps(kept + stamped, indent=1) + "\n")
     print(body)

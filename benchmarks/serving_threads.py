@@ -70,10 +70,10 @@ def main() -> None:
         rows.append([clients, *(f"{calls_per_second(call, inputs, clients, args.seconds):.1f}" for call in (fast, locked))])
     table = tabulate(rows, ["client threads", "calls/s, a VM per thread (litecoop.load)", "calls/s, one lock"],
                      tablefmt="github", disable_numparse=True)
-    publish(args.out, "serving.md", f"Model: {args.artifact}\n\n{table}\n\nLoading (`import litecoop; "
-                                    f"litecoop.load(...)` in a fresh process): {seconds:.1f} s, {megabytes:.0f} MB "
-                                    "resident.", [{
-        "claim": "a loaded tuned model serves many client threads (a VM per thread) and loads without the compiler stack",
+    loading = f"Loading (`import litecoop; litecoop.load(...)` in a fresh process): {seconds:.1f} s, {megabytes:.0f} MB"
+    publish(args.out, "serving.md", f"Model: {args.artifact}\n\n{table}\n\n{loading} resident.", [{
+        "claim": "a loaded tuned model serves many client threads (a VM per thread) and loads without the compiler "
+                 "stack",
         "number": f"calls/s at 1, 2, 4 client threads: {', '.join(r[1] for r in rows)} (VM per thread), "
                   f"{', '.join(r[2] for r in rows)} (one lock); load {seconds:.1f} s, {megabytes:.0f} MB"}])
 

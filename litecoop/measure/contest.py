@@ -92,11 +92,10 @@ class ContestRequest(BaseModel):
 
 
 class Contender(BaseModel):
-    """One contender's outcome (a peer, or a tuned build). `precision`: what it computes in ("fp32", "bf16", ...);
-    `latency_s` (the median) and `samples_s`: seconds per inference (None and empty when it did not run); `setup_s`: seconds to set it up
-    (load, export, session creation, compilation); `max_abs_error`, `mean_abs_error` and `cosine`: the largest and
-    the mean absolute difference of its output from the reference contender's on fresh random inputs, and the
-    cosine similarity of the two (flattened); `reason`: why it did not run (None if it ran);
+    """One contender's outcome (a peer or a tuned build). `precision`: what it computes in ("fp32", "bf16", ...);
+    `latency_s` (median) and `samples_s`: seconds per inference (None, empty: it did not run); `setup_s`: seconds to
+    set it up (load, export, session, compilation); `max_abs_error`, `mean_abs_error`, `cosine`: its output against
+    the reference contender's on fresh random inputs (cosine of the flattened two); `reason`: why it did not run;
     `note`: where its setup departed from the usual one (a fallback it took), else None."""
 
     model_config = {"ser_json_inf_nan": "constants"}

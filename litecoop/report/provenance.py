@@ -14,7 +14,7 @@ from pathlib import Path
 LIBRARIES = ("apache-tvm", "apache-tvm-ffi", "llama-cpp-python", "torch", "onnxruntime", "xgboost")
 
 
-def _commit() -> str:
+def commit() -> str:
     """The checkout's commit (with '+dirty' for uncommitted changes), or 'unknown' outside a git checkout."""
     root = Path(__file__).resolve().parents[2]
     try:
@@ -53,6 +53,6 @@ def provenance(**presets: str) -> dict:
     """{command, commit, presets, machine, versions} of this process; `presets` names the presets used
     (e.g. search_preset="default")."""
     program = "litecoop" if Path(sys.argv[0]).match("litecoop/cli.py") else Path(sys.argv[0]).name  # python -m
-    return {"command": shlex.join([program, *sys.argv[1:]]), "commit": _commit(), "presets": presets,
+    return {"command": shlex.join([program, *sys.argv[1:]]), "commit": commit(), "presets": presets,
             "machine": f"{_cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "versions": {name: _version(name) for name in LIBRARIES}}

@@ -28,7 +28,6 @@ class TaskBudget(BaseModel):
     records_from_store: int = 0
 
 
-
 class TuneReport(BaseModel):
     """What one `litecoop tune` run did and measured. Latencies are medians in seconds. On a CPU the tuned build
     (the saved artifact in `artifact`) and its `peers` (onnxruntime, with its transformer fusions, OpenVINO in
