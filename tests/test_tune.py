@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import run_cli
 from litecoop import load as load_tuned
 import tvm
 
@@ -49,7 +50,7 @@ def test_litecoop_tunes_small_kernel_with_270m(tmp_path):
     np.testing.assert_allclose(load_tuned(tmp_path / "w" / "tuned")(a, b), np.maximum(a @ b, 0), rtol=1e-4, atol=1e-4)
 
 
-def test_interrupted_run_resumes_without_losing_records(tmp_path):
+def test_interrupted_run_resumes_without_losing_records(tmp_path, capsys):
     work_dir = tmp_path / "w"
     proc = litecoop("--strategy", "mcts", "--trials", "64", "--work-dir", str(work_dir))
     deadline = time.time() + 600
@@ -61,9 +62,9 @@ def test_interrupted_run_resumes_without_losing_records(tmp_path):
     kept = records(work_dir)
     assert 8 <= len(kept) < 64
 
-    again = litecoop("--strategy", "mcts", "--trials", "64", "--work-dir", str(work_dir))
-    _, err = again.communicate(timeout=300)
-    assert again.returncode == 2 and "--resume" in err
+    code, err = run_cli(capsys, "tune", "--workload", "small_workload:make", "--search", "smoke", "--no-peers",
+                        "--strategy", "mcts", "--trials", "64", "--work-dir", str(work_dir))
+    assert code == 2 and "--resume" in err
 
     resumed = litecoop("--strategy", "mcts", "--trials", str(len(kept) + 8), "--work-dir", str(work_dir), "--resume")
     _, err = resumed.communicate(timeout=900)
@@ -96,5 +97,5 @@ def test_constant_weights_are_prepacked_at_build_time(tmp_path):
     assert any("layout_free_buffers" in (task.dispatched[0]["main"].attrs or {}) for task in tasks)
     database = ms.database.JSONDatabase(work_dir=str(work_dir), allow_missing=False)
     with target, database, tvm.transform.PassContext(opt_level=3):
-        main = compiler.prepacked_module(database, work.mod, target)["main"].script()
+        main = compiler.prepacked_module(database, compiler.fuse(work.mod, target), target)["main"].script()
     assert "_prepacked" in main and "_weight_prepack" not in main

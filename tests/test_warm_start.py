@@ -47,7 +47,7 @@ def test_transfer_relegalizes_tiles_for_the_new_extent(target, matmul_context):
 
 
 @pytest.mark.slow  # a real tune
-def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run):
+def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run, capsys):
     source, target = small_mcts_run[0], tmp_path / "target"
     warm = run_litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "mcts", "--trials", "8",
                     "--search", "smoke", "--no-peers", "--work-dir", str(target), "--warm-start", str(source),
@@ -71,12 +71,12 @@ def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run):
     scores = model.predict(context, candidates)
     assert list(scores) == list(model.predict(context, candidates)), "trained scores, not warm-up noise"
 
-    wrong = run_litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "evolutionary",
-                     "--trials", "8", "--work-dir", str(tmp_path / "e"), "--warm-start", str(source))
-    assert wrong.returncode == 2 and "--warm-start works with" in wrong.stderr
-    missing = run_litecoop("tune", "--workload", "small_workload:make_taller", "--trials", "8",
-                       "--work-dir", str(tmp_path / "m"), "--warm-start", str(tmp_path / "nothing"))
-    assert missing.returncode == 2 and "no tuning database" in missing.stderr
+    code, stderr = run_cli(capsys, "tune", "--workload", "small_workload:make_taller", "--strategy", "evolutionary",
+                           "--trials", "8", "--work-dir", str(tmp_path / "e"), "--warm-start", str(source))
+    assert code == 2 and "--warm-start works with" in stderr
+    code, stderr = run_cli(capsys, "tune", "--workload", "small_workload:make_taller", "--trials", "8",
+                           "--work-dir", str(tmp_path / "m"), "--warm-start", str(tmp_path / "nothing"))
+    assert code == 2 and "no tuning database" in stderr
 
 
 @pytest.mark.slow  # two real tunes

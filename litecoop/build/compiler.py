@@ -138,15 +138,14 @@ def fuse(mod, target):
         return tvm.transform.Sequential(_fusion_passes(target))(mod)
 
 
-def prepacked_module(database, mod, target, prepack: bool = True):
-    """`mod` fused, with the schedules in `database` (a MetaSchedule Database) applied, and on CPUs (unless
-    `prepack` is False: then each call repacks its weights inside the kernels) the weight
-    layout transforms that tuning chose (MetaSchedule's RewriteLayout) split out of the kernels and folded into
+def prepacked_module(database, fused, target, prepack: bool = True):
+    """`fused` (a module as `fuse` returns it) with the schedules in `database` (a MetaSchedule Database)
+    applied, and on CPUs (unless `prepack` is False: then each call repacks its weights inside the kernels) the
+    weight layout transforms that tuning chose (MetaSchedule's RewriteLayout) split out of the kernels and folded into
     the constants (SplitLayoutRewritePreproc, LiftTransformParams, FoldConstant, as in TVM's
     `static_shape_tuning_pipeline(cpu_weight_prepack=True)`): a call reads prepacked weights instead of repacking
     them. Returns the Relax IRModule before lowering; call inside `with target, database`."""
-    mod = tvm.transform.Sequential(_fusion_passes(target))(mod)
-    mod = relax.transform.MetaScheduleApplyDatabase()(mod)
+    mod = relax.transform.MetaScheduleApplyDatabase()(fused)
     if not (_cpu_pipeline(target) and prepack):
         return mod
     return tvm.transform.Sequential([relax.transform.SplitLayoutRewritePreproc(), relax.transform.LiftTransformParams(),
@@ -162,19 +161,20 @@ def compile_tuned(database, mod, target):
     try:
         if not _cpu_pipeline(target):
             return ms.relax_integration.compile_relax(database, mod, target, None)
+        fused = fuse(mod, target)  # once: it costs seconds on a large model (12 s for ResNet-50's constants)
         if runs_here(target):
-            database = verified_database(database, extract_tasks(mod, target), target)
+            database = verified_database(database, ms.relax_integration.extract_tasks(fused, target), target)
         try:
-            return _cpu_build(database, mod, target, prepack=True)
+            return _cpu_build(database, fused, target, prepack=True)
         except TVMError as err:
             logging.getLogger(__name__).warning("weight prepacking failed (%s); building without it",
                                                 str(err).strip().splitlines()[-1][:200])
-            return _cpu_build(database, mod, target, prepack=False)
+            return _cpu_build(database, fused, target, prepack=False)
     except TVMError as err:
         raise UserError(f"the final build failed: {str(err).strip().splitlines()[-1][:300]}") from None
 
 
-def _cpu_build(database, mod, target, prepack: bool):
+def _cpu_build(database, fused, target, prepack: bool):
     # relax.pipeline.dataflow_lower_passes fails for llvm in TVM 0.27 (cpu_generic does not export it)
     lower = [*cpu_pipeline.dataflow_lower_passes(target), *cpu_pipeline.finalize_passes(target)]
 
@@ -183,7 +183,7 @@ def _cpu_build(database, mod, target, prepack: bool):
         return tvm.transform.Sequential(lower)(prepacked_module(database, mod, target, prepack))
 
     with target, database, tvm.transform.PassContext(opt_level=3):
-        return relax.build(mod, target=target, relax_pipeline=pipeline)
+        return relax.build(fused, target=target, relax_pipeline=pipeline)
 
 
 def extract_tasks(mod, target) -> list:
