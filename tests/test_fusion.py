@@ -1,7 +1,9 @@
 """Fusion beyond FuseOps' defaults (litecoop.build.compiler): attention's layout copies fuse into its matmuls (the
 heads' reshapes and transposes, K's transpose and grouped-query attention's repeat of K and V are no kernels of their
 own; the scale and mask join Q.K^T), and a linear layer's epilogue reaches through the reshapes around it (GELU,
-residual add). Each build still matches torch. Real torch blocks, real TVM builds (empty database)."""
+residual add); a convolutional network's explicit zero pads fold into its convolutions, and with them its
+depthwise blocks run channels-last, ReLU6 included. Each build still matches torch. Real torch blocks, real TVM
+builds (empty database)."""
 
 import numpy as np
 import pytest
@@ -40,6 +42,20 @@ class FeedForward(torch.nn.Module):
 
     def forward(self, x):
         return x + self.down(torch.nn.functional.gelu(self.up(x)))
+
+
+class PaddedDepthwiseBlock(torch.nn.Module):
+    """MobileNetV2's inverted residual as Hugging Face writes it, with TensorFlow's "same" padding as an explicit
+    pad: pointwise expansion, ReLU6, zero pad, depthwise 3x3 of stride 2, ReLU6, pointwise projection."""
+
+    def __init__(self):
+        super().__init__()
+        self.expand, self.project = torch.nn.Conv2d(8, 32, 1), torch.nn.Conv2d(32, 8, 1)
+        self.depthwise = torch.nn.Conv2d(32, 32, 3, stride=2, groups=32)
+
+    def forward(self, x):
+        x = torch.nn.functional.pad(torch.nn.functional.relu6(self.expand(x)), (0, 1, 0, 1))
+        return self.project(torch.nn.functional.relu6(self.depthwise(x)))
 
 
 def matches_torch(workload, target):
@@ -88,3 +104,16 @@ def test_two_layers_whose_weights_are_inputs_stay_two_kernels(target):
     workload = from_torch("two_layers", module, [tensor.numpy() for tensor in inputs])
     names = [task.task_name for task in compiler.extract_tasks(workload.mod, target)]
     assert [name.count("matmul") for name in names if "matmul" in name] == [1, 1], names
+
+
+def test_explicit_pads_fold_into_convolutions_and_a_depthwise_block_runs_channels_last(target):
+    """No pad is a kernel of its own, each convolution carries its activation, and the only layout copies left are
+    the block's input and output transposes (NCHW <-> NHWC)."""
+    rng = np.random.default_rng(0)
+    block, inputs = PaddedDepthwiseBlock().eval(), [rng.standard_normal((1, 8, 16, 16), np.float32)]
+    workload = from_torch("padded_block", block, inputs)
+    names = [task.task_name for task in compiler.extract_tasks(workload.mod, target)]
+    assert not [name for name in names if "pad" in name], names
+    assert sum("conv2d" in name for name in names) == 3 and sum("transpose" in name for name in names) == 2, names
+    assert sum("conv2d" in name and "minimum" in name for name in names) == 2, names  # ReLU6 fused, in NHWC
+    matches_torch(workload, target)
