@@ -98,8 +98,8 @@ def channels_last(mod, _ctx):
     layouts propagate through them. On CPUs MetaSchedule then vectorizes over the contiguous channels. At a 3-minute
     search, each timed with its peers: ResNet-50 ran at 2.14x the best peer's latency in NHWC (261 trials) against
     4.42x in NCHW (152 trials, on an earlier machine of the same kind). With its pads folded into the convolutions
-    (`fold_pads_into_convolutions`), MobileNetV2's NHWC build ran 1.53x faster than its NCHW build and ConvNeXt-T's
-    1.13x (3-minute searches; the two builds timed alternately in one process)."""
+    (`fold_pads_into_convolutions`), MobileNetV2's NHWC build ran 1.43x faster than its NCHW build and ConvNeXt-T's
+    1.16x (3-minute searches; the builds timed alternately in one process, results/channels-last)."""
     if _conv2d_count(mod) < 2:
         return mod
     for var, func in list(mod.functions.items()):
