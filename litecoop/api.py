@@ -43,7 +43,8 @@ def tune(model, example_inputs=None, *, target: str = "host", time_budget: str |
     Records go to the user's store and seed later runs unless `fresh`; `resume` continues the records already in
     `work_dir`; `warm_start`, an earlier run's work dir, seeds the search with its records (of this or a similar
     shape). `search` and `models` name presets (or .toml paths). `precision`: "fp32", "bf16" (matmuls in
-    bfloat16 on CPUs with AVX512-BF16) or "int8" (matmuls quantized dynamically, AVX512-VNNI); the output must stay
+    bfloat16 on CPUs with AVX512-BF16), "int8" (matmuls quantized dynamically, AVX512-VNNI) or "fp16" (CUDA targets:
+    matmuls and convolutions on tensor cores); the output must stay
     within `tolerance` x the reference's largest magnitude of the float32 reference (None: the precision's default, litecoop.build.precision.TOLERANCE).
 
     `shapes`: several input shape sets to tune for, one shape per input in each (e.g. `[[(1, 32), (1, 32)],

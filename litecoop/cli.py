@@ -179,7 +179,7 @@ def parser() -> argparse.ArgumentParser:
                       help="time the tuned model alone (in a fresh process), not against onnxruntime, OpenVINO, torch")
     tune.add_argument("--shapes", help="tune for several input shapes, e.g. 1x32,1x32;1x64,1x64 (a shape per input, "
                       "sets separated by ;); other shapes run untuned, with symbolic dimensions, where TVM can build it")
-    tune.add_argument("--precision", default="fp32", help="fp32; bf16, int8: matmuls in bf16 (AVX512-BF16), int8 (-VNNI)")
+    tune.add_argument("--precision", default="fp32", help="fp32; bf16, int8: matmuls in bf16 (AVX512-BF16), int8 (-VNNI); fp16 (CUDA)")
     tune.add_argument("--tolerance", type=float, help="max output error / output's max magnitude (default per precision)")
     tune.add_argument("--seed", type=int, default=0)
     tune.add_argument("--work-dir", type=Path, help="database and library go here (default runs/WORKLOAD-STRATEGY)")

@@ -9,10 +9,11 @@
 # The bundle's parts may arrive in separate transfers: each call keeps the parts it is given in
 # $LC_GPU_HOME/parts (default ~/.cache/litecoop-gpu) and exits 3 while parts are missing; the call that
 # completes them installs the packages and runs the check.
-# Settings (environment): KERNELS (default "flux_conv deepseek_moe llama3_attention"), STRATEGIES
-# ("mcts evolutionary"), TRIALS (64), SEARCH (search preset, "default"), OUT (results, $LC_GPU_HOME/out),
-# PER_RUN_S (time limit of one tune, 70 s) and BUDGET_S (of the whole check, 450 s: runs that would not fit are
-# skipped, so the check ends within ~8 minutes).
+# Settings (environment): KERNELS (default "flux_conv deepseek_moe llama3_attention"), PRECISIONS ("fp32 fp16":
+# fp16 runs on tensor cores, torch in float16 as its peer), STRATEGIES ("mcts"), TRIALS (64), SEARCH (search
+# preset, "default"), OUT (results, $LC_GPU_HOME/out), PER_RUN_S (time limit of one tune, 70 s) and BUDGET_S (of the
+# whole check, 450 s: runs that would not fit are skipped, so the check ends within ~8 minutes). The table is
+# rewritten after every run, so a check cut short still reports what it measured.
 # Exit status: 0 when every run finished with a correct result, 1 otherwise, 3 while parts are missing,
 # 4 when the machine cannot run the check (no GPU, or an import fails).
 set -uo pipefail
@@ -56,26 +57,8 @@ assert torch.cuda.is_available(), "torch finds no GPU"
 print("tvm", tvm.__version__, tvm.cuda(0).device_name, "sm", tvm.cuda(0).compute_version, "torch", torch.__version__)' \
     || exit 4
 
-# 3. tune each kernel with each strategy, within the budget
-runs=0; done_runs=0
-for kernel in ${KERNELS:-flux_conv deepseek_moe llama3_attention}; do
-    for strategy in ${STRATEGIES:-mcts evolutionary}; do
-        runs=$((runs + 1))
-        left=$(( ${BUDGET_S:-450} - ($(date +%s) - start) - 15 ))
-        limit=$(( left < ${PER_RUN_S:-70} ? left : ${PER_RUN_S:-70} ))
-        if [ "$limit" -lt 20 ]; then echo "== $kernel $strategy: skipped, budget spent"; continue; fi
-        rm -rf "$out/work/$kernel-$strategy" "$out/$kernel-$strategy.json"
-        t0=$(date +%s)
-        timeout "$limit" python3 -m litecoop.cli tune --workload "$kernel" --target cuda-sm90 --strategy "$strategy" \
-            --trials "${TRIALS:-64}" --search "${SEARCH:-default}" --seed 0 --work-dir "$out/work/$kernel-$strategy" \
-            --json "$out/$kernel-$strategy.json" > "$out/$kernel-$strategy.log" 2>&1
-        status=$?
-        echo "== $kernel $strategy: exit $status in $(( $(date +%s) - t0 )) s (limit $limit s)"
-        [ $status -eq 0 ] && done_runs=$((done_runs + 1)) || tail -n 5 "$out/$kernel-$strategy.log"
-    done
-done
-
-# 4. the tuned-vs-torch table
+# 3. the tuned-vs-torch table of the runs finished so far; exit status 0 when there is one and all are correct
+write_table() {
 python3 - "$out" <<'PY'
 import sys
 from pathlib import Path
@@ -87,6 +70,31 @@ table = gpu_peer_markdown(reports) if reports else "no run finished\n"
 print(table, end="")
 sys.exit(0 if reports and all(r.correct for r in reports) else 1)
 PY
+}
+
+# 4. tune each kernel in each precision with each strategy, within the budget
+runs=0; done_runs=0
+for kernel in ${KERNELS:-flux_conv deepseek_moe llama3_attention}; do
+  for precision in ${PRECISIONS:-fp32 fp16}; do
+    for strategy in ${STRATEGIES:-mcts}; do
+        runs=$((runs + 1))
+        name=$kernel-$precision-$strategy
+        left=$(( ${BUDGET_S:-450} - ($(date +%s) - start) - 15 ))
+        limit=$(( left < ${PER_RUN_S:-70} ? left : ${PER_RUN_S:-70} ))
+        if [ "$limit" -lt 20 ]; then echo "== $name: skipped, budget spent"; continue; fi
+        rm -rf "$out/work/$name" "$out/$name.json"
+        t0=$(date +%s)
+        timeout "$limit" python3 -m litecoop.cli tune --workload "$kernel" --target cuda-sm90 --precision "$precision" \
+            --strategy "$strategy" --trials "${TRIALS:-64}" --search "${SEARCH:-default}" --seed 0 \
+            --work-dir "$out/work/$name" --json "$out/$name.json" > "$out/$name.log" 2>&1
+        status=$?
+        echo "== $name: exit $status in $(( $(date +%s) - t0 )) s (limit $limit s)"
+        [ $status -eq 0 ] && done_runs=$((done_runs + 1)) || tail -n 5 "$out/$name.log"
+        write_table > /dev/null
+    done
+  done
+done
+write_table
 correct=$?
 echo "$done_runs of $runs runs finished in $(( $(date +%s) - start )) s; table in $out/gpu_check.md"
 [ $correct -eq 0 ] && [ $done_runs -eq $runs ]

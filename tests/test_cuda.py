@@ -182,6 +182,12 @@ def test_torch_gpu_peer_fields(monkeypatch):
     assert set(result) == {"torch_cuda_latency_s", "torch_compile_error"}
     assert result["torch_compile_error"] == "inductor: no triton"
 
+    compiled = []  # the peer of an fp16 build runs in float16: the Linear would reject float32 inputs
+    monkeypatch.setattr(torch, "compile", lambda m: compiled.append(m.weight.dtype) or m)
+    result = gpu_peers.torch_cuda_latencies(module, inputs, repeat=3, device="cpu", half=True)
+    assert set(result) == {"torch_cuda_latency_s", "torch_compile_cuda_latency_s"} and compiled == [torch.float16]
+    assert module.weight.dtype == torch.float32  # the workload's module is untouched
+
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the answer of a torch without CUDA")
 def test_torch_gpu_peer_without_cuda_says_so():
@@ -203,6 +209,6 @@ def test_report_shows_gpu_peers():
     table = gpu_peer_markdown([report, report.model_copy(update={"strategy": "evolutionary",
                                                                   "torch_compile_cuda_latency_s": 5e-5})])
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()]
-    assert rows[0][:2] == ["workload", "strategy"] and len(rows) == 4
-    assert rows[2][5:9] == ["0.2000", "-", "2.00x", "-"] and rows[2][9].startswith("True")
-    assert rows[3][5:9] == ["0.2000", "0.0500", "2.00x", "0.50x"] and rows[3][9].startswith("True")
+    assert rows[0][:3] == ["workload", "precision", "strategy"] and len(rows) == 4
+    assert rows[2][1] == "fp32" and rows[2][6:10] == ["0.2000", "-", "2.00x", "-"] and rows[2][10].startswith("True")
+    assert rows[3][6:10] == ["0.2000", "0.0500", "2.00x", "0.50x"] and rows[3][10].startswith("True")

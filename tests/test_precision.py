@@ -1,7 +1,8 @@
 """`--precision`: the CPU check on stated flag sets; on a CPU with AVX512-BF16 (AVX512-VNNI) a real bfloat16 (int8)
 build, its matmuls tensorized with vdpbf16ps (vpdpbusd), its output within the precision's tolerance of torch's
 float32 and not within float32's; and the refusal of a build whose error exceeds the user's tolerance. Those tests
-skip on a CPU without the feature (they need its instructions to run)."""
+skip on a CPU without the feature (they need its instructions to run). fp16 is for CUDA targets with tensor cores:
+without a GPU, its design space is checked and its arithmetic computed on this CPU by LLVM."""
 
 import numpy as np
 import pytest
@@ -31,6 +32,19 @@ def test_a_cpu_without_the_feature_is_refused_in_one_line():
     check_supported("fp32", AVX2_ONLY)
     with pytest.raises(UserError):
         check_supported("int4", AVX512_BF16)
+
+
+def test_fp16_needs_a_cuda_target_with_tensor_cores():
+    from litecoop.build.precision import target_features
+    from litecoop.targets import load_target
+
+    assert target_features(load_target("cuda-sm90")) == {"tensor_cores"}
+    assert target_features(tvm.target.Target({"kind": "cuda", "arch": "sm_61"})) == set()  # Pascal: no tensor cores
+    check_supported("fp16", target_features(load_target("cuda-sm90")))
+    for features in (AVX512_BF16, target_features(load_target("host"))):
+        with pytest.raises(UserError) as refused:
+            check_supported("fp16", features)
+        assert "CUDA target with tensor cores" in str(refused.value) and "\n" not in str(refused.value)
 
 
 def _mlp():
@@ -72,6 +86,37 @@ def test_a_reduced_precision_build_computes_its_matmuls_with_the_instruction_wit
     # the whole model, untuned: the rounding shows in its output, within the precision's tolerance
     vm = relax.VirtualMachine(tvm.compile(work.mod, target=target), tvm.cpu())
     output = vm["main"](*[tvm.runtime.tensor(x) for x in inputs])[0].numpy()
+    error = work.max_abs_error(output)
+    assert work.is_correct(error)
+    assert error > TOLERANCE["fp32"] * max(1.0, float(np.abs(work.reference).max()))  # not float32 arithmetic
+
+
+@pytest.mark.slow  # TVM parses its CUDA tensor intrinsics (~15 s) and builds the kernel for this CPU
+def test_an_fp16_convolution_is_tiled_around_tensor_cores_and_its_rounding_stays_within_its_tolerance():
+    """No GPU here: the design space is MetaSchedule's for sm_90, and this CPU (LLVM) computes the fp16 build's
+    arithmetic, float16 operands and float32 sums, as the GPU's tensor cores would."""
+    from tvm import relax
+
+    from litecoop.build.compiler import extract_tasks
+    from litecoop.build.intrinsics import import_tensor_intrinsics
+    from litecoop.build.precision import design_space
+    from litecoop.targets import load_target
+    from litecoop.workload import load
+    from tvm.s_tir import meta_schedule as ms
+
+    target = load_target("cuda-sm90")
+    work = at_precision(load("flux_conv"), "fp16", target)
+    assert work.precision == "fp16" and work.tolerance == TOLERANCE["fp16"]
+    task = next(t for t in extract_tasks(work.mod, target) if "conv2d" in t.task_name)
+    kernel = task.dispatched[0]["main"]
+    assert [str(p.dtype) for p in kernel.params] == ["float16", "float16", "float32"]  # operands, output
+    import_tensor_intrinsics(target)
+    context = ms.TuneContext(mod=task.dispatched[0], target=target, space_generator=design_space("fp16"))
+    spaces = context.generate_design_space()
+    assert spaces and all("wmma_sync_16x16x16_f16f16f32" in str(s.trace) for s in spaces)
+    vm = relax.VirtualMachine(tvm.compile(work.mod, target="llvm"), tvm.cpu())
+    output = vm["main"](*[tvm.runtime.tensor(x) for x in work.inputs])[0].numpy()
+    assert output.dtype == np.float32
     error = work.max_abs_error(output)
     assert work.is_correct(error)
     assert error > TOLERANCE["fp32"] * max(1.0, float(np.abs(work.reference).max()))  # not float32 arithmetic

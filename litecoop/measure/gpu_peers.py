@@ -27,18 +27,23 @@ def _cuda_event_latency(call, repeat: int) -> float:
     return float(np.median([timed(calls) for _ in range(repeat)]))
 
 
-def torch_cuda_latencies(module, inputs: list[np.ndarray], repeat: int = 20, device: str = "cuda") -> dict:
+def torch_cuda_latencies(module, inputs: list[np.ndarray], repeat: int = 20, device: str = "cuda",
+                         half: bool = False) -> dict:
     """Torch on the GPU `device` (a torch device name), the inputs copied there once: `torch_cuda_latency_s`,
     the median seconds of one eager forward pass, and `torch_compile_cuda_latency_s`, the same for
     `torch.compile(module)` (inductor), both timed with CUDA events. Where torch.compile fails,
     `torch_compile_error` holds the first line of its error instead; where this torch has no CUDA device,
-    `torch_cuda_error` alone says so. `module` is copied to `device`; the workload's module stays where it is."""
+    `torch_cuda_error` alone says so. `module` is copied to `device`; the workload's module stays where it is.
+    With `half`, the copy and its floating-point inputs are float16 (the peer of a `--precision fp16` build)."""
     import torch
 
     if not torch.cuda.is_available():
         return {"torch_cuda_error": f"torch {torch.__version__} has no CUDA device here"}
     module = copy.deepcopy(module).to(device).eval()
     tensors = [torch.from_numpy(x).to(device) for x in inputs]
+    if half:
+        module = module.half()
+        tensors = [t.half() if t.is_floating_point() else t for t in tensors]
     result = {}
     with torch.no_grad():
         result["torch_cuda_latency_s"] = _cuda_event_latency(lambda: module(*tensors), repeat)

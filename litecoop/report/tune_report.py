@@ -217,18 +217,19 @@ def print_summary(report: TuneReport, console: Console | None = None) -> None:
 
 
 def gpu_peer_markdown(reports: list[TuneReport]) -> str:
-    """A markdown table of CUDA tuning reports against torch on the same GPU: untuned, tuned, torch eager and
-    torch.compile latencies (ms), tuned speedup over each torch path (their latency / tuned latency; "-"
-    where a peer is missing) and correctness."""
+    """A markdown table of CUDA tuning reports against torch on the same GPU, torch in the report's precision:
+    untuned, tuned, torch eager and torch.compile latencies (ms), tuned speedup over each torch path (their latency /
+    tuned latency; "-" where a peer is missing) and correctness."""
     rows = []
     for r in reports:
         tuned = r.tuned_latency_s
         trials = f"{r.trials_measured_this_run}" + (f" of {r.trials}" if r.trials else "")
-        cells = [r.workload, r.strategy, trials, f"{r.untuned_latency_s * 1e3:.4f}", f"{tuned * 1e3:.4f}"]
+        cells = [r.workload, r.precision, r.strategy, trials, f"{r.untuned_latency_s * 1e3:.4f}",
+                 f"{tuned * 1e3:.4f}"]
         peers = [r.torch_cuda_latency_s, r.torch_compile_cuda_latency_s]
         cells += [f"{p * 1e3:.4f}" if p else "-" for p in peers]
         cells += [f"{p / tuned:.2f}x" if p else "-" for p in peers]
         cells.append(f"{r.correct} ({r.max_abs_error:.1e})")
         rows.append(cells)
-    return markdown_table(["workload", "strategy", "trials measured", "untuned ms", "tuned ms", "torch eager ms",
-                           "torch.compile ms", "vs eager", "vs compile", "correct"], rows) + "\n"
+    return markdown_table(["workload", "precision", "strategy", "trials measured", "untuned ms", "tuned ms",
+                           "torch eager ms", "torch.compile ms", "vs eager", "vs compile", "correct"], rows) + "\n"

@@ -89,7 +89,8 @@ def run_tune(config: TuneConfig, console: Console | None = None, workload: Workl
         samples = latency.latency_samples(outcome.executable, args, device, 10)[0]
         fields = {"tuned_latency_s": float(np.median(samples)), "tuned_samples_s": samples}
         if config.measure_peers and target.kind.name != "llvm" and work.torch_module is not None:
-            cuda_peers = gpu_peers.torch_cuda_latencies(work.torch_module, work.inputs)
+            cuda_peers = gpu_peers.torch_cuda_latencies(work.torch_module, work.inputs,
+                                                        half=work.precision == "fp16")
     untuned_s = float(np.median(untuned_samples))
     wall = time.perf_counter() - started
     usage = outcome.team.usage_report() if outcome.team else {"llm": {}, "large_model_call_share": 0.0,
