@@ -11,9 +11,10 @@
 # completes them installs the packages and runs the check.
 # Settings (environment): KERNELS (default "flux_conv deepseek_moe llama3_attention"), PRECISIONS ("fp32 fp16":
 # fp16 runs on tensor cores, torch in float16 as its peer), STRATEGIES ("mcts"), TRIALS (64), SEARCH (search
-# preset, "default"), OUT (results, $LC_GPU_HOME/out), PER_RUN_S (time limit of one tune, 70 s) and BUDGET_S (of the
-# whole check, 450 s: runs that would not fit are skipped, so the check ends within ~8 minutes). The table is
-# rewritten after every run, so a check cut short still reports what it measured.
+# preset, "default"), OUT (results, $LC_GPU_HOME/out), PER_RUN_S (time limit of one tune, 70 s, of which SETUP_S,
+# 45 s, for what comes before and after the search: the search itself gets `--time-budget` the rest, so the run ends
+# by itself with its report) and BUDGET_S (of the whole check, 450 s: runs that would not fit are skipped, so the
+# check ends within ~8 minutes). The table is rewritten after every run, so a check cut short still reports.
 # Exit status: 0 when every run finished with a correct result, 1 otherwise, 3 while parts are missing,
 # 4 when the machine cannot run the check (no GPU, or an import fails).
 set -uo pipefail
@@ -81,12 +82,13 @@ for kernel in ${KERNELS:-flux_conv deepseek_moe llama3_attention}; do
         name=$kernel-$precision-$strategy
         left=$(( ${BUDGET_S:-450} - ($(date +%s) - start) - 15 ))
         limit=$(( left < ${PER_RUN_S:-70} ? left : ${PER_RUN_S:-70} ))
-        if [ "$limit" -lt 20 ]; then echo "== $name: skipped, budget spent"; continue; fi
+        search_s=$(( limit - ${SETUP_S:-45} ))
+        if [ "$search_s" -lt 10 ]; then echo "== $name: skipped, budget spent"; continue; fi
         rm -rf "$out/work/$name" "$out/$name.json"
         t0=$(date +%s)
         timeout "$limit" python3 -m litecoop.cli tune --workload "$kernel" --target cuda-sm90 --precision "$precision" \
-            --strategy "$strategy" --trials "${TRIALS:-64}" --search "${SEARCH:-default}" --seed 0 \
-            --work-dir "$out/work/$name" --json "$out/$name.json" > "$out/$name.log" 2>&1
+            --strategy "$strategy" --trials "${TRIALS:-64}" --time-budget "${search_s}s" --search "${SEARCH:-default}" \
+            --seed 0 --work-dir "$out/work/$name" --json "$out/$name.json" > "$out/$name.log" 2>&1
         status=$?
         echo "== $name: exit $status in $(( $(date +%s) - t0 )) s (limit $limit s)"
         [ $status -eq 0 ] && done_runs=$((done_runs + 1)) || tail -n 5 "$out/$name.log"
