@@ -1,5 +1,5 @@
-"""`litecoop bench` and `litecoop bench-warm`: strategies compared in one invocation, interleaved, under
-BENCHMARKS.md's protocol.
+"""`litecoop bench` and `litecoop bench-warm`: strategies compared in one invocation, over seeds, every final build
+timed in one interleaved series against one common untuned baseline (docs/bench.md).
 
 Per (seed, workload, strategy) one `litecoop tune` run (without peers); then every tuned library is timed again
 with its workload's untuned build, onnxruntime and torch, all interleaved in one fresh process, so that final

@@ -199,8 +199,9 @@ def prepacked_module(database, fused, target, prepack: bool = True):
                                      relax.transform.FoldConstant()])(mod)
 
 
-def compile_tuned(database, mod, target):
-    """Build `mod` with the schedules in `database` (a MetaSchedule Database); returns a relax.VMExecutable. On
+def compile_tuned(database, mod, target, fused=None):
+    """Build `mod` with the schedules in `database` (a MetaSchedule Database); returns a relax.VMExecutable.
+    `fused`: `fuse(mod, target)` where the caller has it already (fusing a zoo model takes seconds). On
     CPUs each task's schedule is the best one that computes the right results (`verify.verified_database`) and
     the weights are prepacked at build time (`prepacked_module`); where TVM's prepacking pass fails on a module
     (SplitLayoutRewritePreproc rejects some, e.g. GPT-2's), it builds without prepacking. Other targets build with
@@ -208,7 +209,7 @@ def compile_tuned(database, mod, target):
     try:
         if not _cpu_pipeline(target):
             return ms.relax_integration.compile_relax(database, mod, target, None)
-        fused = fuse(mod, target)  # once: it costs seconds on a large model (12 s for ResNet-50's constants)
+        fused = fuse(mod, target) if fused is None else fused  # 12 s for ResNet-50's constants
         if runs_here(target):
             database = verified_database(database, ms.relax_integration.extract_tasks(fused, target), target)
         try:
@@ -236,7 +237,14 @@ def _cpu_build(database, fused, target, prepack: bool):
 def extract_tasks(mod, target) -> list:
     """MetaSchedule's tasks (ExtractedTask) of `mod` fused as the build fuses it (`fuse`), so that their keys match
     the final build's."""
-    return list(ms.relax_integration.extract_tasks(fuse(mod, target), target))
+    return fused_tasks(mod, target)[1]
+
+
+def fused_tasks(mod, target) -> tuple:
+    """(`fuse(mod, target)`, MetaSchedule's tasks of it): a tune's tasks, and the module its final build starts from
+    (`compile_tuned(..., fused=)`)."""
+    fused = fuse(mod, target)
+    return fused, list(ms.relax_integration.extract_tasks(fused, target))
 
 
 def untuned_executable(workload: Workload, target):

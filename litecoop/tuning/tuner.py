@@ -1,4 +1,4 @@
-"""The search of one tuning run: MetaSchedule task extraction (`build.compiler.extract_tasks`) -> one TuneContext
+"""The search of one tuning run: MetaSchedule task extraction (`build.compiler.fused_tasks`) -> one TuneContext
 per task with the chosen search strategy -> TVM's gradient task scheduler under one global trial or time
 budget -> the final build from the database (`build.compiler.compile_tuned`)."""
 
@@ -20,7 +20,7 @@ from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback
 
 from litecoop.measure import timing
 from litecoop.build import precision
-from litecoop.build.compiler import compile_tuned, extract_tasks
+from litecoop.build.compiler import compile_tuned, fused_tasks
 from litecoop import records
 from litecoop.search import registry
 from litecoop.measure.cost_model import TimedXGBModel
@@ -137,7 +137,7 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
     done = records.own_count(work_dir)
     if done and not config.resume:
         raise UserError(f"{work_dir} already holds {done} tuning records: pass --resume, or another --work-dir")
-    extracted = extract_tasks(workload.mod, target)
+    fused, extracted = fused_tasks(workload.mod, target)
     deadline = timing.Deadline(config.time_budget_s, 1 if registry.get(strategy).tree else per_iter, len(extracted))
     from_other_shapes = (records.store_warm_start(cache_dir) if cache_dir and not config.fresh and not warm_start
                          and registry.get(strategy).tree else ())
@@ -176,7 +176,7 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
     if stop.is_set():
         raise KeyboardInterrupt
     with timing.phase("compile"):
-        executable = compile_tuned(database, workload.mod, target)
+        executable = compile_tuned(database, workload.mod, target, fused)
     lineages = search.outcomes if isinstance(search, TreeSearch) else {}
     per_task = [{"task": context.task_name, "weight": float(weight), "trials": progress.trials_by_task[i],
                  "best_latency_s": progress.best.get(i), "records_from_store": from_store[i]}

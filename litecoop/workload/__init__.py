@@ -53,7 +53,7 @@ class Workload:
         return bool(max_abs_error <= self.tolerance * max(1.0, float(np.max(np.abs(self.reference)))))
 
 
-# --- the kernel suite (BENCHMARKS.md): real model dimensions, token counts picked for 2 CPU cores ---
+# --- the kernel suite: layers of served models at their real dimensions, token counts picked for 2 CPU cores ---
 
 def _torch():
     import torch
