@@ -1,6 +1,7 @@
 """Fusion beyond FuseOps' defaults (litecoop.build.compiler): attention's layout copies fuse into its matmuls (the
 heads' reshapes and transposes, K's transpose and grouped-query attention's repeat of K and V are no kernels of their
-own; the scale and mask join Q.K^T), and a linear layer's epilogue reaches through the reshapes around it (GELU,
+own; the scale and mask join Q.K^T; a multiply by one that torch's scaled_dot_product_attention exports is
+dropped), and a linear layer's epilogue reaches through the reshapes around it (GELU,
 residual add); a convolutional network's explicit zero pads fold into its convolutions, and with them its
 depthwise blocks run channels-last, ReLU6 included. Each build still matches torch. Real torch blocks, real TVM
 builds (empty database)."""
@@ -81,6 +82,30 @@ def test_attentions_layout_copies_are_fused_into_its_matmuls(target, kv_heads):
     assert not [name for name in layout_only if "transpose" in name or "broadcast" in name], names
     (scores,) = [name for name in names if "matmul" in name and "transpose" in name and "multiply" in name]
     assert "add" in scores, names  # the mask too
+    matches_torch(workload, target)
+
+
+class ScaledDotProductAttention(torch.nn.Module):
+    """Whisper's attention: Q scaled in its projection, then torch's scaled_dot_product_attention with scale 1, which
+    torch.export decomposes into Q * sqrt(1) and K * sqrt(1) before Q.K^T."""
+
+    def __init__(self):
+        super().__init__()
+        self.q, self.k, self.v = (torch.nn.Linear(64, 64) for _ in range(3))
+
+    def forward(self, x):
+        q, k, v = (t.view(1, -1, 4, 16).transpose(1, 2) for t in (self.q(x) * 0.25, self.k(x), self.v(x)))
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v, scale=1.0).transpose(1, 2).reshape(1, -1, 64)
+
+
+def test_multiplies_by_one_leave_the_attention_matmuls(target):
+    torch.manual_seed(0)
+    x = np.random.default_rng(0).standard_normal((1, 24, 64)).astype(np.float32)
+    workload = from_torch("sdpa", ScaledDotProductAttention().eval(), [x])
+    assert "R.const(1.0" in workload.mod.script()  # torch.export's decomposition multiplies by it
+    names = [task.task_name for task in compiler.extract_tasks(workload.mod, target)]
+    attention = [name for name in names if "matmul" in name and "transpose" in name]
+    assert len(attention) == 2 and not [name for name in attention if "multiply" in name], names
     matches_torch(workload, target)
 
 

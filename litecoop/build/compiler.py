@@ -12,6 +12,7 @@ import logging
 
 import tvm
 from tvm import relax
+from tvm_ffi import structural_equal
 from tvm.relax.backend.cpu_generic import pipeline as cpu_pipeline
 from tvm.relax.dpl import is_op, rewrite_call, wildcard
 from tvm.s_tir import meta_schedule as ms
@@ -72,10 +73,33 @@ def fold_pads_into_convolutions(mod, _ctx):
                                   attrs.groups, attrs.data_layout, attrs.kernel_layout, attrs.out_layout,
                                   attrs.out_dtype)
 
+    return _rewrite_calls(mod, conv, rewrite)
+
+
+def _rewrite_calls(mod, pattern, rewrite):
+    """`mod` with TVM's `rewrite_call(pattern, rewrite, f)` applied to each Relax function f, then dead code
+    eliminated."""
     for var, func in list(mod.functions.items()):
         if isinstance(func, relax.Function):
-            mod[var] = rewrite_call(conv, rewrite, func)
+            mod[var] = rewrite_call(pattern, rewrite, func)
     return relax.transform.DeadCodeElimination()(mod)
+
+
+@tvm.transform.module_pass(opt_level=0, name="DropMultipliesByOne")
+def drop_multiplies_by_one(mod, _ctx):
+    """`x * 1` becomes `x` (exact in floating point). torch's scaled_dot_product_attention, exported with scale 1,
+    multiplies Q and K by sqrt(1) (Whisper's attention scales Q in its projection instead); inlined into the Q.K^T
+    kernel, each such multiply costs one more operation per multiply-add."""
+    multiply = is_op("relax.multiply")(wildcard(), wildcard())
+
+    def rewrite(call, _matches):
+        for this, other in (call.args, reversed(call.args)):
+            if (isinstance(other, tvm.ir.GenericConst) and other.value.numpy().size == 1
+                    and float(other.value.numpy().reshape(())) == 1.0 and structural_equal(this.ty, call.ty)):
+                return this
+        return call
+
+    return _rewrite_calls(mod, multiply, rewrite)
 
 
 def _clips_as_min_max(func):
@@ -113,7 +137,7 @@ def channels_last(mod, _ctx):
 def _fusion_passes(target) -> list:
     cpu = _cpu_pipeline(target)
     passes = [*(rewrite() for rewrite in INFERENCE_REWRITES),
-              *([fold_pads_into_convolutions, channels_last] if cpu else []),
+              *([drop_multiplies_by_one, fold_pads_into_convolutions, channels_last] if cpu else []),
               *relax.pipeline.library_dispatch_passes(target),
               relax.transform.LegalizeOps(LEGALIZE if cpu else None), relax.transform.AnnotateTIROpPattern(),
               keep_pads_apart, relax.transform.FoldConstant(),
