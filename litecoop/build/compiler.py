@@ -94,8 +94,8 @@ def drop_multiplies_by_one(mod, _ctx):
 
     def rewrite(call, _matches):
         for this, other in (call.args, reversed(call.args)):
-            if (isinstance(other, tvm.ir.GenericConst) and other.value.numpy().size == 1
-                    and float(other.value.numpy().reshape(())) == 1.0 and structural_equal(this.ty, call.ty)):
+            value = other.value.numpy() if isinstance(other, tvm.ir.GenericConst) else None
+            if value is not None and value.size == 1 and value.item() == 1 and structural_equal(this.ty, call.ty):
                 return this
         return call
 

@@ -12,15 +12,25 @@ from tvm import relax, tirx
 ELEMENTWISE, INJECTIVE, OPAQUE = 0, 2, 8
 
 
+def _operator(var) -> str:
+    """The operator a legalized function computes, by its name (`reshape3` -> `reshape`)."""
+    return var.name_hint.rstrip("0123456789")
+
+
+def _mark(mod, operator: str, pattern: int):
+    """`mod` with every legalized function of `operator` given the fusion `pattern`."""
+    for var, func in list(mod.functions.items()):
+        if isinstance(func, tirx.PrimFunc) and _operator(var) == operator:
+            mod[var] = func.with_attr("op_pattern", pattern)
+    return mod
+
+
 @tvm.transform.module_pass(opt_level=0, name="KeepPadsApart")
 def keep_pads_apart(mod, _ctx):
     """Mark legalized `nn.pad` functions opaque, so that FuseOps does not fuse a pad into the epilogue of the
     convolution before it: MetaSchedule's tuned schedules of conv2d -> bias -> clip -> pad computed wrong borders
     (MobileNetV2's explicit pads, max abs error 0.5; the untuned build was right)."""
-    for var, func in list(mod.functions.items()):
-        if isinstance(func, tirx.PrimFunc) and var.name_hint.rstrip("0123456789") == "pad":
-            mod[var] = func.with_attr("op_pattern", OPAQUE)
-    return mod
+    return _mark(mod, "pad", OPAQUE)
 
 
 @tvm.transform.module_pass(opt_level=0, name="ReshapesAsElementwise")
@@ -29,10 +39,7 @@ def reshapes_as_elementwise(mod, _ctx):
     a matmul's epilogue reaches through the reshapes that exporters put around elementwise operators: GPT-2's and
     BERT's 2-D linear layers are viewed back to 3-D for the bias, GELU or residual add after them, which FuseOps
     otherwise leaves as kernels of their own. A reshape that fuses with nothing stays a view."""
-    for var, func in list(mod.functions.items()):
-        if isinstance(func, tirx.PrimFunc) and var.name_hint.rstrip("0123456789") == "reshape":
-            mod[var] = func.with_attr("op_pattern", ELEMENTWISE)
-    return mod
+    return _mark(mod, "reshape", ELEMENTWISE)
 
 
 @tvm.transform.module_pass(opt_level=0, name="FuseLayoutsIntoActivationMatmuls")
@@ -57,7 +64,6 @@ def fuse_layouts_into_activation_matmuls(mod, _ctx):
         if isinstance(func, relax.Function):
             relax.analysis.post_order_visit(func, visit)
     for var, func in list(mod.functions.items()):
-        if (isinstance(func, tirx.PrimFunc) and var.name_hint.rstrip("0123456789") == "matmul"
-                and takes_given.get(var.name_hint) is False):
+        if isinstance(func, tirx.PrimFunc) and _operator(var) == "matmul" and takes_given.get(var.name_hint) is False:
             mod[var] = func.with_attr("op_pattern", INJECTIVE)
     return mod
