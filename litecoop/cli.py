@@ -103,12 +103,17 @@ def _check(args) -> None:
 
 
 def _build(args) -> None:
-    from litecoop.bench.check import build_from_database
+    import os
 
-    _, executable = build_from_database(args.workload, args.db, args.target)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    executable.export_library(str(args.out))
-    console.print(f"wrote {args.out}")
+    from litecoop import artifact
+    from litecoop.bench.check import build_from_database
+    from litecoop.report.provenance import provenance
+    from litecoop.targets import load_target
+
+    work, executable = build_from_database(args.workload, args.db, args.target)
+    artifact.save_executable(args.out, executable, args.workload, work.inputs, load_target(args.target),
+                             int(os.environ["TVM_NUM_THREADS"]), provenance=provenance(target_preset=args.target))
+    console.print(f"wrote {args.out} (load it with litecoop.load)")
 
 
 def _optimize_code(args) -> None:
@@ -237,7 +242,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--workload", required=True)
     build.add_argument("--db", type=Path, required=True, help="work dir holding database_*.json")
     build.add_argument("--target", default="host")
-    build.add_argument("--out", type=Path, default=Path("tuned.so"))
+    build.add_argument("--out", type=Path, default=Path("tuned"), help="artifact directory (default: tuned)")
     build.set_defaults(run=_build)
     code = commands.add_parser("optimize-code", help="make a Python or C++ file faster with the LLM team, proven by tests and timing")
     code.add_argument("path", type=Path, help="the file to optimize")

@@ -36,3 +36,21 @@ def test_check_passes_unchanged_and_fails_injected_slowdown(tmp_path, small_mcts
     stored = run_litecoop("check", "--baseline", str(baseline))
     assert stored.returncode == 1, stored.stderr[-2000:]
     assert "stored" in stored.stderr and "FAIL" in stored.stderr
+
+
+def test_build_writes_an_artifact_that_loads_and_computes_what_the_tuned_one_does(tmp_path, small_mcts_run):
+    import numpy as np
+
+    import litecoop
+    from litecoop.workload import load
+
+    built = run_litecoop("build", "--workload", "small_workload:make", "--db", str(small_mcts_run[0]),
+                         "--out", str(tmp_path / "built"))
+    assert built.returncode == 0, built.stderr[-2000:]
+    inputs = load("small_workload:make").inputs
+    rebuilt, tuned = litecoop.load(tmp_path / "built"), litecoop.load(small_mcts_run[0] / "tuned")
+    np.testing.assert_allclose(rebuilt(*inputs), tuned(*inputs), rtol=1e-5, atol=1e-6)
+
+    missing = run_litecoop("build", "--workload", "small_workload:make", "--db", str(tmp_path / "nowhere"))
+    assert missing.returncode != 0 and "no tuning database" in missing.stderr
+    assert "Traceback" not in missing.stderr
