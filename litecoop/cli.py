@@ -103,17 +103,9 @@ def _check(args) -> None:
 
 
 def _build(args) -> None:
-    import os
+    from litecoop.bench.check import build_artifact
 
-    from litecoop import artifact
-    from litecoop.bench.check import build_from_database
-    from litecoop.report.provenance import provenance
-    from litecoop.targets import load_target
-
-    work, executable = build_from_database(args.workload, args.db, args.target)
-    artifact.save_executable(args.out, executable, args.workload, work.inputs, load_target(args.target),
-                             int(os.environ["TVM_NUM_THREADS"]), provenance=provenance(target_preset=args.target))
-    console.print(f"wrote {args.out} (load it with litecoop.load)")
+    console.print(f"wrote {build_artifact(args.workload, args.db, args.target, args.out)} (load it with litecoop.load)")
 
 
 def _optimize_code(args) -> None:

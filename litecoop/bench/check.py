@@ -12,6 +12,7 @@ report. A build whose output differs from torch's on fresh inputs fails too.
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import json
 import xml.etree.ElementTree as ET
@@ -30,6 +31,7 @@ from litecoop.artifact import save_executable
 from litecoop.errors import UserError
 from litecoop.measure.final import time_fresh
 from litecoop.report.tune_report import TuneReport
+from litecoop.report.provenance import provenance
 from litecoop.targets import load_target
 from litecoop.tuning.run import THREADS
 
@@ -44,6 +46,14 @@ def build_from_database(workload_spec: str, db_dir: Path, target_name: str = "ho
     work = workload.load(workload_spec, seed)
     database, target = records.open_database(db_dir), load_target(target_name)
     return work, compiler.compile_tuned(database, work.mod, target)
+
+
+def build_artifact(workload_spec: str, db_dir: Path, target_name: str, out: Path) -> Path:
+    """`litecoop build`: compile a workload with the schedules of the database in `db_dir` and save it as an artifact
+    in `out` (a directory that `litecoop.load` opens); returns `out`. Raises UserError if there is no database."""
+    work, executable = build_from_database(workload_spec, db_dir, target_name)
+    return save_executable(out, executable, workload_spec, work.inputs, load_target(target_name),
+                           int(os.environ["TVM_NUM_THREADS"]), provenance=provenance(target_preset=target_name))
 
 
 def load_baselines(path: Path) -> list[TuneReport]:
