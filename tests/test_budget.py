@@ -52,11 +52,13 @@ def budget_run(tmp_path_factory):
 
 @pytest.mark.slow  # real tunes under a time budget
 def test_time_budget_stops_on_time(budget_run):
-    """The search ends within 10% of the budget, and the report's trial counts and per-task bests are what the
-    run's tuning database holds (a fresh cache: every record in it was measured by this run)."""
+    """The search ends within 10% over the budget and at most one last trial's time (~2 s here) before it, and the
+    report's trial counts and per-task bests are what the run's tuning database holds (a fresh cache: every record
+    in it was measured by this run)."""
     report, elapsed, root = budget_run
     assert report["time_budget_s"] == BUDGET_S and report["trials"] is None
-    assert 0.9 * BUDGET_S <= report["search_s"] <= 1.1 * BUDGET_S < elapsed
+    # a trial that would not end inside the budget is not started (CI once measured 13.5 s of 15)
+    assert 0.8 * BUDGET_S <= report["search_s"] <= 1.1 * BUDGET_S < elapsed
     assert report["trials_measured_this_run"] >= 8 and report["correct"]
     assert report["records_from_earlier_runs"] == 0
     assert record_count(root / "w") == report["trials_measured_this_run"]
