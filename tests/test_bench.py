@@ -54,7 +54,8 @@ def test_bench_at_a_time_budget_re_times_every_build_together_and_writes_report_
     for run in bench["runs"]:
         # the budget, not a trial count, ended the search (its precision is test_budget's; one batch may overrun a
         # budget this short); how many trials fit in it depends on the machine's load. The tree search sizes its
-        # last batch to the time left (a trial that would not fit is not started, so it may end one trial early); TVM's random search ends once less than half of its fixed-size batch fits.
+        # last batch to the time left and starts no trial that would not fit (so it may end one trial early); TVM's
+        # random search ends once less than half of its fixed-size batch fits.
         assert run["time_budget_s"] == budget and run["trials"] is None
         earliest = 0.8 * budget if run["strategy"] == "mcts" else 0.5 * budget
         assert earliest <= run["search_s"] < 2 * budget and run["trials_measured_this_run"] >= 2, run["search_s"]
