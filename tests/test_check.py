@@ -6,9 +6,12 @@ import json
 import shutil
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 from conftest import run_litecoop
+import litecoop
+from litecoop.workload import load
 
 pytestmark = pytest.mark.slow  # rebuilds and re-times a tuned workload
 
@@ -39,11 +42,6 @@ def test_check_passes_unchanged_and_fails_injected_slowdown(tmp_path, small_mcts
 
 
 def test_build_writes_an_artifact_that_loads_and_computes_what_the_tuned_one_does(tmp_path, small_mcts_run):
-    import numpy as np
-
-    import litecoop
-    from litecoop.workload import load
-
     built = run_litecoop("build", "--workload", "small_workload:make", "--db", str(small_mcts_run[0]),
                          "--out", str(tmp_path / "built"))
     assert built.returncode == 0, built.stderr[-2000:]

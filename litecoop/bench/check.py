@@ -12,7 +12,6 @@ report. A build whose output differs from torch's on fresh inputs fails too.
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 import json
 import xml.etree.ElementTree as ET
@@ -53,7 +52,7 @@ def build_artifact(workload_spec: str, db_dir: Path, target_name: str, out: Path
     in `out` (a directory that `litecoop.load` opens); returns `out`. Raises UserError if there is no database."""
     work, executable = build_from_database(workload_spec, db_dir, target_name)
     return save_executable(out, executable, workload_spec, work.inputs, load_target(target_name),
-                           int(os.environ["TVM_NUM_THREADS"]), provenance=provenance(target_preset=target_name))
+                           THREADS, provenance=provenance(target_preset=target_name))
 
 
 def load_baselines(path: Path) -> list[TuneReport]:
