@@ -2,10 +2,11 @@
 workload, each made once per session; every test (and the session's fixtures) gets a LITECOOP_CACHE of its
 own, so records kept across runs never leak between tests or from the user's cache."""
 
+import contextlib
+import io
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,6 @@ def cuda_matmul_context():
     return context, context.generate_design_space()
 
 
-TESTS = Path(__file__).parent
-
 
 def free_port() -> int:
     """A TCP port on loopback that no one listens on now."""
@@ -97,24 +96,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def run_litecoop(*args, env: dict | None = None) -> subprocess.CompletedProcess:
-    """`litecoop ARGS` in a subprocess from tests/ (so `small_workload` imports), 200 columns wide, with
-    `env` added to this process's environment."""
-    return subprocess.run([sys.executable, "-m", "litecoop.cli", *args], cwd=TESTS, capture_output=True,
-                          text=True, timeout=900, env={**os.environ, "COLUMNS": "200", **(env or {})})
-
-
-def run_cli(capsys, *args) -> tuple[int, str]:
+def run_cli(*args, env: dict | None = None) -> subprocess.CompletedProcess:
     """`litecoop ARGS` through the command line's own entry point, in this process (no interpreter and TVM
-    start-up per call, ~3 s each): (exit code, what it wrote to stderr)."""
-    from litecoop.cli import main
+    start-up per call, ~6 s each), with `env` set while it runs: its exit code and what it wrote to stderr (stdout
+    is not captured). Tests of what only a process shows (a signal, an installed copy) start one themselves."""
+    from litecoop import cli
 
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    return code, capsys.readouterr().err
+    stderr, code = io.StringIO(), 0
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(stderr):
+        patch.setattr(cli.console, "width", 200)  # as a wide terminal: no line breaks inside the messages
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        try:
+            cli.main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code
+    return subprocess.CompletedProcess(["litecoop", *args], code, "", stderr.getvalue())
 
 
 @pytest.fixture(scope="session")
@@ -123,7 +120,7 @@ def small_mcts_run(tmp_path_factory):
     copy it before changing anything."""
     root = tmp_path_factory.mktemp("small_mcts")
     work_dir, report = root / "work", root / "report.json"
-    tuned = run_litecoop("tune", "--workload", "small_workload:make", "--strategy", "mcts", "--trials", "16", "--no-peers",
-                         "--search", "smoke", "--work-dir", str(work_dir), "--json", str(report))
+    tuned = run_cli("tune", "--workload", "small_workload:make", "--strategy", "mcts", "--trials", "16", "--no-peers",
+                    "--search", "smoke", "--work-dir", str(work_dir), "--json", str(report))
     assert tuned.returncode == 0, tuned.stderr[-2000:]
     return work_dir, report

@@ -2,8 +2,6 @@
 
 import json
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -37,9 +35,8 @@ def test_bench_at_a_time_budget_re_times_every_build_together_and_writes_report_
     and the report, its checkpoints (the trials the runs measured) and the plots are written."""
     budget = 10
     out = tmp_path / "bench"
-    result = subprocess.run([sys.executable, "-m", "litecoop.cli", "bench", "--kernels", "flux_conv",
-                             "--strategies", "mcts,random", "--time-budget", f"{budget}s", "--seeds", "1",
-                             "--search", "smoke", "--out", str(out)], capture_output=True, text=True, timeout=1500)
+    result = run_cli("bench", "--kernels", "flux_conv", "--strategies", "mcts,random", "--time-budget", f"{budget}s",
+                     "--seeds", "1", "--search", "smoke", "--out", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
     bench = json.loads((out / "bench.json").read_text())
     summary = bench["summary"]
@@ -91,7 +88,7 @@ def bench_run(workload: str, strategy: str, seed: int, speedup: float) -> dict:
             "history": [(16, tuned, 10.0), (32, tuned, 20.0)], "wall_s": 30.0, "work_dir": "gone", "library": ""}
 
 
-def test_report_only_reports_the_finished_seeds(tmp_path, capsys, monkeypatch):
+def test_report_only_reports_the_finished_seeds(tmp_path, monkeypatch):
     """`--report-only` over a 2-seed log whose seed 1 lost a run: it tunes nothing, reports seed 0 alone (its
     runs are 2x faster than untuned, seed 1's 100x: none of those may leak in) and says so; over an empty log it
     is a one-line error. (The machine's roofline is given: measuring it waits for an idle machine.)"""
@@ -109,9 +106,9 @@ def test_report_only_reports_the_finished_seeds(tmp_path, capsys, monkeypatch):
     log = "".join(json.dumps(run) + "\n" for run in runs)
     (tmp_path / "runs.jsonl").write_text(log)
     command = ["bench", "--report-only", "--strategies", ",".join(strategies), "--seeds", "2", "--trials", "32"]
-    code, stderr = run_cli(capsys, *command, "--out", str(tmp_path))
-    assert code == 0, stderr[-3000:]
-    assert "seed 0 " not in stderr and (tmp_path / "runs.jsonl").read_text() == log, "nothing is tuned"
+    result = run_cli(*command, "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "seed 0 " not in result.stderr and (tmp_path / "runs.jsonl").read_text() == log, "nothing is tuned"
     assert "Interim report: seeds 0 of 2" in (tmp_path / "bench.md").read_text()
     bench = json.loads((tmp_path / "bench.json").read_text())
     assert {run["seed"] for run in bench["runs"]} == {0} and len(bench["runs"]) == len(KERNELS) * len(strategies)
@@ -119,6 +116,6 @@ def test_report_only_reports_the_finished_seeds(tmp_path, capsys, monkeypatch):
         stats = bench["summary"]["strategies"][strategy]
         assert stats["final_speedup_by_seed"] == {"0": pytest.approx(2.0)}
         assert stats["speedup_at_by_seed"]["32"] == {"0": pytest.approx(2.0)}
-    code, stderr = run_cli(capsys, *command, "--out", str(tmp_path / "empty"))
-    assert code == 2 and "nothing to report yet" in stderr
-    assert stderr.strip().count("\n") == 0, stderr
+    result = run_cli(*command, "--out", str(tmp_path / "empty"))
+    assert result.returncode == 2 and "nothing to report yet" in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr

@@ -9,7 +9,7 @@ import time
 from collections import defaultdict
 
 import pytest
-from conftest import isolated_cache, run_cli, run_litecoop
+from conftest import isolated_cache, run_cli
 
 BUDGET_S = 15
 
@@ -18,9 +18,9 @@ def tune(cache, work_dir, report, *args, strategy="mcts"):
     """`litecoop tune` of small_workload:make (`strategy`, smoke search) with LITECOOP_CACHE=cache; returns
     (the report, seconds the process took)."""
     start = time.perf_counter()
-    result = run_litecoop("tune", "--workload", "small_workload:make", "--strategy", strategy, "--search", "smoke",
-                          "--no-peers", "--work-dir", str(work_dir), "--json", str(report), *args,
-                          env={"LITECOOP_CACHE": str(cache)})
+    result = run_cli("tune", "--workload", "small_workload:make", "--strategy", strategy, "--search", "smoke",
+                     "--no-peers", "--work-dir", str(work_dir), "--json", str(report), *args,
+                     env={"LITECOOP_CACHE": str(cache)})
     elapsed = time.perf_counter() - start
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(report.read_text()), elapsed
@@ -85,10 +85,10 @@ def test_records_seed_the_next_run_unless_fresh(budget_run):
 
 
 @pytest.mark.parametrize("budget", ["30", "5 minutes", "1.5.h", "1d", "0s"])
-def test_bad_time_budget_is_one_line_exit_2(tmp_path, capsys, budget):
-    code, stderr = run_cli(capsys, "tune", "--workload", "small_workload:make", "--time-budget", budget,
-                           "--work-dir", str(tmp_path / "w"))
-    assert code == 2 and "--time-budget" in stderr and stderr.strip().count("\n") == 0, stderr
+def test_bad_time_budget_is_one_line_exit_2(tmp_path, budget):
+    result = run_cli("tune", "--workload", "small_workload:make", "--time-budget", budget, "--work-dir", str(tmp_path / "w"))
+    assert result.returncode == 2 and "--time-budget" in result.stderr, result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
 
 
 def test_an_ended_deadline_stops_every_strategy(matmul_context):

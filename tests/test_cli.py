@@ -24,10 +24,10 @@ def bad_models_preset(tmp_path):
     (["--workload", "flux_conv", "--shapes", "1xx2"], "--shapes: expected shapes such as"),
     (["--workload", "flux_conv", "--shapes", "1x8"], "shapes [(1, 8)]: the model takes 2 inputs, not 1"),
 ])
-def test_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, capsys, args, message):
+def test_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, args, message):
     (tmp_path / "garbled.onnx").write_bytes(b"\x00\x01garbage")
     args = [bad_models_preset(tmp_path) if a == "BAD" else a for a in args]
     monkeypatch.chdir(tmp_path)
-    code, stderr = run_cli(capsys, "tune", *args, "--work-dir", str(tmp_path / "w"))  # a traceback would raise here
-    assert code == 2 and message in stderr, stderr
-    assert stderr.strip().count("\n") == 0, stderr
+    result = run_cli("tune", *args, "--work-dir", str(tmp_path / "w"))  # a traceback would raise here
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr

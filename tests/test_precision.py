@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 import tvm
-from conftest import run_litecoop
+from conftest import run_cli
 
 from litecoop.artifact import host_cpu_flags
 from litecoop.build.precision import TOLERANCE, at_precision, check_supported
@@ -125,9 +125,9 @@ def test_an_fp16_convolution_is_tiled_around_tensor_cores_and_its_rounding_stays
 @pytest.mark.slow  # a real tune
 @needs_bf16
 def test_a_bf16_build_beyond_the_users_tolerance_is_refused_in_one_line(tmp_path):
-    result = run_litecoop("tune", "--workload", "small_workload:make_linear", "--precision", "bf16", "--tolerance",
-                          "1e-7", "--trials", "2", "--search", "smoke", "--no-peers", "--fresh",
-                          "--work-dir", str(tmp_path / "w"))
+    result = run_cli("tune", "--workload", "small_workload:make_linear", "--precision", "bf16", "--tolerance",
+                     "1e-7", "--trials", "2", "--search", "smoke", "--no-peers", "--fresh",
+                     "--work-dir", str(tmp_path / "w"))
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
     assert "refused" in last and "tolerance" in last and "Traceback" not in result.stderr, result.stderr[-2000:]

@@ -32,10 +32,9 @@ def records(work_dir: Path) -> list[str]:
 
 def test_litecoop_tunes_small_kernel_with_270m(tmp_path):
     report_path = tmp_path / "report.json"
-    proc = litecoop("--strategy", "litecoop", "--models", "test-tiny", "--trials", "16",
-                    "--work-dir", str(tmp_path / "w"), "--json", str(report_path))
-    _, err = proc.communicate(timeout=900)
-    assert proc.returncode == 0, err[-3000:]
+    tuned = run_cli("tune", "--workload", "small_workload:make", "--search", "smoke", "--no-peers", "--strategy", "litecoop",
+                    "--models", "test-tiny", "--trials", "16", "--work-dir", str(tmp_path / "w"), "--json", str(report_path))
+    assert tuned.returncode == 0, tuned.stderr[-3000:]
     report = json.loads(report_path.read_text())
     assert report["correct"] and report["speedup"] > 1.0
     assert report["llm"]["gemma3-270m"]["calls"] >= 1
@@ -50,7 +49,7 @@ def test_litecoop_tunes_small_kernel_with_270m(tmp_path):
     np.testing.assert_allclose(load_tuned(tmp_path / "w" / "tuned")(a, b), np.maximum(a @ b, 0), rtol=1e-4, atol=1e-4)
 
 
-def test_interrupted_run_resumes_without_losing_records(tmp_path, capsys):
+def test_interrupted_run_resumes_without_losing_records(tmp_path):
     work_dir = tmp_path / "w"
     proc = litecoop("--strategy", "mcts", "--trials", "64", "--work-dir", str(work_dir))
     deadline = time.time() + 600
@@ -62,9 +61,9 @@ def test_interrupted_run_resumes_without_losing_records(tmp_path, capsys):
     kept = records(work_dir)
     assert 8 <= len(kept) < 64
 
-    code, err = run_cli(capsys, "tune", "--workload", "small_workload:make", "--search", "smoke", "--no-peers",
-                        "--strategy", "mcts", "--trials", "64", "--work-dir", str(work_dir))
-    assert code == 2 and "--resume" in err
+    refused = run_cli("tune", "--workload", "small_workload:make", "--search", "smoke", "--no-peers",
+                      "--strategy", "mcts", "--trials", "64", "--work-dir", str(work_dir))
+    assert refused.returncode == 2 and "--resume" in refused.stderr
 
     resumed = litecoop("--strategy", "mcts", "--trials", str(len(kept) + 8), "--work-dir", str(work_dir), "--resume")
     _, err = resumed.communicate(timeout=900)
@@ -79,19 +78,17 @@ def test_constant_weights_are_prepacked_at_build_time(tmp_path):
     read a weight packed once at build time (no layout transform left in `main`), and the output is right."""
     from tvm.s_tir import meta_schedule as ms
 
-    from conftest import run_litecoop
     from litecoop.build import compiler
     from litecoop import workload
     from litecoop.targets import load_target
 
     work_dir, report = tmp_path / "work", tmp_path / "report.json"
-    tuned = run_litecoop("tune", "--workload", "small_workload:make_linear", "--trials", "8", "--search", "smoke", "--no-peers",
-                         "--work-dir", str(work_dir), "--json", str(report))
+    tuned = run_cli("tune", "--workload", "small_workload:make_linear", "--trials", "8", "--search", "smoke", "--no-peers",
+                    "--work-dir", str(work_dir), "--json", str(report))
     assert tuned.returncode == 0, tuned.stderr[-2000:]
     data = json.loads(report.read_text())
     assert data["correct"]
 
-    sys.path.insert(0, str(TESTS))
     work, target = workload.load("small_workload:make_linear"), load_target("host")
     tasks = ms.relax_integration.extract_tasks(compiler.fuse(work.mod, target), target)
     assert any("layout_free_buffers" in (task.dispatched[0]["main"].attrs or {}) for task in tasks)

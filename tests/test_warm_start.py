@@ -9,7 +9,7 @@ from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule import TuneContext
 from tvm.s_tir.schedule import Trace
 
-from conftest import build_matmul_context, run_cli, run_litecoop
+from conftest import build_matmul_context, run_cli
 from litecoop.measure.cost_model import TimedXGBModel
 from litecoop.search.space import decisions_key, factorizations, log_distance, replay, skeleton, transfer
 from litecoop.targets import load_target
@@ -47,11 +47,11 @@ def test_transfer_relegalizes_tiles_for_the_new_extent(target, matmul_context):
 
 
 @pytest.mark.slow  # a real tune
-def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run, capsys):
+def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run):
     source, target = small_mcts_run[0], tmp_path / "target"
-    warm = run_litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "mcts", "--trials", "8",
-                    "--search", "smoke", "--no-peers", "--work-dir", str(target), "--warm-start", str(source),
-                    "--json", str(tmp_path / "report.json"))
+    warm = run_cli("tune", "--workload", "small_workload:make_taller", "--strategy", "mcts", "--trials", "8",
+                   "--search", "smoke", "--no-peers", "--work-dir", str(target), "--warm-start", str(source),
+                   "--json", str(tmp_path / "report.json"))
     assert warm.returncode == 0, warm.stderr[-2000:]
     assert json.loads((tmp_path / "report.json").read_text())["warm_start"] == str(source)
 
@@ -71,12 +71,12 @@ def test_tune_measures_warm_started_records_first(tmp_path, small_mcts_run, caps
     scores = model.predict(context, candidates)
     assert list(scores) == list(model.predict(context, candidates)), "trained scores, not warm-up noise"
 
-    code, stderr = run_cli(capsys, "tune", "--workload", "small_workload:make_taller", "--strategy", "evolutionary",
-                           "--trials", "8", "--work-dir", str(tmp_path / "e"), "--warm-start", str(source))
-    assert code == 2 and "--warm-start works with" in stderr
-    code, stderr = run_cli(capsys, "tune", "--workload", "small_workload:make_taller", "--trials", "8",
-                           "--work-dir", str(tmp_path / "m"), "--warm-start", str(tmp_path / "nothing"))
-    assert code == 2 and "no tuning database" in stderr
+    refused = run_cli("tune", "--workload", "small_workload:make_taller", "--strategy", "evolutionary",
+                      "--trials", "8", "--work-dir", str(tmp_path / "e"), "--warm-start", str(source))
+    assert refused.returncode == 2 and "--warm-start works with" in refused.stderr
+    refused = run_cli("tune", "--workload", "small_workload:make_taller", "--trials", "8",
+                      "--work-dir", str(tmp_path / "m"), "--warm-start", str(tmp_path / "nothing"))
+    assert refused.returncode == 2 and "no tuning database" in refused.stderr
 
 
 @pytest.mark.slow  # two real tunes
@@ -85,9 +85,9 @@ def test_a_new_shape_starts_from_the_stores_records_of_another(tmp_path, small_m
     records.keep(small_mcts_run[0], store)  # the store holds a 64x128x96 matmul's records; make_taller is 128x128x80
     reports = {}
     for name, extra in (("store", ()), ("fresh", ("--fresh",))):
-        run = run_litecoop("tune", "--workload", "small_workload:make_taller", "--strategy", "mcts", "--trials", "8",
-                           "--search", "smoke", "--no-peers", "--work-dir", str(tmp_path / name),
-                           "--json", str(tmp_path / f"{name}.json"), *extra)
+        run = run_cli("tune", "--workload", "small_workload:make_taller", "--strategy", "mcts", "--trials", "8",
+                      "--search", "smoke", "--no-peers", "--work-dir", str(tmp_path / name),
+                      "--json", str(tmp_path / f"{name}.json"), *extra)
         assert run.returncode == 0, run.stderr[-2000:]
         reports[name] = json.loads((tmp_path / f"{name}.json").read_text())
     assert reports["store"]["lineages"]["warm-start"]["own_measured"] >= 2
@@ -104,8 +104,8 @@ def test_a_new_shape_starts_from_the_stores_records_of_another(tmp_path, small_m
 def test_a_task_starts_from_the_best_schedule_of_a_task_of_the_same_run_with_the_same_sketch(tmp_path):
     report, preset = tmp_path / "report.json", tmp_path / "moves.toml"
     preset.write_text((PRESETS_DIR / "search" / "smoke.toml").read_text() + "\nmoves_between_tasks_per_iter = 1\n")
-    run = run_litecoop("tune", "--workload", "small_workload:make_two_layers", "--strategy", "mcts", "--trials", "32",
-                       "--search", str(preset), "--no-peers", "--work-dir", str(tmp_path / "w"), "--json", str(report))
+    run = run_cli("tune", "--workload", "small_workload:make_two_layers", "--strategy", "mcts", "--trials", "32",
+                  "--search", str(preset), "--no-peers", "--work-dir", str(tmp_path / "w"), "--json", str(report))
     assert run.returncode == 0, run.stderr[-2000:]
     assert len(json.loads(report.read_text())["per_task"]) == 2  # rounds of 8: each task's second round moves one
     moved = json.loads(report.read_text())["lineages"]["other-task"]
@@ -120,7 +120,7 @@ def warm_bench_run(mode: str, seed: int, workload: str, history: list[tuple[int,
             "correct": True, "max_abs_error": 0.0, "wall_s": 60.0, "work_dir": "gone", "history": history}
 
 
-def test_bench_warm_resumes_from_its_log_and_reports(tmp_path, capsys):
+def test_bench_warm_resumes_from_its_log_and_reports(tmp_path):
     """`bench-warm` over a log that holds every run: nothing is tuned again; per seed, the report gives the trials
     and seconds cold and warm took to reach the cold run's final best latency and 95% of its speedup, "never"
     where a run did not."""
@@ -137,9 +137,9 @@ def test_bench_warm_resumes_from_its_log_and_reports(tmp_path, capsys):
             warm_bench_run("warm", 1, "tokens_128", [(16, 2.7 * ms_, 8.0), (32, 2.7 * ms_, 16.0),
                                                      (48, 2.6 * ms_, 24.0), (64, 2.6 * ms_, 32.0)])]
     (tmp_path / "warm_runs.jsonl").write_text("".join(json.dumps(run) + "\n" for run in runs))
-    code, stderr = run_cli(capsys, "bench-warm", "--out", str(tmp_path), "--seeds", "2", "--trials", "64")
-    assert code == 0, stderr[-2000:]
-    assert "seed 0" not in stderr and "source" not in stderr.split("wrote")[0], "every run was in the log"
+    result = run_cli("bench-warm", "--out", str(tmp_path), "--seeds", "2", "--trials", "64")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "seed 0" not in result.stderr and "source" not in result.stderr.split("wrote")[0], "every run was in the log"
     assert len((tmp_path / "warm_runs.jsonl").read_text().splitlines()) == 5
     summary = json.loads((tmp_path / "warm.json").read_text())["summary"]
     first, second = summary["seeds"]

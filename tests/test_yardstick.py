@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import run_litecoop
+from conftest import run_cli
 from litecoop.bench.yardstick import PEER_ORDER, markdown, suite_workloads
 from litecoop.errors import UserError
 from litecoop.measure.contest import Contender
@@ -46,7 +46,7 @@ def test_a_small_zoo_model_in_10_seconds_against_every_peer(tmp_path):
     """CI's small version of the zoo table: the CI-sized BERT, 10 seconds of search, every peer present or its
     reason shown, the tuned output correct on fresh inputs."""
     out = tmp_path / "zoo"
-    result = run_litecoop("yardstick", "--suite", "zoo", "--only", "bert_ci", "--time-budget", "10s", "--out", str(out))
+    result = run_cli("yardstick", "--suite", "zoo", "--only", "bert_ci", "--time-budget", "10s", "--out", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
     run = json.loads((out / "yardstick.json").read_text())["runs"][0]
     assert run["correct"]
