@@ -7,10 +7,15 @@ tree search measures small batches, so `TimedBuilder` keeps one pool (TVM's Pope
 worker after `recycle_after` builds instead (the reason LocalBuilder restarts its pool is a slow memory leak in
 long-lived workers). The stock build function also imports all of `tvm.s_tir.tensor_intrin` in every worker
 (13-30 s); `build_candidate` imports only the target's (`build.intrinsics.import_tensor_intrinsics`).
+
+The worker pools are the process's, not a tune's: a bench, a yardstick or a script that tunes several workloads
+in one process starts them once. LocalRunner's constructor starts its worker and waits for it to import TVM (~4 s
+here), so `TimedRunner` shares one LocalRunner per timeout, and every `TimedBuilder` shares one build pool.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 
 from tvm.support.popen_pool import PopenPoolExecutor, StatusKind
@@ -21,6 +26,9 @@ from tvm.s_tir.meta_schedule.runner import EvaluatorConfig, LocalRunner, PyRunne
 
 from litecoop.build.intrinsics import import_tensor_intrinsics
 from litecoop.measure import timing
+
+# TVM's time evaluator as `TimedRunner` documents it
+EVALUATOR = EvaluatorConfig(number=1, repeat=3, min_repeat_ms=40, enable_cpu_cache_flush=False)
 
 
 def mean_run_s(run_secs) -> float | None:
@@ -48,16 +56,29 @@ def build_and_export(mod, target) -> str:
     return default_export(build_candidate(mod, target, None))
 
 
+@functools.cache
+def _build_pool(timeout_s: float, recycle_after: int) -> PopenPoolExecutor:
+    """The process's build workers: one per core of this process, each replaced after `recycle_after` builds, or
+    when it times out or crashes."""
+    return PopenPoolExecutor(max_workers=len(os.sched_getaffinity(0)), timeout=timeout_s,
+                             maximum_process_uses=recycle_after)
+
+
+@functools.cache
+def _local_runner(timeout_s: float) -> LocalRunner:
+    """The process's LocalRunner for candidates bounded by `timeout_s` seconds (EvaluatorConfig: `TimedRunner`)."""
+    return LocalRunner(timeout_sec=timeout_s, evaluator_config=EVALUATOR)
+
+
 @derived_object
 class TimedBuilder(PyBuilder):
-    """MetaSchedule's builder with one long-lived worker process per core of this process (module docstring),
-    whose build time is added to `timing.seconds["build"]`. `timeout_s` bounds one candidate's compilation
-    (seconds); a worker is replaced after `recycle_after` builds, or when it times out or crashes."""
+    """MetaSchedule's builder on the process's long-lived worker processes (module docstring), whose build time is
+    added to `timing.seconds["build"]`. `timeout_s` bounds one candidate's compilation (seconds); a worker is
+    replaced after `recycle_after` builds, or when it times out or crashes."""
 
     def __init__(self, timeout_s: float = 60, recycle_after: int = 64):
         self.timeout_s = timeout_s
-        self.pool = PopenPoolExecutor(max_workers=len(os.sched_getaffinity(0)), timeout=timeout_s,
-                                      maximum_process_uses=recycle_after)
+        self.pool = _build_pool(timeout_s, recycle_after)
 
     def build(self, build_inputs):
         """Build the candidates (MetaSchedule BuilderInputs); returns their BuilderResults, in order."""
@@ -65,10 +86,6 @@ class TimedBuilder(PyBuilder):
             outcomes = self.pool.map_with_error_catching(lambda args: build_and_export(*args),
                                                          [(item.mod, item.target) for item in build_inputs])
             return [self._result(outcome) for outcome in outcomes]
-
-    def close(self) -> None:
-        """Stop the worker processes (each holds TVM and torch in memory); a run of many tunes calls it after each."""
-        self.pool.shutdown(wait=False)
 
     def _result(self, outcome):
         if outcome.status == StatusKind.COMPLETE:
@@ -91,9 +108,7 @@ class TimedRunner(PyRunner):
     starting `number` of 3 took."""
 
     def __init__(self, rpc_config: RPCConfig | None = None, timeout_s: float = 30):
-        config = EvaluatorConfig(number=1, repeat=3, min_repeat_ms=40, enable_cpu_cache_flush=False)
-        self.inner = (RPCRunner(rpc_config, config, max_workers=1) if rpc_config
-                      else LocalRunner(timeout_sec=timeout_s, evaluator_config=config))
+        self.inner = RPCRunner(rpc_config, EVALUATOR, max_workers=1) if rpc_config else _local_runner(timeout_s)
 
     def run(self, runner_inputs):
         """Measure the built candidates and wait for all; returns finished RunnerFutures (run seconds or error)."""

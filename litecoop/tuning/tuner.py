@@ -158,19 +158,17 @@ def tune(workload: Workload, target, config: TuneConfig, settings: SearchSetting
     started = time.perf_counter()
     deadline.start()
     progress = ProgressCallback(list(weights), on_batch, stop, deadline)
-    builder = TimedBuilder()
     try:
         if remaining > 0 and contexts:
             with stop_on_interrupt(stop):
                 ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
                               max_trials_global=remaining, num_trials_per_iter=per_iter,
-                              builder=builder, runner=TimedRunner(rpc_config, settings.run_timeout_s),
+                              builder=TimedBuilder(), runner=TimedRunner(rpc_config, settings.run_timeout_s),
                               database=database, cost_model=cost_model,
                               measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), progress],
                               task_scheduler="gradient")
     finally:
         search_s = time.perf_counter() - started
-        builder.close()
         if cache_dir:
             records.keep(work_dir, cache_dir)
     if stop.is_set():
