@@ -7,6 +7,7 @@ import io
 import os
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,7 @@ def run_cli(*args, env: dict | None = None) -> subprocess.CompletedProcess:
     stderr, code = io.StringIO(), 0
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(stderr):
         patch.setattr(cli.console, "width", 200)  # as a wide terminal: no line breaks inside the messages
+        patch.setattr(sys, "argv", ["litecoop", *args])  # the command that the reports' provenance records
         for name, value in (env or {}).items():
             patch.setenv(name, value)
         try:
