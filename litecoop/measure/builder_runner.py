@@ -9,7 +9,7 @@ long-lived workers). The stock build function also imports all of `tvm.s_tir.ten
 (13-30 s); `build_candidate` imports only the target's (`build.intrinsics.import_tensor_intrinsics`).
 
 The worker pools are the process's, not a tune's: a bench, a yardstick or a script that tunes several workloads
-in one process starts them once. LocalRunner's constructor starts its worker and waits for it to import TVM (~4 s
+in one process starts them once. LocalRunner's constructor starts its worker and waits for it to import TVM (seconds
 here), so `TimedRunner` shares one LocalRunner per timeout, and every `TimedBuilder` shares one build pool.
 """
 
