@@ -167,11 +167,11 @@ print("heavy", [m for m in ("llama_cpp", "xgboost", "litecoop.llm.team", "liteco
 
 @pytest.mark.slow
 def test_installed_from_the_wheel_a_ten_line_script_tunes_saves_and_a_server_loads(tmp_path):
-    """`pip wheel .` installed (not editable) into a fresh venv that reuses this environment's dependencies: the
-    presets ship as package data, a script tunes a zoo model and saves it, the artifact is moved, and a second
-    process loads it without the LLM stack or XGBoost and matches torch."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(ROOT)],
-                   check=True, capture_output=True)
+    """`pip wheel .` (built with this environment's setuptools) installed (not editable) into a fresh venv that reuses
+    this environment's dependencies: the presets ship as package data, a script tunes a zoo model and saves it, the
+    artifact is moved, and a second process loads it without the LLM stack or XGBoost and matches torch."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp_path / "dist"), str(ROOT)], check=True, capture_output=True)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     python = str(venv / "bin" / "python")

@@ -2,7 +2,7 @@
 
 Inference rewrites (batch norms folded into the convolutions before them; on CPUs, dense convolutions in NHWC) ->
 fusion (on CPUs: fast float32 math, attention's layout copies and the reshapes around linear layers fused into the
-matmuls, weights marked layout-free) -> MetaSchedule task extraction; and from a
+matmuls, weights marked layout-free, matmuls of odd extents padded to whole vectors) -> MetaSchedule task extraction; and from a
 tuning database: schedules applied, weights prepacked at build time (TVM's `cpu_weight_prepack` flow).
 """
 
@@ -20,6 +20,7 @@ from tvm.s_tir import meta_schedule as ms
 from litecoop.build.fast_math import LEGALIZE
 from litecoop.build.fusion_patterns import (fuse_layouts_into_activation_matmuls, keep_pads_apart,
                                              reshapes_as_elementwise)
+from litecoop.build.padding import pad_matmuls_to_vectors
 from litecoop.build.verify import runs_here, verified_database
 from litecoop.errors import TVMError, UserError
 from litecoop.measure import timing
@@ -143,7 +144,7 @@ def _fusion_passes(target) -> list:
               keep_pads_apart, relax.transform.FoldConstant(),
               *([fuse_layouts_into_activation_matmuls, reshapes_as_elementwise] if cpu else []),
               relax.transform.FuseOps(), relax.transform.FuseTIR()]
-    return passes + [relax.transform.AttachAttrLayoutFreeBuffers()] if cpu else passes
+    return passes + [relax.transform.AttachAttrLayoutFreeBuffers(), pad_matmuls_to_vectors] if cpu else passes
 
 
 def fuse(mod, target):
