@@ -18,10 +18,11 @@ SECRET = "test-secret-4d1c"
 
 @pytest.fixture(scope="module")
 def server():
-    """`python -m llama_cpp.server` with an API key, on a free loopback port; yields its base URL."""
+    """llama-cpp-python's server with an API key, on a free loopback port (through `litecoop.llm.amx`, which runs it
+    with llama.cpp's AMX buffers off on CPUs that have AMX, where they crash); yields its base URL."""
     weights = LocalModel(spec=load_models("test-tiny")[0]).weights_path()
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(weights), "--chat_format",
+    process = subprocess.Popen([sys.executable, "-m", "litecoop.llm.amx", "--model", str(weights), "--chat_format",
                                 "gemma", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
                                 "--n_threads", "1", "--api_key", SECRET],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

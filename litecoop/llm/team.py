@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from litecoop.errors import UserError
 from litecoop.llm import weights
+from litecoop.llm.amx import without_extra_buffer_types
 from litecoop.llm.model_spec import ModelSpec, load_models
 
 
@@ -173,8 +174,9 @@ class LocalModel(ChatModel):
         from llama_cpp import Llama
 
         extra = {"chat_format": self.spec.chat_format} if self.spec.chat_format else {}
-        return Llama(model_path=str(self.weights_path()), n_ctx=n_ctx, n_threads=2, n_batch=512, seed=self.seed,
-                     verbose=False, **extra)
+        with without_extra_buffer_types():
+            return Llama(model_path=str(self.weights_path()), n_ctx=n_ctx, n_threads=2, n_batch=512, seed=self.seed,
+                         verbose=False, **extra)
 
     def _load(self):
         if self._llama is None:
