@@ -7,7 +7,7 @@ import pytest
 
 from litecoop.search import prompts
 from litecoop.errors import UserError
-from litecoop.llm import weights
+from litecoop.llm import amx, weights
 from litecoop.llm.team import Team
 from litecoop.search.space import decision_sites
 from litecoop.search.tree import Node
@@ -59,3 +59,14 @@ def test_closing_the_team_frees_the_models_memory():
     assert loaded - before > 100e6
     team.close()
     assert team.models[0]._llama is None and process.memory_info().rss < before + (loaded - before) / 4
+
+
+@pytest.mark.parametrize("flags, extra_buffer_types", [({"avx512f", "amx_tile"}, False), ({"avx512f"}, True)])
+def test_on_a_cpu_with_amx_models_load_without_llamas_extra_buffer_types(monkeypatch, flags, extra_buffer_types):
+    """llama.cpp's AMX buffers segfault at the first decode on a Sapphire Rapids Xeon: a CPU that lists AMX loads
+    models without extra buffer types, any other CPU with them (the flags are stated here, not read)."""
+    monkeypatch.setattr(amx, "host_cpu_flags", lambda: flags)
+    team = Team("test-tiny")
+    team.models[0].load()
+    assert team.models[0]._llama.model_params.use_extra_bufts == extra_buffer_types
+    team.close()
