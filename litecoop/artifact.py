@@ -69,14 +69,21 @@ class Manifest(BaseModel):
     provenance: dict = {}
 
 
+# the CPU features tuned code may use, in /proc/cpuinfo's spelling
+CPU_FLAGS = ("avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni", "avx512_bf16", "avx2", "fma", "avx")
+
+
+def llvm_feature(flag: str) -> str:
+    """LLVM's name of the CPU feature /proc/cpuinfo calls `flag` (`avx512_bf16` -> `avx512bf16`)."""
+    return {"avx512_vnni": "avx512vnni", "avx512_bf16": "avx512bf16"}.get(flag, flag)
+
+
 def cpu_flags_of_target(target) -> list[str]:
-    """The /proc/cpuinfo flags that code built for `target` (a TVM llvm Target) may use: the AVX-512, AVX and
-    FMA features LLVM enables for its mcpu and mattr, in cpuinfo's spelling (e.g. `avx512f`, `avx2`, `fma`)."""
+    """The /proc/cpuinfo flags that code built for `target` (a TVM llvm Target) may use: the CPU_FLAGS that LLVM
+    enables for its mcpu and mattr (e.g. `avx512f`, `avx2`, `fma`)."""
     from tvm.target import codegen
 
-    names = ("avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni", "avx512_bf16", "avx2", "fma", "avx")
-    llvm_names = {"avx512_vnni": "avx512vnni", "avx512_bf16": "avx512bf16"}
-    return [name for name in names if codegen.target_has_features(llvm_names.get(name, name), target)]
+    return [flag for flag in CPU_FLAGS if codegen.target_has_features(llvm_feature(flag), target)]
 
 
 def host_cpu_flags() -> set[str]:

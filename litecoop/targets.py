@@ -10,6 +10,7 @@ from pathlib import Path
 import tvm
 from tvm.target import Target, codegen
 
+from litecoop.artifact import CPU_FLAGS, host_cpu_flags, llvm_feature
 from litecoop.errors import UserError
 from litecoop.presets import load_preset
 
@@ -29,6 +30,8 @@ def load_target(name_or_path: str) -> Target:
     spec.pop("rpc", None)
     if spec.get("mcpu") == "detect":
         spec["mcpu"] = codegen.llvm_get_system_cpu()
+        if missed := _features_llvm_misses(spec["mcpu"]):
+            spec["mattr"] = [f"+{feature}" for feature in missed]
     if spec.get("num-cores") == "detect":
         spec["num-cores"] = len(os.sched_getaffinity(0))
     try:
@@ -38,6 +41,15 @@ def load_target(name_or_path: str) -> Target:
     if target.kind.name == "cuda":
         use_cuda_compiler()
     return target
+
+
+def _features_llvm_misses(mcpu: str) -> list[str]:
+    """LLVM's names of the CPU_FLAGS this CPU lists in /proc/cpuinfo that LLVM's model of `mcpu` lacks: under a
+    hypervisor LLVM named a Sapphire Rapids Xeon (avx512_bf16, AMX) `rocketlake`, which has no bfloat16."""
+    named = Target({"kind": "llvm", "mcpu": mcpu})
+    flags = host_cpu_flags()
+    return [llvm_feature(flag) for flag in CPU_FLAGS
+            if flag in flags and not codegen.target_has_features(llvm_feature(flag), named)]
 
 
 def use_cuda_compiler() -> None:

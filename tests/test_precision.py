@@ -133,3 +133,13 @@ def test_a_bf16_build_beyond_the_users_tolerance_is_refused_in_one_line(tmp_path
     assert "refused" in last and "tolerance" in last and "Traceback" not in result.stderr, result.stderr[-2000:]
     assert not (tmp_path / "w" / "tuned").exists()
     assert (tmp_path / "w" / "database_tuning_record.json").read_text().strip()  # the records are kept
+
+
+def test_the_host_target_offers_every_feature_this_cpu_lists():
+    """LLVM named this session's Sapphire Rapids Xeon (avx512_bf16 in /proc/cpuinfo) `rocketlake`, which has no
+    bfloat16: the host target adds what the CPU lists and LLVM's name lacks, so --precision bf16 is not refused."""
+    from litecoop.artifact import CPU_FLAGS, cpu_flags_of_target, host_cpu_flags
+    from litecoop.targets import load_target
+
+    listed = {flag for flag in CPU_FLAGS if flag in host_cpu_flags()}
+    assert listed <= set(cpu_flags_of_target(load_target("host")))

@@ -19,6 +19,7 @@ from dataclasses import replace
 import tvm
 from tvm import relax
 
+from litecoop.artifact import llvm_feature
 from litecoop.errors import UserError
 from litecoop.workload import CORRECTNESS_TOLERANCE, Workload
 
@@ -31,7 +32,6 @@ TENSOR_CORES_SINCE = 70  # the first CUDA compute capability with tensor cores (
 # int8 rounds each activation to 1/255 of its row's range (onnxruntime's quantize_dynamic strays 5% on MiniLM); fp16
 # keeps 11 bits (2^-12 per value): the suite's kernels stray 4e-4 to 7e-4 of their largest output
 TOLERANCE = {"fp32": CORRECTNESS_TOLERANCE, "bf16": 5e-2, "int8": 0.1, "fp16": 1e-2}
-_LLVM_FEATURES = {"avx512_bf16": "avx512bf16", "avx512_vnni": "avx512vnni"}
 
 
 def check_supported(precision: str, features: set[str]) -> None:
@@ -58,7 +58,7 @@ def target_features(target) -> set[str]:
     from tvm.target import codegen
 
     names = {name for names in REQUIRES.values() for name in names} - {"tensor_cores"}
-    return {name for name in names if codegen.target_has_features(_LLVM_FEATURES.get(name, name), target)}
+    return {name for name in names if codegen.target_has_features(llvm_feature(name), target)}
 
 
 def at_precision(work: Workload, precision: str, target, tolerance: float | None = None) -> Workload:
