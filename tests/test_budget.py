@@ -100,16 +100,30 @@ def test_an_ended_deadline_stops_every_strategy(matmul_context):
     from litecoop.measure import timing
     from litecoop.search.budget import BoundedSearch
 
+    from tvm.s_tir.meta_schedule.runner import RunnerResult
+
+    from litecoop.search.settings import SearchSettings
+    from litecoop.search.tree_search import TreeSearch
+    from synthetic import SyntheticCostModel, synthetic_latency_s
+
     context, spaces = matmul_context
     deadline = timing.Deadline(None)
     deadline.start()
     search = BoundedSearch(ms.search_strategy.ReplayTrace(), deadline)
     search._initialize_with_tune_context(context)
     search.pre_tuning(64, 4, spaces, None, None)
+    tree = TreeSearch(lambda rng: None, SearchSettings(samples_per_sketch=4, cost_model_warmup_samples=0), 0,
+                      deadline=deadline)
+    tree._initialize_with_tune_context(context)
+    tree.pre_tuning(64, 4, spaces, None, SyntheticCostModel())
     assert len(search.generate_measure_candidates()) == 4
+    candidates = tree.generate_measure_candidates()
+    assert candidates
+    tree.notify_runner_results(candidates, [RunnerResult([synthetic_latency_s(c.sch)], None) for c in candidates])
     deadline.end()
     assert deadline.is_up() and deadline.trials_that_fit(16) == 0
     assert search.generate_measure_candidates() is None
+    assert tree.generate_measure_candidates() is None
 
 
 @pytest.mark.slow  # a real tune of TVM's random search under a budget

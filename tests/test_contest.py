@@ -2,6 +2,7 @@
 process (real peers, a real child process)."""
 
 import json
+import time
 
 import cloudpickle
 import numpy as np
@@ -67,6 +68,14 @@ def test_a_contender_twice_as_slow_by_construction_measures_about_twice_as_slow(
     # both), then its median over rounds: on a busy 2-core machine the ratio of the medians ranged 1.4-2.4
     ratio = float(np.median(np.divide(samples["twice"], samples["once"])))
     assert 1.5 < ratio < 2.6, (ratio, samples)
+
+
+def test_a_contender_that_sleeps_5_ms_measures_5_ms():
+    """The ratio test above cannot see an error that scales every contender alike (the clock started before the
+    settling calls measured 1.4x): a call that sleeps 5 ms measures 5 ms, within the sleep's overshoot."""
+    calls = {name: lambda x: time.sleep(0.005) for name in ("sleep", "sleep again")}
+    samples = time_contenders(calls, [np.zeros(4)], repeat=5, sample_s=0.05, settle_s=0.02)
+    assert all(0.005 <= float(np.median(values)) < 0.0065 for values in samples.values()), samples
 
 
 def test_fresh_inputs_keep_shapes_dtypes_and_ranges():
