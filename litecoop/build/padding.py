@@ -1,7 +1,7 @@
-"""Matmul loops padded to whole vectors: a fused kernel's matmul whose spatial extent is not a multiple of the
-vector width (ViT's 197 tokens, Whisper's 1500 frames) computes on a zero-padded copy of its operands (TVM's
-`pad_einsum`), so that MetaSchedule can tile it in whole vectors and register blocks instead of the divisors the odd
-extent has (197 is prime: a row tile is 1 or 197). ViT-B/16 after a 3-minute search on an Intel Xeon: 204 ms
+"""Matmul loops padded to whole vectors: a fused kernel's matmul whose loops tile badly (`_awkward`: ViT's 197 tokens,
+Whisper's Q.K^T over 1500 keys) computes on a zero-padded copy of its activations (TVM's `pad_einsum`), so that
+MetaSchedule can tile it in whole vectors and register blocks instead of the divisors the odd extent has (197 is
+prime: a row tile is 1 or 197). ViT-B/16 after a 3-minute search on an Intel Xeon: 204 ms
 padded against 248 ms unpadded, one alternated series (results/padding).
 """
 
@@ -20,17 +20,27 @@ def _padded(extent: int) -> int:
     return -(-extent // VECTOR) * VECTOR
 
 
+def _awkward(extent: int, vectorized: bool) -> bool:
+    """Whether a spatial loop of `extent` tiles badly: the output's innermost (vectorized) loop when it is not whole
+    vectors, any other loop when no register tile of 4 to 16 divides it (197, a prime: 1 or 197; 196 has 4, 7, 14
+    and ran slower padded to 208, ConvNeXt-T at 3 minutes, results/padding)."""
+    if extent <= VECTOR or not extent % VECTOR:
+        return False
+    return vectorized or not any(extent % tile == 0 for tile in range(4, VECTOR + 1))
+
+
 def _padding(block, fixed) -> list[int] | None:
     """pad_einsum's padding factors for `block` (one per block iter: the padded extent, or 1 to keep it), or None
-    when no spatial iter needs it or the work would grow by more than MAX_OVERHEAD. Iters that index a buffer in
-    `fixed` (weights, whose layout the build prepacks) are kept."""
+    when no spatial iter tiles badly (`_awkward`) or the work would grow by more than MAX_OVERHEAD. Iters that index
+    a buffer in `fixed` (weights, whose layout the build prepacks) are kept."""
     weight_iters = [r.min for region in block.reads if region.source in fixed for r in region.region]
+    innermost = block.writes[0].region[-1].min
     factors, work, padded_work = [], 1, 1
     for iter_var in block.iter_vars:
         if not isinstance(iter_var.dom.extent, tirx.IntImm):
             return None
         extent = int(iter_var.dom.extent)
-        pad = (iter_var.iter_type == tirx.IterVar.DataPar and extent > VECTOR and extent % VECTOR
+        pad = (iter_var.iter_type == tirx.IterVar.DataPar and _awkward(extent, iter_var.var.same_as(innermost))
                and not any(iter_var.var.same_as(index) for index in weight_iters))
         factors.append(_padded(extent) if pad else 1)
         work, padded_work = work * extent, padded_work * (_padded(extent) if pad else extent)
