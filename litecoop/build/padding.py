@@ -42,8 +42,9 @@ def _padding(block, fixed) -> list[int] | None:
         extent = int(iter_var.dom.extent)
         pad = (iter_var.iter_type == tirx.IterVar.DataPar and _awkward(extent, iter_var.var.same_as(innermost))
                and not any(iter_var.var.same_as(index) for index in weight_iters))
-        factors.append(_padded(extent) if pad else 1)
-        work, padded_work = work * extent, padded_work * (_padded(extent) if pad else extent)
+        size = _padded(extent) if pad else extent
+        factors.append(size if pad else 1)
+        work, padded_work = work * extent, padded_work * size
     if all(f == 1 for f in factors) or padded_work > work * (1 + MAX_OVERHEAD):
         return None
     return factors
@@ -70,7 +71,7 @@ def _matmul_blocks(sch) -> list:
 
 
 def pad_func(func: tirx.PrimFunc) -> tirx.PrimFunc:
-    """`func` with each matmul block whose spatial extents are not whole vectors padded (pad_einsum); the function
+    """`func` with each matmul block whose loops tile badly padded (`_padding`, pad_einsum); the function
     unchanged where there is none or TVM cannot pad it (a convolution's windowed reads are not an einsum)."""
     sch = tvm.s_tir.Schedule(tvm.IRModule({"main": func}))
     free = func.attrs.get("layout_free_buffers", []) if func.attrs else []
