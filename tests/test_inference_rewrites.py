@@ -1,4 +1,4 @@
-"""Inference rewrites before fusion (litecoop.build.compiler.INFERENCE_REWRITES): a batch norm after a convolution
+"""Inference rewrites before fusion (litecoop.build.graph_rewrites.INFERENCE_REWRITES): a batch norm after a convolution
 folds into it, so that a conv -> batch norm -> ReLU block is one task, and a batch norm after anything else fuses
 as elementwise arithmetic; on CPUs a model's convolutions run channels-last (NHWC), depthwise ones included, unless
 it has only one. Real torch modules with random running statistics, real TVM builds (empty database)."""

@@ -73,7 +73,7 @@ def at_precision(work: Workload, precision: str, target, tolerance: float | None
         mod = relax.transform.ToMixedPrecision(out_dtype="float32")(work.mod)
         return replace(work, mod=mod, precision=precision, tolerance=tolerance)
     from litecoop.build import packed_matmul
-    from litecoop.build.compiler import INFERENCE_REWRITES
+    from litecoop.build.graph_rewrites import INFERENCE_REWRITES
 
     mod = tvm.transform.Sequential([rewrite() for rewrite in INFERENCE_REWRITES])(work.mod)
     mod, rewritten = packed_matmul.rewrite_const_weight_matmuls(mod, _precision_module(precision).rewrite)
