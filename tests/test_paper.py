@@ -9,6 +9,7 @@ the tree search and the paper preset's settings, with a synthetic cost model and
 """
 
 import random
+from collections import Counter
 
 import pytest
 from tvm.s_tir.meta_schedule.runner import RunnerResult
@@ -182,6 +183,8 @@ def test_paper_preset_every_expansion_is_an_llm_call_until_the_budget_is_spent(m
         assert from_llm + mutants == len(proposers) and mutants == (from_llm == 0)
     assert sum(proposers == ["mutator"] for _, _, proposers in expansions[:budget]) >= budget // 5
     assert all(set(proposers) == {"mutator"} for _, _, proposers in expansions[budget:])
+    counted = {origin: outcome.expansions for origin, outcome in search.outcomes.items() if outcome.expansions}
+    assert counted == dict(Counter(made[:budget])) | {"mutator": len(made) - budget}  # as the report gives them
     small_regressions = 0
     for model, improved in verdicts:
         assert (model == LARGE) == (small_regressions >= 2)

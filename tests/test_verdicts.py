@@ -1,47 +1,45 @@
-"""The targets' verdicts, on hand-made summaries of a bench run (the numbers are inputs here; the bench smoke
-test produces real ones)."""
+"""The verdicts on the LiteCoOp paper's claims, on hand-made summaries of a bench run (the numbers are inputs here;
+the bench smoke test produces real ones)."""
 
 from litecoop.bench import verdicts
 
 
-def strategy(by_seed: dict, final: float = 10.0, compute: dict | None = None, share: float = 0.0,
-             equal_wall: dict | None = None, llm_s: float = 0.0, wall_s: float = 100.0) -> dict:
-    return {"speedup_at_by_seed": by_seed, "speedup_at_equal_wall_by_seed": equal_wall or {},
-            "final_speedup_mean_over_seeds": final, "llm_compute_token_params": compute or {},
-            "large_model_call_share": share, "llm_s": llm_s, "wall_s": wall_s}
+def strategy(by_seed: dict | None = None, final: float = 10.0, compute: dict | None = None,
+             equal_wall: dict | None = None, wall_s: float = 100.0, expansion_shares: list | None = None,
+             large_shares: list | None = None) -> dict:
+    return {"speedup_at_by_seed": by_seed or {}, "speedup_at_equal_wall_by_seed": equal_wall or {},
+            "final_speedup_mean_over_seeds": final, "llm_compute_token_params": compute or {}, "wall_s": wall_s,
+            "llm_expansion_share_by_run": expansion_shares or [], "large_model_call_share_by_run": large_shares or []}
 
 
-def test_llm_ablation_is_judged_per_seed_at_64_trials_and_at_equal_wall_time():
-    summary = {"strategies": {"litecoop": strategy({64: {0: 12.0, 1: 10.0}}, equal_wall={0: 9.0, 1: 9.0}),
-                              "mcts": strategy({64: {0: 10.0, 1: 10.0}}, equal_wall={0: 10.0, 1: 8.0})}}
-    rows = {row.number: row for row in verdicts.verdicts(summary)}
-    assert rows[1].met is False and rows[1].measured.startswith("1.10x [1.00, 1.20] over 2 seed(s)")
-    assert rows[2].met is True and rows[2].measured.startswith("1.01x [0.90, 1.12]")
-    summary["strategies"]["mcts"] = strategy({64: {0: 10.0, 1: 8.0}})
-    assert verdicts.llm_vs_mutators(summary).met is True
-    assert verdicts.llm_earns_its_seconds(summary).met is None
+def test_every_litecoop_run_must_have_the_llms_expand_and_the_larger_model_in_its_band():
+    summary = {"strategies": {"litecoop": strategy(expansion_shares=[1.0, 0.6], large_shares=[0.15, 0.25])}}
+    expansions, share = verdicts.verdicts(summary)
+    assert (expansions.met, share.met) == (True, True) and share.measured.startswith("15% to 25% over 2 run(s)")
+    summary["strategies"]["litecoop"] = strategy(expansion_shares=[1.0, 0.4], large_shares=[0.15, 0.35])
+    assert [v.met for v in verdicts.who_expands(summary)] == [False, False]
+    summary["strategies"]["litecoop"] = strategy(expansion_shares=[1.0], large_shares=[0.05, 0.2])
+    assert verdicts.who_expands(summary)[1].met is False
+    assert verdicts.who_expands({"strategies": {"litecoop": strategy()}})[0].measured == "no data"
 
 
-def test_llm_time_share():
-    summary = {"strategies": {"litecoop": strategy({}, llm_s=30.0, wall_s=100.0)}}
-    assert verdicts.llm_time_share(summary).met is False
-    summary["strategies"]["litecoop"]["llm_s"] = 20.0
-    assert verdicts.llm_time_share(summary).measured == "20%"
-
-
-def test_sample_efficiency_needs_evolutionary_at_256_trials():
-    summary = {"strategies": {"litecoop": strategy({64: {0: 50.0}}), "evolutionary": strategy({64: {0: 40.0}})}}
-    assert verdicts.sample_efficiency(summary).met is None
-    summary["strategies"]["evolutionary"] = strategy({64: {0: 40.0}, 256: {0: 55.0}})
-    verdict = verdicts.sample_efficiency(summary)
-    assert verdict.met is False and verdict.measured.startswith("0.91x")
-
-
-def test_team_cost_compares_the_larger_model_only():
+def test_team_cost_counts_every_models_compute_against_single_llm():
     summary = {"strategies": {
-        "single-llm": strategy({}, final=20.0, compute={"large": 10.0}, share=1.0),
-        "litecoop": strategy({}, final=19.0, compute={"small": 50.0, "large": 4.0}, share=0.35)}}
-    compute, speedup, share = verdicts.team_cost(summary)
-    assert (compute.measured, compute.met) == ("0.40", True)
-    assert (speedup.measured, speedup.met) == ("0.95x", False)
-    assert (share.measured, share.met) == ("35%", False)
+        "single-llm": strategy(final=20.0, compute={"large": 10.0}, wall_s=200.0),
+        "litecoop": strategy(final=19.6, compute={"small": 1.0, "large": 1.5}, wall_s=110.0)}}
+    wall, compute, speedup = verdicts.team_cost(summary)
+    assert (wall.measured, wall.met) == ("0.55", True)
+    assert (compute.measured, compute.met) == ("0.25", True)
+    assert (speedup.measured, speedup.met) == ("0.98x", True)
+    summary["strategies"]["litecoop"]["llm_compute_token_params"]["small"] = 2.0  # 0.35 of single-llm's
+    assert verdicts.team_cost(summary)[1].met is False
+
+
+def test_litecoop_against_mcts_is_shown_per_seed_at_each_checkpoint_and_at_equal_wall_time():
+    summary = {"checkpoints": [8, 64], "strategies": {
+        "litecoop": strategy({64: {0: 12.0, 1: 10.0}}, equal_wall={0: 9.0, 1: 9.0}),
+        "mcts": strategy({64: {0: 10.0, 1: 10.0}}, equal_wall={0: 10.0, 1: 8.0})}}
+    at_8, at_64, at_equal_wall = verdicts.against_mutators(summary)
+    assert at_8.measured.startswith("no data") and at_64.measured.startswith("1.10x [1.00, 1.20] over 2 seed(s)")
+    assert at_equal_wall.measured.startswith("1.01x [0.90, 1.12]") and at_64.met is None
+    assert len(verdicts.verdicts(summary)) == 2 + 3  # no single-llm in this run: no team-cost rows

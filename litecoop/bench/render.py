@@ -17,8 +17,8 @@ from litecoop.report.tables import markdown_table
 SPEEDUP_COLUMNS = ("equal wall time", "final (re-timed together)", "correct")
 COST_COLUMNS = ("strategy", "wall s", "llm s", "cost model s", "build s", "run s", "LLM calls", "invalid/dup",
                 "larger-model share", "LLM compute (tokens x params)")
-LINEAGE_COLUMNS = ("strategy", "origin", "nodes", "trials (own)", "new bests (own)", "new bests per 100 trials",
-                   "seconds", "new bests per 100 s")
+LINEAGE_COLUMNS = ("strategy", "origin", "expansions", "nodes", "trials (own)", "new bests (own)",
+                   "new bests per 100 trials", "seconds", "new bests per 100 s")
 
 
 def _spread(values: list[float]) -> str:
@@ -58,10 +58,10 @@ def markdown(summary: dict) -> str:
 
 
 def lineage_table(summary: dict) -> list[str]:
-    """Markdown lines: per tree strategy and origin (the proposer a node's edits descend from), the trials
-    measured and the new bests found, summed over runs; "own" counts the proposer's children, not their
-    rollouts. Empty when no run recorded lineages."""
-    rows = [[name, origin, str(o["added"]), f"{o['measured']} ({o['own_measured']})",
+    """Markdown lines: per tree strategy and origin (the proposer a node's edits descend from), the tree expansions
+    it made as the policy, the nodes added, the trials measured and the new bests found, summed over runs; "own"
+    counts the proposer's children, not their rollouts. Empty when no run recorded lineages."""
+    rows = [[name, origin, str(o.get("expansions", 0)), str(o["added"]), f"{o['measured']} ({o['own_measured']})",
              f"{o['new_bests']} ({o['own_new_bests']})",
              f"{100 * o['new_bests'] / o['measured']:.1f}" if o["measured"] else "-", f"{o.get('seconds', 0):.0f}",
              f"{100 * o['new_bests'] / o['seconds']:.2f}" if o.get("seconds") else "-"]

@@ -85,9 +85,9 @@ def run_bench(suite: str, strategies: list[str], trials: int | None, seeds: int,
 
 
 def verdicts_section(summary: dict) -> str:
-    """bench.md's verdicts on the benchmark issue's targets that the run's strategies allow ("" for none)."""
+    """bench.md's verdicts on the LiteCoOp paper's claims that the run's strategies allow ("" for none)."""
     rows = verdicts.verdicts(summary)
-    return "\nTargets of the benchmark issue:\n\n" + verdicts.markdown(rows) if rows else ""
+    return "\nThe LiteCoOp paper's claims, measured:\n\n" + verdicts.markdown(rows) if rows else ""
 
 
 BENCH_PEERS = ["onnxruntime", "torch"]  # the peers a strategy comparison reports (the zoo's yardstick has them all)

@@ -52,6 +52,15 @@ def lineage_seconds(run: TuneReport) -> dict[str, float]:
             for origin, outcome in run.lineages.items()}
 
 
+def llm_expansion_share(run: TuneReport) -> float | None:
+    """The share of a run's policy expansions that its LLMs made (the rest: mutators); None for a run with no LLM
+    or no expansions counted."""
+    total = sum(outcome.expansions for outcome in run.lineages.values())
+    if not run.llm or not total:
+        return None
+    return sum(outcome.expansions for origin, outcome in run.lineages.items() if origin in run.llm) / total
+
+
 def summarize(runs: list[TuneReport], strategies: list[str], trials: int) -> dict:
     """Per strategy: speedup geomean per checkpoint and at equal wall time (mean, min, max over seeds), final
     measured speedup, wall split, LLM compute, lineage rates, roofline fractions."""
@@ -109,6 +118,8 @@ def summarize(runs: list[TuneReport], strategies: list[str], trials: int) -> dic
             "invalid_proposals": sum(u["invalid"] + u["duplicate"] for r in mine for u in r.llm.values()),
             "large_model_call_share": (float(np.mean([r.large_model_call_share for r in mine if r.llm]))
                                        if any(r.llm for r in mine) else 0.0),
+            "large_model_call_share_by_run": [r.large_model_call_share for r in mine if r.llm],
+            "llm_expansion_share_by_run": [share for r in mine if (share := llm_expansion_share(r)) is not None],
             "roofline_fraction": {w: float(np.mean(v)) for w, v in roofline_fraction.items()},
             "peers": {k: float(np.mean([getattr(r, k) for r in mine])) for k in ("onnxruntime_latency_s", "torch_latency_s")
                       if mine and all(getattr(r, k) is not None for r in mine)},

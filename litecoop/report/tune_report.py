@@ -206,7 +206,8 @@ def summary_table(report: TuneReport) -> Table:
     if report.llm:
         table.add_row("larger-model share of calls", f"{report.large_model_call_share:.0%}")
     for origin, outcome in report.lineages.items():
-        table.add_row(f"trials from {origin}", f"{outcome.measured} ({outcome.own_measured} own), "
+        expansions = f"{outcome.expansions} expansions, " if outcome.expansions else ""
+        table.add_row(f"trials from {origin}", f"{expansions}{outcome.measured} ({outcome.own_measured} own), "
                                                f"{outcome.new_bests} new bests ({outcome.own_new_bests} own)")
     return table
 

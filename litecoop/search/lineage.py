@@ -15,8 +15,10 @@ class LineageOutcome:
     `added`: nodes that joined the tree (the proposer's own children and the rollouts below them);
     `measured`: of those, trials built and measured; `new_bests`: trials faster than every earlier trial of
     their task (a task's first trial excluded). `own_measured` and `own_new_bests` count the proposer's own
-    children only."""
+    children only. `expansions`: the tree expansions the proposer made as the round's policy (an LLM call, or the
+    mutators where no LLM was asked)."""
 
+    expansions: int = 0
     added: int = 0
     measured: int = 0
     new_bests: int = 0

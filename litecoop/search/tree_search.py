@@ -194,6 +194,7 @@ class TreeSearch(PySearchStrategy):
                 model = self.llm.last_model if proposals is not None else None
             if proposals is None:
                 proposals = self.mutator.propose(node, want)
+            outcome_of(self.outcomes, model or self.mutator.name).expansions += 1
             added = [(proposal, self._add(node, proposal)) for proposal in proposals]
             children = [child for _, child in added if child is not None]
             self.expansions.append((model, node, vetted := self._vet(node, children)))
