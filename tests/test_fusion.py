@@ -3,7 +3,7 @@ heads' reshapes and transposes, K's transpose and grouped-query attention's repe
 own; the scale and mask join Q.K^T; a multiply by one that torch's scaled_dot_product_attention exports is
 dropped, and its safe softmax is one kernel), and a linear layer's epilogue reaches through the reshapes around it (GELU,
 residual add); a convolutional network's explicit zero pads fold into its convolutions, and with them its
-depthwise blocks run channels-last, ReLU6 included. Each build still matches torch. Real torch blocks, real TVM
+depthwise blocks run channels-last, ReLU6 included; 1-D convolutions run channels-last too. Each build still matches torch. Real torch blocks, real TVM
 builds (empty database)."""
 
 import numpy as np
@@ -172,6 +172,31 @@ def test_explicit_pads_fold_into_convolutions_and_a_depthwise_block_runs_channel
     assert not [name for name in names if "pad" in name], names
     assert sum("conv2d" in name for name in names) == 3 and sum("transpose" in name for name in names) == 2, names
     assert sum("conv2d" in name and "minimum" in name for name in names) == 2, names  # ReLU6 fused, in NHWC
+    matches_torch(workload, target)
+
+
+class ConvolutionStem(torch.nn.Module):
+    """Whisper's encoder stem: two 1-D convolutions (the second of stride 2) with GELUs, then time-major."""
+
+    def __init__(self):
+        super().__init__()
+        self.first, self.second = torch.nn.Conv1d(80, 64, 3, padding=1), torch.nn.Conv1d(64, 64, 3, 2, padding=1)
+
+    def forward(self, x):
+        gelu = torch.nn.functional.gelu
+        return gelu(self.second(gelu(self.first(x)))).permute(0, 2, 1)
+
+
+def test_one_dimensional_convolutions_run_channels_last_and_the_time_major_copy_goes(target):
+    """In NWC the stem's output is time-major already: the one layout copy left is the input's (NCW -> NWC)."""
+    workload = from_torch("stem", ConvolutionStem().eval(),
+                          [np.random.default_rng(0).standard_normal((1, 80, 300), np.float32)])
+    tasks = compiler.extract_tasks(workload.mod, target)
+    names = [task.task_name for task in tasks]
+    assert sum("conv1d" in name and "gelu" in name for name in names) == 2, names
+    assert [name for name in names if "conv1d" not in name] == ["transpose1"], names
+    (copy,) = [task.dispatched[0].script() for task in tasks if task.task_name == "transpose1"]
+    assert "T.Buffer((T.int64(1), T.int64(80), T.int64(300))" in copy  # it reads the model's input
     matches_torch(workload, target)
 
 

@@ -19,13 +19,16 @@ INFERENCE_REWRITES = (relax.transform.FoldBatchnormToConv2D, relax.transform.Fol
                       relax.transform.DecomposeOpsForInference, relax.transform.CanonicalizeBindings)
 
 
-def _conv2d_count(mod) -> int:
-    """How many conv2d calls the Relax functions of `mod` make."""
-    conv2d, calls = tvm.ir.Op.get("relax.nn.conv2d"), []
+CHANNELS_LAST = {"relax.nn.conv1d": ["NWC", "OWI"], "relax.nn.conv2d": ["NHWC", "OHWI"]}
+
+
+def _convolution_count(mod) -> int:
+    """How many 1-D and 2-D convolutions the Relax functions of `mod` call."""
+    ops, calls = [tvm.ir.Op.get(name) for name in CHANNELS_LAST], []
     for func in mod.functions.values():
         if isinstance(func, relax.Function):
             relax.analysis.post_order_visit(func, lambda expr: calls.append(expr) if (
-                isinstance(expr, relax.Call) and expr.op.same_as(conv2d)) else None)
+                isinstance(expr, relax.Call) and any(expr.op.same_as(op) for op in ops)) else None)
     return len(calls)
 
 
@@ -148,19 +151,21 @@ def _clips_as_min_max(func):
 
 @tvm.transform.module_pass(opt_level=0, name="ChannelsLast")
 def channels_last(mod, _ctx):
-    """Convolutions in NHWC with OHWI weights (TVM's ConvertLayout; a layout transform where the model's NCHW meets
-    them), where a model has two convolutions or more (a lone convolution pays two transposes; ConvertLayout also ran
-    out of memory on a BERT), depthwise and grouped ones included. Clips (ReLU6) become min/max first, so that the
-    layouts propagate through them. On CPUs MetaSchedule then vectorizes over the contiguous channels. At a 3-minute
-    search, each timed with its peers: ResNet-50 ran at 2.14x the best peer's latency in NHWC (261 trials) against
-    4.42x in NCHW (152 trials, on an earlier machine of the same kind). With its pads folded into the convolutions
-    (`fold_pads_into_convolutions`), MobileNetV2's NHWC build ran 1.43x faster than its NCHW build and ConvNeXt-T's
-    1.16x (3-minute searches; the builds timed alternately in one process, results/channels-last)."""
-    if _conv2d_count(mod) < 2:
+    """Convolutions in NHWC with OHWI weights and 1-D ones in NWC with OWI weights (TVM's ConvertLayout; a layout
+    transform where the model's NCHW or NCW meets them), where a model has two convolutions or more (a lone
+    convolution pays two transposes; ConvertLayout also ran out of memory on a BERT), depthwise and grouped ones
+    included. Clips (ReLU6) become min/max first, so that the layouts propagate through them. On CPUs MetaSchedule
+    then vectorizes over the contiguous channels. At a 3-minute search, each timed with its peers: ResNet-50 ran at
+    2.14x the best peer's latency in NHWC (261 trials) against 4.42x in NCHW (152 trials, on an earlier machine of
+    the same kind). With its pads folded into the convolutions (`fold_pads_into_convolutions`), MobileNetV2's NHWC
+    build ran 1.43x faster than its NCHW build and ConvNeXt-T's 1.16x (3-minute searches; the builds timed
+    alternately in one process, results/channels-last). Whisper's encoder stem in NWC is time-major already: the
+    transpose after it, with the positional embedding's add, joins the second convolution's kernel."""
+    if _convolution_count(mod) < 2:
         return mod
     for var, func in list(mod.functions.items()):
         if isinstance(func, relax.Function):
             mod[var] = _clips_as_min_max(func)
-    return relax.transform.ConvertLayout({"relax.nn.conv2d": ["NHWC", "OHWI"]})(mod)
+    return relax.transform.ConvertLayout(CHANNELS_LAST)(mod)
 
 
