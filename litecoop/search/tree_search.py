@@ -192,8 +192,7 @@ class TreeSearch(PySearchStrategy):
                 proposals = self.llm.propose(node, tried=sites_tried(node), best_latency_s=self.best_latency_s,
                                              target=self.context.target)  # None: the call budget is spent
                 model = self.llm.last_model if proposals is not None else None
-            if proposals is None:
-                proposals = self.mutator.propose(node, want)
+            proposals = self.mutator.propose(node, want) if proposals is None else proposals
             outcome_of(self.outcomes, model or self.mutator.name).expansions += 1
             added = [(proposal, self._add(node, proposal)) for proposal in proposals]
             children = [child for _, child in added if child is not None]
