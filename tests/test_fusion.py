@@ -1,7 +1,7 @@
 """Fusion beyond FuseOps' defaults (litecoop.build.compiler): attention's layout copies fuse into its matmuls (the
 heads' reshapes and transposes, K's transpose and grouped-query attention's repeat of K and V are no kernels of their
 own; the scale and mask join Q.K^T; a multiply by one that torch's scaled_dot_product_attention exports is
-dropped, and its safe softmax is one kernel), and a linear layer's epilogue reaches through the reshapes around it (GELU,
+dropped, and its safe softmax reads no zeros as large as the scores), and a linear layer's epilogue reaches through the reshapes around it (GELU,
 residual add); a convolutional network's explicit zero pads fold into its convolutions, and with them its
 depthwise blocks run channels-last, ReLU6 included; 1-D convolutions run channels-last too. Each build still matches torch. Real torch blocks, real TVM
 builds (empty database)."""
@@ -122,17 +122,14 @@ class MaskedAttention(torch.nn.Module):
         return torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask).transpose(1, 2).reshape(1, -1, 64)
 
 
-def test_the_safe_softmax_is_one_kernel_and_a_fully_masked_row_gives_zeros(target):
+def test_the_safe_softmax_picks_its_zeros_from_a_scalar_and_a_fully_masked_row_gives_zeros(target):
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 24, 64)).astype(np.float32)
     mask = rng.random((1, 1, 24, 24)) < 0.7
     mask[0, 0, 5] = False  # query 5 sees no key
     workload = from_torch("masked_sdpa", MaskedAttention().eval(), [x, mask])
-    assert "R.equal" in workload.mod.script() and not workload.reference[0, 5].any()
-    names = [task.task_name for task in compiler.extract_tasks(workload.mod, target)]
-    assert [name for name in names if "safe_softmax" in name], names
-    assert not [name for name in names if "equal" in name or "fast_softmax" in name], names
+    assert "R.full_like" in workload.mod.script() and not workload.reference[0, 5].any()
     constants = []
     relax.analysis.post_order_visit(compiler.fuse(workload.mod, target)["main"], lambda expr: constants.append(
         tuple(expr.value.shape)) if isinstance(expr, tvm.ir.GenericConst) else None)

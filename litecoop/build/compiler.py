@@ -1,7 +1,7 @@
 """From a Relax module to a compiled library, as the final build and task extraction share it.
 
-Graph rewrites (`graph_rewrites`: batch norms folded into the convolutions before them; on CPUs, torch's safe softmax
-as one kernel and dense convolutions in NHWC) -> fusion (on CPUs: fast float32 math, attention's layout copies and the
+Graph rewrites (`graph_rewrites`: batch norms folded into the convolutions before them; on CPUs, splat constants as
+scalars and dense convolutions in NHWC) -> fusion (on CPUs: fast float32 math, attention's layout copies and the
 reshapes around linear layers fused into the matmuls, weights marked layout-free, matmuls of odd extents padded to
 whole vectors) -> MetaSchedule task extraction; and from a tuning database: schedules applied, weights prepacked at
 build time (TVM's `cpu_weight_prepack` flow)."""
@@ -19,7 +19,7 @@ from litecoop.build.fast_math import LEGALIZE
 from litecoop.build.fusion_patterns import (fuse_layouts_into_activation_matmuls, keep_pads_apart,
                                              reshapes_as_elementwise)
 from litecoop.build.graph_rewrites import (INFERENCE_REWRITES, channels_last, drop_multiplies_by_one,
-                                            fold_pads_into_convolutions, safe_softmax_as_one_kernel)
+                                            fold_pads_into_convolutions, splat_constants_as_scalars)
 from litecoop.build.padding import pad_matmuls_to_vectors
 from litecoop.build.verify import runs_here, verified_database
 from litecoop.errors import TVMError, UserError
@@ -36,7 +36,7 @@ def _cpu_pipeline(target) -> bool:
 def _fusion_passes(target) -> list:
     cpu = _cpu_pipeline(target)
     passes = [*(rewrite() for rewrite in INFERENCE_REWRITES),
-              *([drop_multiplies_by_one, safe_softmax_as_one_kernel, fold_pads_into_convolutions, channels_last] if cpu
+              *([drop_multiplies_by_one, splat_constants_as_scalars, fold_pads_into_convolutions, channels_last] if cpu
                 else []),
               *relax.pipeline.library_dispatch_passes(target),
               relax.transform.LegalizeOps(LEGALIZE if cpu else None), relax.transform.AnnotateTIROpPattern(),

@@ -1,12 +1,12 @@
 """Graph rewrites of a Relax module before and around fusion: inference rewrites, pads folded into convolutions,
-multiplies by one dropped, torch's safe softmax as one kernel, convolutions channels-last on CPUs.
+multiplies by one dropped, constants of one repeated value as scalars, convolutions channels-last on CPUs.
 """
 
 from __future__ import annotations
 
 import tvm
-from tvm import relax, te, tirx, topi
-from tvm.relax.dpl import is_const, is_op, rewrite_call, wildcard
+from tvm import relax
+from tvm.relax.dpl import is_op, rewrite_call, wildcard
 from tvm_ffi import structural_equal
 
 
@@ -56,14 +56,13 @@ def fold_pads_into_convolutions(mod, _ctx):
     return _rewrite_calls(mod, conv, rewrite)
 
 
-def _rewrite_calls(mod, pattern, rewrite, builder=None):
+def _rewrite_calls(mod, pattern, rewrite):
     """`mod` with TVM's `rewrite_call(pattern, rewrite, f)` applied to each Relax function f, then dead code
-    eliminated. `builder`: a relax.BlockBuilder over `mod` to which `rewrite` adds the functions its calls call."""
-    builder = relax.BlockBuilder(mod) if builder is None else builder
+    eliminated."""
     for var, func in list(mod.functions.items()):
         if isinstance(func, relax.Function):
-            builder.update_func(var, rewrite_call(pattern, rewrite, func))
-    return relax.transform.DeadCodeElimination()(builder.get())
+            mod[var] = rewrite_call(pattern, rewrite, func)
+    return relax.transform.DeadCodeElimination()(mod)
 
 
 @tvm.transform.module_pass(opt_level=0, name="DropMultipliesByOne")
@@ -83,56 +82,24 @@ def drop_multiplies_by_one(mod, _ctx):
     return _rewrite_calls(mod, multiply, rewrite)
 
 
-_MAX = te.comm_reducer(lambda a, b: te.max(a, b), lambda dtype: tirx.const(float("-inf"), dtype), name="max")
+@tvm.transform.module_pass(opt_level=0, name="SplatConstantsAsScalars")
+def splat_constants_as_scalars(mod, _ctx):
+    """A `where` branch that is a constant of one repeated value becomes that value as a scalar (broadcast, exact).
+    torch.export decomposes `scaled_dot_product_attention`'s safe softmax (a fully masked row gives zeros, not NaN)
+    into `where(row masked, full_like(softmax, 0), softmax)`, and FoldConstant makes the zeros a constant as large as
+    the scores, which the softmax kernel then read at every call: Whisper-tiny's encoder carried 54 MB of zeros per
+    layer (its fused module 248.8 MB of constants, 32.8 MB of them weights)."""
+    pattern = is_op("relax.where")(wildcard(), wildcard(), wildcard())
 
+    def rewrite(call, _matches):
+        args = list(call.args)
+        for i in (1, 2):
+            value = args[i].value.numpy() if isinstance(args[i], tvm.ir.GenericConst) else None
+            if value is not None and value.size > 1 and (value == value.flat[0]).all():
+                args[i] = relax.const(value.flat[0].item(), str(value.dtype))
+        return call if args == list(call.args) else relax.op.where(*args)
 
-def safe_softmax_te(x: te.Tensor) -> te.Tensor:
-    """Softmax over the last axis of a float32 tensor (TOPI's `fast_exp`, as CPUs' `fast_softmax` has it), except
-    that a row whose elements are all -inf gives zeros (torch's `_safe_softmax`); same shape as `x`. The maximum's
-    identity is -inf, so that it is -inf exactly for such rows."""
-    *outer, n = x.shape
-    k1, k2 = te.reduce_axis((0, n), "k"), te.reduce_axis((0, n), "k")
-    maximum = te.compute(outer, lambda *i: _MAX(x(*i, k1), axis=k1), name="T_softmax_maxelem")
-    exp = topi.fast_exp(te.compute(x.shape, lambda *i: x(*i) - maximum(*i[:-1]), name="T_softmax_delta"))
-    total = te.compute(outer, lambda *i: te.sum(exp(*i, k2), axis=k2), name="T_softmax_expsum")
-    minus_inf, zero = tirx.const(float("-inf"), x.dtype), tirx.const(0.0, x.dtype)
-    return te.compute(x.shape, lambda *i: tirx.Select(maximum(*i[:-1]) == minus_inf, zero, exp(*i) / total(*i[:-1])),
-                      name="T_softmax_norm")
-
-
-@tvm.transform.module_pass(opt_level=0, name="SafeSoftmaxAsOneKernel")
-def safe_softmax_as_one_kernel(mod, _ctx):
-    """torch's `_safe_softmax` over the last axis of a float32 tensor, as torch.export decomposes
-    `scaled_dot_product_attention` (softmax; `any(x != -inf)` per row as a cast to int8 and a max; `where(not any,
-    full_like(softmax, 0), softmax)`, the zeros a constant as large as the scores once FoldConstant ran: Whisper-tiny's
-    encoder, 54 MB per layer), becomes one call of `safe_softmax_te`. A row is all -inf exactly when its maximum is,
-    which softmax computes anyway: gone are the mask's own pass over the scores and the zeros."""
-    scores = wildcard()
-    softmax = is_op("relax.nn.softmax")(scores)
-    minus_inf, zeros = is_const(), is_const()
-    finite = is_op("relax.logical_not")(is_op("relax.equal")(scores, minus_inf))
-    row_max = is_op("relax.max")(is_op("relax.astype")(finite))
-    pattern = is_op("relax.where")(is_op("relax.logical_not")(is_op("relax.astype")(row_max)), zeros, softmax)
-    builder = relax.BlockBuilder(mod)
-
-    def rewrite(call, matches):
-        x = matches[scores]
-        ndim, axes = len(x.ty.shape), matches[row_max].attrs.axis
-        last = lambda axis: int(axis) % ndim == ndim - 1  # noqa: E731
-        if (x.ty.dtype != "float32" or not last(matches[softmax].attrs.axis) or axes is None or len(axes) != 1
-                or not last(axes[0]) or not _is_minus_inf(matches[minus_inf])
-                or matches[zeros].value.numpy().any()):
-            return call
-        placeholder = te.placeholder(list(x.ty.shape.values), x.ty.dtype, "x")
-        func = te.create_prim_func([placeholder, safe_softmax_te(placeholder)]).without_attr("global_symbol")
-        return relax.call_tir(builder.add_func(func, "safe_softmax"), [x], x.ty)
-
-    return _rewrite_calls(mod, pattern, rewrite, builder)
-
-
-def _is_minus_inf(constant) -> bool:
-    value = constant.value.numpy()
-    return value.size == 1 and value.item() == float("-inf")
+    return _rewrite_calls(mod, pattern, rewrite)
 
 
 def _clips_as_min_max(func):
