@@ -13,7 +13,7 @@ import tvm
 from tvm import relax
 from tvm.s_tir import meta_schedule as ms
 
-from litecoop.build import compiler
+from litecoop.build import compiler, graph_rewrites
 from litecoop.workload import from_torch
 
 
@@ -102,7 +102,10 @@ def test_multiplies_by_one_leave_the_attention_matmuls(target):
     torch.manual_seed(0)
     x = np.random.default_rng(0).standard_normal((1, 24, 64)).astype(np.float32)
     workload = from_torch("sdpa", ScaledDotProductAttention().eval(), [x])
-    assert "R.const(1.0" in workload.mod.script()  # torch.export's decomposition multiplies by it
+    before = workload.mod.script()
+    assert "R.const(1.0" in before  # torch.export's decomposition multiplies by it
+    assert "R.const(1.0" not in graph_rewrites.drop_multiplies_by_one(workload.mod).script()
+    assert workload.mod.script() == before  # the pass leaves its caller's module as it was
     names = [task.task_name for task in compiler.extract_tasks(workload.mod, target)]
     attention = [name for name in names if "matmul" in name and "transpose" in name]
     assert len(attention) == 2 and not [name for name in attention if "multiply" in name], names
@@ -165,6 +168,9 @@ def test_explicit_pads_fold_into_convolutions_and_a_depthwise_block_runs_channel
     rng = np.random.default_rng(0)
     block, inputs = PaddedDepthwiseBlock().eval(), [rng.standard_normal((1, 8, 16, 16), np.float32)]
     workload = from_torch("padded_block", block, inputs)
+    before = workload.mod.script()
+    assert "NHWC" in graph_rewrites.channels_last(graph_rewrites.fold_pads_into_convolutions(workload.mod)).script()
+    assert workload.mod.script() == before  # the passes leave their caller's module as it was
     names = [task.task_name for task in compiler.extract_tasks(workload.mod, target)]
     assert not [name for name in names if "pad" in name], names
     assert sum("conv2d" in name for name in names) == 3 and sum("transpose" in name for name in names) == 2, names

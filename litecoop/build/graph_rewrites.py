@@ -58,7 +58,8 @@ def fold_pads_into_convolutions(mod, _ctx):
 
 def _rewrite_calls(mod, pattern, rewrite):
     """`mod` with TVM's `rewrite_call(pattern, rewrite, f)` applied to each Relax function f, then dead code
-    eliminated."""
+    eliminated. The module pass receives the caller's module itself, so the rewrite goes into a clone."""
+    mod = mod.clone()
     for var, func in list(mod.functions.items()):
         if isinstance(func, relax.Function):
             mod[var] = rewrite_call(pattern, rewrite, func)
@@ -130,6 +131,7 @@ def channels_last(mod, _ctx):
     transpose after it, with the positional embedding's add, joins the second convolution's kernel."""
     if _convolution_count(mod) < 2:
         return mod
+    mod = mod.clone()
     for var, func in list(mod.functions.items()):
         if isinstance(func, relax.Function):
             mod[var] = _clips_as_min_max(func)
