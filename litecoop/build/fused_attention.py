@@ -1,0 +1,167 @@
+"""Attention as one kernel on CPUs, and its MetaSchedule design space.
+
+`softmax(Q K^T * scale + bias) V` is computed a tile of query rows at a time: the tile's scores, their row maxima and
+sums and the weighted sum of V are produced and consumed inside the tile, so that the scores never leave the cache
+(flash attention's idea, without its online softmax: a tile's whole rows of scores fit in L2 at the zoo's sequence
+lengths). Unfused, Whisper-tiny's encoder writes and reads 6 x 1500 x 1500 scores per layer through memory, in three
+kernels.
+
+`attention_func` builds the kernel for one shape as a TE PrimFunc: K and V are first packed in 16-key and 16-channel
+panels (zero padded, so that any sequence length computes on whole vectors; padded keys are masked out of the
+softmax), Q's rows are padded to a multiple of 8. Its output block names the custom schedule rule `RULE`, whose
+template (`schedule_attention`) is the task's design space: the row tile, the register tile's rows and the two
+vector widths are `SamplePerfectTile` decisions, which MetaSchedule's mutators, the cost model and the tree search
+treat like any other tile. Semantics are the safe softmax's: a row whose logits are all -inf gives zeros.
+"""
+
+from __future__ import annotations
+
+import math
+
+import tvm
+from tvm import te, tirx, topi
+
+RULE = "litecoop_fused_attention"  # the output block's "schedule_rule" annotation
+LANES = 16  # float32 lanes of an AVX-512 vector
+ROW_PAD = 8  # query rows are padded to a multiple of this
+MAX_REGISTER_ROWS = 8  # rows of the register tile
+MAX_VECTORS = 4  # vectors per row of the register tile
+CACHE_BYTES = 1 << 19  # a row tile's scores and probabilities stay within this many bytes
+
+
+def _ceil_to(value: int, multiple: int) -> int:
+    return (value + multiple - 1) // multiple * multiple
+
+
+def _unravel(flat, shape) -> list:
+    """The indices into `shape` of a flat index over its product, broadcast dimensions (extent 1) at 0."""
+    indices, stride = [], math.prod(shape)
+    for extent in shape:
+        stride //= extent
+        indices.append(0 if extent == 1 else (flat // stride) % extent)
+    return indices
+
+
+def attention_func(q_shape, k_shape, v_shape, scale: float, bias_shape=None, keys_transposed: bool = False):
+    """The PrimFunc `main(q, k, v[, bias], out)` of `softmax(q k^T * scale + bias) v`, float32.
+
+    q: (*L, N, D); k: (*L, D, M) when `keys_transposed` else (*L, M, D); v: (*L, M, Dv); bias: (*L2, N, M) with
+    each of its leading dimensions 1 or that of the scores' leading shape L2 (same product as L; each input may split
+    the batch differently); out: (B, N, Dv), B the product of L. `scale` must be positive (it is folded into the
+    exponent). Raises ValueError for shapes it cannot take (Dv not a multiple of 16)."""
+    *q_lead, rows, depth = q_shape
+    keys, value_depth = v_shape[-2:]
+    batch = math.prod(q_lead)
+    if value_depth % LANES or scale <= 0:
+        raise ValueError(f"fused attention needs a value depth that is a multiple of {LANES} and a positive scale")
+    padded_rows, padded_keys = _ceil_to(rows, ROW_PAD), _ceil_to(keys, LANES)
+    q, k, v = (te.placeholder(shape, "float32", name) for shape, name in ((q_shape, "q"), (k_shape, "k"), (v_shape, "v")))
+    bias = te.placeholder(bias_shape, "float32", "bias") if bias_shape is not None else None
+
+    def at(tensor, b, *inner):
+        return tensor[(*_unravel(b, tensor.shape[:-2]), *inner)]
+
+    q_pad = te.compute((batch, padded_rows, depth), lambda b, i, d: tirx.if_then_else(
+        i < rows, at(q, b, i, d), 0.0), name="q_pad")
+    k_pack = te.compute((batch, padded_keys // LANES, depth, LANES), lambda b, jo, d, jv: tirx.if_then_else(
+        jo * LANES + jv < keys, at(k, b, d, jo * LANES + jv) if keys_transposed else at(k, b, jo * LANES + jv, d),
+        0.0), name="k_pack")
+    v_pack = te.compute((batch, value_depth // LANES, padded_keys, LANES), lambda b, co, j, cv: tirx.if_then_else(
+        j < keys, at(v, b, j, co * LANES + cv), 0.0), name="v_pack")
+    d = te.reduce_axis((0, depth), "d")
+    scores = te.compute((batch, padded_rows, padded_keys), lambda b, i, j: te.sum(
+        q_pad[b, i, d] * k_pack[b, j // LANES, d, j % LANES], axis=d), name="scores")
+    neg_inf = tirx.const(-math.inf, "float32")
+
+    def logit(b, i, j):  # -inf for a padded key or row
+        value = scores[b, i, j] * scale
+        if bias is not None:
+            value = value + at(bias, b, tirx.min(i, rows - 1), tirx.min(j, keys - 1))
+        return tirx.if_then_else(j < keys, value, neg_inf)
+
+    logits = te.compute((batch, padded_rows, padded_keys), logit, name="logits")
+    j = te.reduce_axis((0, padded_keys), "j")
+    row_max = te.compute((batch, padded_rows), lambda b, i: te.max(logits[b, i, j], axis=j), name="row_max")
+    exps = topi.fast_exp(te.compute(logits.shape, lambda b, i, j: logits[b, i, j] - row_max[b, i], name="shifted"))
+    probs = te.compute(logits.shape, lambda b, i, j: tirx.if_then_else(
+        logits[b, i, j] == neg_inf, 0.0, exps[b, i, j]), name="probs")
+    j = te.reduce_axis((0, padded_keys), "j")
+    row_sum = te.compute((batch, padded_rows), lambda b, i: te.sum(probs[b, i, j], axis=j), name="row_sum")
+    j = te.reduce_axis((0, padded_keys), "j")
+    weighted = te.compute((batch, padded_rows, value_depth), lambda b, i, c: te.sum(
+        probs[b, i, j] * v_pack[b, c // LANES, j, c % LANES], axis=j), name="weighted")
+    normalized = te.compute(weighted.shape, lambda b, i, c: tirx.if_then_else(
+        row_sum[b, i] > 0.0, weighted[b, i, c] / row_sum[b, i], 0.0), name="normalized")
+    out = te.compute((batch, rows, value_depth), lambda b, i, c: normalized[b, i, c], name="out")
+    func = te.create_prim_func([q, k, v, *([bias] if bias is not None else []), out])
+    sch = tvm.s_tir.Schedule(func)
+    for block in sch.get_child_blocks(sch.get_sblock("root")):
+        sch.annotate(block, "schedule_rule", RULE if sch.get(block).name_hint == "out" else "None")
+    return sch.mod["main"].with_attr("global_symbol", "fused_attention")
+
+
+def _sample_factor(sch, loop, most: int):
+    """A sampled divisor of `loop`'s extent, at most `most` (the innermost factor of a 3-way SamplePerfectTile:
+    MetaSchedule's 2-way sampler always draws the whole extent when it is at most `most`)."""
+    return sch.sample_perfect_tile(loop, n=3, max_innermost_factor=most)[2]
+
+
+def _register_tiled_reduction(sch, block, rows, register_rows, vector_loop, reduction_loop):
+    """The register tile of a matmul-like block whose `vector_loop` (a multiple of 16) indexes 16-wide panels:
+    (rows / r, vector outer, reduction, r unrolled, vectors unrolled (1 to `MAX_VECTORS`), 16 lanes vectorized), so
+    that each vector reads one panel row."""
+    row_outer, row_inner = sch.split(rows, [None, register_rows])
+    vector_outer, lanes = sch.split(vector_loop, [None, LANES])
+    vector_outer, vectors = sch.split(vector_outer, [None, _sample_factor(sch, vector_outer, MAX_VECTORS)])
+    sch.reorder(row_outer, vector_outer, reduction_loop, row_inner, vectors, lanes)
+    sch.unroll(row_inner)
+    sch.unroll(vectors)
+    sch.vectorize(lanes)
+    sch.decompose_reduction(block, reduction_loop)
+
+
+def schedule_attention(sch, out_block):
+    """The design space of a fused attention task (`attention_func`), as a MetaSchedule custom rule: returns [sch]
+    with K, V and Q packed in parallel loops over the batch; then, in parallel over (batch, row tile), each row tile's
+    scores (a register-tiled matmul over 16-key panels), row maxima and sums (16-lane partial reductions,
+    MetaSchedule's rfactor), probabilities and weighted sum of V (register-tiled over 16-channel panels). Decisions:
+    the row tile (8-row groups, its scores and probabilities within `CACHE_BYTES`), the register tile's rows (1, 2, 4
+    or 8) and each register tile's vectors."""
+    block = {name: sch.get_sblock(name) for name in ("q_pad", "k_pack", "v_pack", "scores", "logits", "row_max",
+                                                    "shifted", "T_fast_exp", "probs", "row_sum", "weighted",
+                                                    "normalized")}
+    for name in ("q_pad", "k_pack", "v_pack"):
+        loops = sch.get_loops(block[name])
+        sch.parallel(sch.fuse(*loops[:2]))
+        sch.vectorize(loops[-1])
+    for name in ("logits", "shifted", "T_fast_exp"):
+        sch.compute_inline(block[name])
+    for name in ("row_max", "row_sum"):
+        *_, keys = sch.get_loops(block[name])
+        block[name + "_rf"] = sch.rfactor(sch.split(keys, [None, LANES])[1], 2)
+    batch, rows, _ = sch.get_loops(block["normalized"])
+    groups, group = sch.split(rows, [None, ROW_PAD])
+    padded_keys = int(sch.get(sch.get_loops(block["probs"])[-1]).extent)
+    tile_groups = max(1, CACHE_BYTES // (8 * padded_keys * ROW_PAD))
+    tiles, _ = sch.split(groups, [None, _sample_factor(sch, groups, tile_groups)])
+    register_rows = _sample_factor(sch, group, ROW_PAD)
+    parallel = sch.fuse(batch, tiles)
+    sch.parallel(parallel)
+    for name in ("weighted", "row_sum", "row_sum_rf", "probs", "row_max", "row_max_rf", "scores"):
+        sch.compute_at(block[name], parallel)
+    sch.reverse_compute_at(out_block, parallel)
+    for name in ("normalized", "probs"):
+        sch.vectorize(sch.split(sch.get_loops(block[name])[-1], [None, LANES])[1])
+    sch.vectorize(sch.get_loops(out_block)[-1])
+    for name in ("row_max_rf", "row_sum_rf"):
+        _, lanes, rows_loop, keys = sch.get_loops(block[name])
+        sch.reorder(rows_loop, keys, lanes)
+        sch.vectorize(lanes)
+    _, rows_loop, keys, depth = sch.get_loops(block["scores"])
+    _register_tiled_reduction(sch, block["scores"], rows_loop, register_rows, keys, depth)
+    _, rows_loop, channels, keys = sch.get_loops(block["weighted"])
+    _register_tiled_reduction(sch, block["weighted"], rows_loop, register_rows, channels, keys)
+    return [sch]
+
+
+tvm.register_global_func(f"meta_schedule.cpu.{RULE}", schedule_attention, override=True)
