@@ -1,7 +1,7 @@
-"""Fusion beyond FuseOps' defaults (litecoop.build.compiler): attention's layout copies fuse into its matmuls (the
-heads' reshapes and transposes, K's transpose and grouped-query attention's repeat of K and V are no kernels of their
-own; the scale and mask join Q.K^T; a multiply by one that torch's scaled_dot_product_attention exports is
-dropped, and its safe softmax reads no zeros as large as the scores), and a linear layer's epilogue reaches through the reshapes around it (GELU,
+"""Fusion beyond FuseOps' defaults (litecoop.build.compiler): an attention is one kernel (Q.K^T, scale, mask,
+softmax and scores.V, reading Q, K and V through the heads' reshapes and transposes; a multiply by one that torch's
+scaled_dot_product_attention exports is dropped, and its safe softmax reads no zeros as large as the scores), and
+a linear layer's epilogue reaches through the reshapes around it (GELU,
 residual add); a convolutional network's explicit zero pads fold into its convolutions, and with them its
 depthwise blocks run channels-last, ReLU6 included; 1-D convolutions run channels-last too. Each build still matches torch. Real torch blocks, real TVM
 builds (empty database)."""
@@ -66,22 +66,30 @@ def matches_torch(workload, target):
     np.testing.assert_allclose(out, workload.reference, rtol=1e-4, atol=1e-4)
 
 
-LAYOUT_OPS = ("reshape", "transpose", "broadcast_to", "repeat", "expand_dims")
+def _attention_calls(fused) -> list:
+    """The call_tir calls of the fused attention kernel in `fused`'s main."""
+    calls = []
+    relax.analysis.post_order_visit(fused["main"], lambda expr: calls.append(expr) if (
+        isinstance(expr, relax.Call) and expr.op.name == "relax.call_tir"
+        and expr.args[0].name_hint.startswith("fused_attention")) else None)
+    return calls
 
 
 @pytest.mark.parametrize("kv_heads", [4, 2])
-def test_attentions_layout_copies_are_fused_into_its_matmuls(target, kv_heads):
+def test_an_attention_is_one_kernel_that_reads_its_heads_in_place(target, kv_heads):
+    """Q.K^T, the scale, the mask, softmax and scores.V are one kernel, which reads Q, K and V through the heads'
+    reshapes and transposes; left as copies of their own: the heads' output back to tokens and grouped-query
+    attention's repeat of K and V."""
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 24, 64)).astype(np.float32)
     mask = np.where(rng.random((1, 1, 24, 24)) < 0.2, -1e4, 0).astype(np.float32)
     workload = from_torch("attention", Attention(kv_heads).eval(), [x, mask])
-    names = [task.task_name for task in compiler.extract_tasks(workload.mod, target)]
-    layout_only = [name for name in names if all(part.rstrip("0123456789") in LAYOUT_OPS or part == "fused"
-                                                  for part in name.split("_"))]
-    assert not [name for name in layout_only if "transpose" in name or "broadcast" in name], names
-    (scores,) = [name for name in names if "matmul" in name and "transpose" in name and "multiply" in name]
-    assert "add" in scores, names  # the mask too
+    fused, tasks = compiler.fused_tasks(workload.mod, target)
+    names = [task.task_name for task in tasks]
+    assert len(_attention_calls(fused)) == 1 and len(_attention_calls(fused)[0].args[1].fields) == 4  # the mask too
+    assert not [name for name in names if "softmax" in name or ("matmul" in name and "transpose" in name)], names
+    assert len([name for name in names if "transpose" in name]) == (1 if kv_heads == 4 else 2), names
     matches_torch(workload, target)
 
 
@@ -98,7 +106,7 @@ class ScaledDotProductAttention(torch.nn.Module):
         return torch.nn.functional.scaled_dot_product_attention(q, k, v, scale=1.0).transpose(1, 2).reshape(1, -1, 64)
 
 
-def test_multiplies_by_one_leave_the_attention_matmuls(target):
+def test_multiplies_by_one_are_dropped_and_the_attention_is_one_kernel(target):
     torch.manual_seed(0)
     x = np.random.default_rng(0).standard_normal((1, 24, 64)).astype(np.float32)
     workload = from_torch("sdpa", ScaledDotProductAttention().eval(), [x])
@@ -106,9 +114,9 @@ def test_multiplies_by_one_leave_the_attention_matmuls(target):
     assert "R.const(1.0" in before  # torch.export's decomposition multiplies by it
     assert "R.const(1.0" not in graph_rewrites.drop_multiplies_by_one(workload.mod).script()
     assert workload.mod.script() == before  # the pass leaves its caller's module as it was
-    names = [task.task_name for task in compiler.extract_tasks(workload.mod, target)]
-    attention = [name for name in names if "matmul" in name and "transpose" in name]
-    assert len(attention) == 2 and not [name for name in attention if "multiply" in name], names
+    fused, tasks = compiler.fused_tasks(workload.mod, target)
+    assert len(_attention_calls(fused)) == 1 and "R.const(1.0" not in fused["main"].script()
+    assert not [task.task_name for task in tasks if "softmax" in task.task_name]
     matches_torch(workload, target)
 
 

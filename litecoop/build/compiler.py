@@ -19,7 +19,7 @@ from litecoop.build.fast_math import LEGALIZE
 from litecoop.build.fusion_patterns import (fuse_layouts_into_activation_matmuls, keep_pads_apart,
                                              reshapes_as_elementwise)
 from litecoop.build.graph_rewrites import (INFERENCE_REWRITES, channels_last, drop_multiplies_by_one,
-                                            fold_pads_into_convolutions, splat_constants_as_scalars)
+                                            fold_pads_into_convolutions, fuse_attention, splat_constants_as_scalars)
 from litecoop.build.padding import pad_matmuls_to_vectors
 from litecoop.build.verify import runs_here, verified_database
 from litecoop.errors import TVMError, UserError
@@ -36,8 +36,8 @@ def _cpu_pipeline(target) -> bool:
 def _fusion_passes(target) -> list:
     cpu = _cpu_pipeline(target)
     passes = [*(rewrite() for rewrite in INFERENCE_REWRITES),
-              *([drop_multiplies_by_one, splat_constants_as_scalars, fold_pads_into_convolutions, channels_last] if cpu
-                else []),
+              *([drop_multiplies_by_one, splat_constants_as_scalars, fuse_attention, fold_pads_into_convolutions,
+                 channels_last] if cpu else []),
               *relax.pipeline.library_dispatch_passes(target),
               relax.transform.LegalizeOps(LEGALIZE if cpu else None), relax.transform.AnnotateTIROpPattern(),
               keep_pads_apart, relax.transform.FoldConstant(),

@@ -17,6 +17,7 @@ treat like any other tile. Semantics are the safe softmax's: a row whose logits 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import tvm
 from tvm import te, tirx, topi
@@ -42,32 +43,63 @@ def _unravel(flat, shape) -> list:
     return indices
 
 
-def attention_func(q_shape, k_shape, v_shape, scale: float, bias_shape=None, keys_transposed: bool = False):
+def _ravel(indices, shape):
+    """The flat index of `indices` into `shape` (row-major)."""
+    flat = 0
+    for index, extent in zip(indices, shape):
+        flat = flat * extent + index
+    return flat
+
+
+@dataclass(frozen=True)
+class Operand:
+    """An input as the kernel reads it: a tensor of `shape` that, permuted by `axes` (permute_dims' meaning), has the
+    shape (*L, R, C), L a split of the batch (its product)."""
+
+    shape: tuple[int, ...]
+    axes: tuple[int, ...]
+
+    @property
+    def logical_shape(self) -> list[int]:
+        return [self.shape[axis] for axis in self.axes]
+
+    def read(self, tensor, b, row, column):
+        """`tensor`'s element at (batch `b`, `row`, `column`) of the permuted view."""
+        logical = [*_unravel(b, self.logical_shape[:-2]), row, column]
+        index = [0] * len(self.axes)
+        for position, axis in enumerate(self.axes):
+            index[axis] = logical[position]
+        return tensor[tuple(index)]
+
+
+def attention_func(q: Operand, k: Operand, v: Operand, out_shape, scale: float, bias_shape=None, scores_lead=()):
     """The PrimFunc `main(q, k, v[, bias], out)` of `softmax(q k^T * scale + bias) v`, float32.
 
-    q: (*L, N, D); k: (*L, D, M) when `keys_transposed` else (*L, M, D); v: (*L, M, Dv); bias: (*L2, N, M) with
-    each of its leading dimensions 1 or that of the scores' leading shape L2 (same product as L; each input may split
-    the batch differently); out: (B, N, Dv), B the product of L. `scale` must be positive (it is folded into the
-    exponent). Raises ValueError for shapes it cannot take (Dv not a multiple of 16)."""
-    *q_lead, rows, depth = q_shape
-    keys, value_depth = v_shape[-2:]
+    q: (*L, N, D); k: (*L, D, M) (K transposed); v: (*L, M, Dv); out: (*Lo, N, Dv), each read through its `Operand`
+    permutation and each L its own split of the batch. bias: broadcast (numpy's rules) to (*scores_lead, N, M).
+    `scale` must be positive. Raises ValueError for shapes it cannot take (Dv not a multiple of 16)."""
+    *q_lead, rows, depth = q.logical_shape
+    keys, value_depth = v.logical_shape[-2:]
     batch = math.prod(q_lead)
     if value_depth % LANES or scale <= 0:
         raise ValueError(f"fused attention needs a value depth that is a multiple of {LANES} and a positive scale")
     padded_rows, padded_keys = _ceil_to(rows, ROW_PAD), _ceil_to(keys, LANES)
-    q, k, v = (te.placeholder(shape, "float32", name) for shape, name in ((q_shape, "q"), (k_shape, "k"), (v_shape, "v")))
+    q_in, k_in, v_in = (te.placeholder(x.shape, "float32", name) for x, name in ((q, "q"), (k, "k"), (v, "v")))
     bias = te.placeholder(bias_shape, "float32", "bias") if bias_shape is not None else None
 
-    def at(tensor, b, *inner):
-        return tensor[(*_unravel(b, tensor.shape[:-2]), *inner)]
+    def bias_at(b, i, j):  # padded rows and keys read the last real one (their logits are masked)
+        lead = _unravel(b, scores_lead)[len(scores_lead) - len(bias.shape) + 2:]
+        lead = [0 if int(extent) == 1 else index for extent, index in zip(bias.shape[:-2], lead)]
+        rows_, keys_ = (0 if int(extent) == 1 else tirx.min(x, last)
+                        for extent, x, last in zip(bias.shape[-2:], (i, j), (rows - 1, keys - 1)))
+        return bias[(*lead, rows_, keys_)]
 
     q_pad = te.compute((batch, padded_rows, depth), lambda b, i, d: tirx.if_then_else(
-        i < rows, at(q, b, i, d), 0.0), name="q_pad")
+        i < rows, q.read(q_in, b, i, d), 0.0), name="q_pad")
     k_pack = te.compute((batch, padded_keys // LANES, depth, LANES), lambda b, jo, d, jv: tirx.if_then_else(
-        jo * LANES + jv < keys, at(k, b, d, jo * LANES + jv) if keys_transposed else at(k, b, jo * LANES + jv, d),
-        0.0), name="k_pack")
+        jo * LANES + jv < keys, k.read(k_in, b, d, jo * LANES + jv), 0.0), name="k_pack")
     v_pack = te.compute((batch, value_depth // LANES, padded_keys, LANES), lambda b, co, j, cv: tirx.if_then_else(
-        j < keys, at(v, b, j, co * LANES + cv), 0.0), name="v_pack")
+        j < keys, v.read(v_in, b, j, co * LANES + cv), 0.0), name="v_pack")
     d = te.reduce_axis((0, depth), "d")
     scores = te.compute((batch, padded_rows, padded_keys), lambda b, i, j: te.sum(
         q_pad[b, i, d] * k_pack[b, j // LANES, d, j % LANES], axis=d), name="scores")
@@ -76,7 +108,7 @@ def attention_func(q_shape, k_shape, v_shape, scale: float, bias_shape=None, key
     def logit(b, i, j):  # -inf for a padded key or row
         value = scores[b, i, j] * scale
         if bias is not None:
-            value = value + at(bias, b, tirx.min(i, rows - 1), tirx.min(j, keys - 1))
+            value = value + bias_at(b, i, j)
         return tirx.if_then_else(j < keys, value, neg_inf)
 
     logits = te.compute((batch, padded_rows, padded_keys), logit, name="logits")
@@ -92,12 +124,14 @@ def attention_func(q_shape, k_shape, v_shape, scale: float, bias_shape=None, key
         probs[b, i, j] * v_pack[b, c // LANES, j, c % LANES], axis=j), name="weighted")
     normalized = te.compute(weighted.shape, lambda b, i, c: tirx.if_then_else(
         row_sum[b, i] > 0.0, weighted[b, i, c] / row_sum[b, i], 0.0), name="normalized")
-    out = te.compute((batch, rows, value_depth), lambda b, i, c: normalized[b, i, c], name="out")
-    func = te.create_prim_func([q, k, v, *([bias] if bias is not None else []), out])
+    out = te.compute(out_shape, lambda *index: normalized[_ravel(index[:-2], out_shape[:-2]), index[-2], index[-1]],
+                     name="out")
+    func = te.create_prim_func([q_in, k_in, v_in, *([bias] if bias is not None else []), out])
     sch = tvm.s_tir.Schedule(func)
-    for block in sch.get_child_blocks(sch.get_sblock("root")):
+    root = sch.get_sblock("root")
+    for block in [root, *sch.get_child_blocks(root)]:  # other rules would parallelize the parallel loops again
         sch.annotate(block, "schedule_rule", RULE if sch.get(block).name_hint == "out" else "None")
-    return sch.mod["main"].with_attr("global_symbol", "fused_attention")
+    return sch.mod["main"].with_attrs({"global_symbol": "fused_attention", "op_pattern": 8})  # 8: opaque, unfused
 
 
 def _sample_factor(sch, loop, most: int):
@@ -144,7 +178,7 @@ def schedule_attention(sch, out_block):
     padded_keys = int(sch.get(sch.get_loops(block["probs"])[-1]).extent)
     tile_groups = max(1, CACHE_BYTES // (8 * padded_keys * ROW_PAD))
     tiles, _ = sch.split(groups, [None, _sample_factor(sch, groups, tile_groups)])
-    register_rows = _sample_factor(sch, group, ROW_PAD)
+    register_rows = _sample_factor(sch, group, MAX_REGISTER_ROWS)
     parallel = sch.fuse(batch, tiles)
     sch.parallel(parallel)
     for name in ("weighted", "row_sum", "row_sum_rf", "probs", "row_max", "row_max_rf", "scores"):
@@ -164,4 +198,4 @@ def schedule_attention(sch, out_block):
     return [sch]
 
 
-tvm.register_global_func(f"meta_schedule.cpu.{RULE}", schedule_attention, override=True)
+tvm.register_global_func(f"s_tir.meta_schedule.cpu.{RULE}", schedule_attention, override=True)

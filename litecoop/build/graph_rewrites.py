@@ -4,10 +4,14 @@ multiplies by one dropped, constants of one repeated value as scalars, convoluti
 
 from __future__ import annotations
 
+import math
+
 import tvm
 from tvm import relax
-from tvm.relax.dpl import is_op, rewrite_call, wildcard
+from tvm.relax.dpl import is_const, is_op, rewrite_call, wildcard
 from tvm_ffi import structural_equal
+
+from litecoop.build import fused_attention
 
 
 # A batch norm right after a convolution becomes a scale of its weights and a bias add, which FuseOps then fuses into
@@ -138,3 +142,113 @@ def channels_last(mod, _ctx):
     return relax.transform.ConvertLayout(CHANNELS_LAST)(mod)
 
 
+
+
+def _static_shape(expr) -> list[int] | None:
+    """The shape of a float32 tensor expression with static dimensions, else None."""
+    ty = getattr(expr, "ty", None)
+    if not isinstance(ty, relax.TensorType) or ty.dtype != "float32" or ty.shape is None:
+        return None
+    values = getattr(ty.shape, "values", None)
+    if values is None or not all(isinstance(x, tvm.tirx.IntImm) for x in values):
+        return None
+    return [int(x) for x in values]
+
+
+def _operand(expr, bindings: dict):
+    """The tensor `expr` (a variable or the call bound to it, of static float32 shape (..., R, C)) reads, seen
+    through the reshapes, expand_dims and same-size broadcasts that only regroup leading dimensions, the
+    permute_dims that swap the last two, and one other permute_dims below them: (that tensor, its
+    `fused_attention.Operand`), or None."""
+    shape, swapped, axes = _static_shape(expr), False, None
+    if shape is None:
+        return None
+    while isinstance(bound := expr if isinstance(expr, relax.Call) else bindings.get(expr), relax.Call):
+        inner = _static_shape(bound.args[0]) if bound.args else None
+        if inner is None:
+            break
+        if bound.op.name in ("relax.reshape", "relax.broadcast_to", "relax.expand_dims") \
+                and math.prod(inner) == math.prod(shape) and inner[-2:] == shape[-2:]:
+            expr, shape = bound.args[0], inner
+        elif bound.op.name == "relax.permute_dims" and bound.attrs.axes is not None:
+            expr, shape, permutation = bound.args[0], inner, [int(axis) for axis in bound.attrs.axes]
+            if permutation != _swap_last_two(len(inner)):
+                axes = permutation
+                break
+            swapped = not swapped
+        else:
+            break
+    axes = axes or list(range(len(shape)))
+    if swapped:
+        axes = [axes[axis] for axis in _swap_last_two(len(axes))]
+    return expr, fused_attention.Operand(tuple(shape), tuple(axes))
+
+
+def _swap_last_two(rank: int) -> list[int]:
+    return [*range(rank - 2), rank - 1, rank - 2]
+
+
+def _attention_pattern():
+    """matmul -> [views] -> [multiply or divide by a constant] -> [add a bias] -> softmax -> [safe softmax's where]
+    -> [views] -> matmul, as torch.export writes `scaled_dot_product_attention` and Hugging Face's attentions."""
+    def viewed(pattern):
+        broadcast = is_op("relax.broadcast_to")(pattern, wildcard())
+        return pattern | is_op("relax.reshape")(pattern, wildcard()) | broadcast | is_op("relax.reshape")(broadcast,
+                                                                                                      wildcard())
+    parts = {name: wildcard() for name in ("q", "k", "v", "bias", "masked_logits")}
+    parts["scale"], parts["inf"], parts["zero"] = is_const(), is_const(), is_const()
+    scores = viewed(is_op("relax.matmul")(parts["q"], parts["k"]))
+    parts["multiply"] = is_op("relax.multiply")(scores, parts["scale"])
+    parts["divide"] = is_op("relax.divide")(scores, parts["scale"])
+    scaled = scores | parts["multiply"] | parts["divide"]
+    parts["logits"] = scaled | is_op("relax.add")(scaled, parts["bias"])
+    parts["softmax"] = is_op("relax.nn.softmax")(parts["logits"])
+    masked_rows = is_op("relax.equal")(parts["masked_logits"], parts["inf"])
+    for op in ("relax.logical_not", "relax.astype", "relax.max", "relax.astype", "relax.logical_not"):
+        masked_rows = is_op(op)(masked_rows)
+    parts["safe"] = is_op("relax.where")(masked_rows, parts["zero"], parts["softmax"])
+    return is_op("relax.matmul")(viewed(parts["softmax"] | parts["safe"]), parts["v"]), parts
+
+
+def _constant(expr) -> float | None:
+    value = expr.value.numpy() if isinstance(expr, tvm.ir.GenericConst) else None
+    return float(value.item()) if value is not None and value.size == 1 else None
+
+
+@tvm.transform.module_pass(opt_level=0, name="FuseAttention")
+def fuse_attention(mod, _ctx):
+    """Each float32 attention (`_attention_pattern`) becomes a call of one kernel for its shapes
+    (`fused_attention.attention_func`: the scores stay in cache; its design space is its own template). Q, K and V
+    are read through the reshapes and broadcasts that only regroup their batch, and K through its transpose. A safe
+    softmax's where (a row of -inf logits gives zeros) is the kernel's own semantics; an attention whose softmax is
+    not over the keys, whose scale is not a positive constant or whose value depth is not a multiple of 16 stays."""
+    pattern, parts = _attention_pattern()
+    bindings = {var: value for func in mod.functions.values() if isinstance(func, relax.Function)
+                for var, value in relax.analysis.get_var2val(func).items()}
+    builder = relax.BlockBuilder(mod)  # it types the kernels' GlobalVars and adds one kernel per shape
+
+    def rewrite(call, matches):
+        softmax, logits = matches[parts["softmax"]], matches[parts["logits"]]
+        if parts["safe"] in matches and not (matches[parts["masked_logits"]].same_as(logits)
+                                             and _constant(matches[parts["inf"]]) == -math.inf
+                                             and _constant(matches[parts["zero"]]) == 0.0):
+            return call
+        scale = _constant(matches[parts["scale"]]) if parts["scale"] in matches else 1.0
+        scale = 1.0 / scale if parts["divide"] in matches and scale else scale
+        bias = matches.get(parts["bias"])
+        operands = [_operand(matches[parts[name]], bindings) for name in "qkv"]
+        shapes = [_static_shape(x) for x in (call, logits, *([bias] if bias is not None else []))]
+        if (None in operands or None in shapes or scale is None or scale <= 0
+                or int(softmax.attrs.axis) not in (-1, len(shapes[1]) - 1)
+                or operands[2][1].logical_shape[-1] % fused_attention.LANES):
+            return call
+        func = fused_attention.attention_func(*(operand for _, operand in operands), shapes[0], scale,
+                                              shapes[2] if bias is not None else None, shapes[1][:-2])
+        gvar = builder.add_func(func, "fused_attention")
+        return relax.call_tir(gvar, [*(tensor for tensor, _ in operands), *([bias] if bias is not None else [])],
+                              call.ty)
+
+    for var, func in list(mod.functions.items()):
+        if isinstance(func, relax.Function):
+            builder.update_func(var, rewrite_call(pattern, rewrite, func))
+    return relax.transform.DeadCodeElimination()(builder.get())
