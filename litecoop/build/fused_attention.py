@@ -134,20 +134,16 @@ def attention_func(q: Operand, k: Operand, v: Operand, out_shape, scale: float, 
     return sch.mod["main"].with_attrs({"global_symbol": "fused_attention", "op_pattern": 8})  # 8: opaque, unfused
 
 
-def _sample_factor(sch, loop, most: int):
-    """A sampled divisor of `loop`'s extent, at most `most` (the innermost factor of a 3-way SamplePerfectTile:
-    MetaSchedule's 2-way sampler always draws the whole extent when it is at most `most`)."""
-    return sch.sample_perfect_tile(loop, n=3, max_innermost_factor=most)[2]
-
-
 def _register_tiled_reduction(sch, block, rows, register_rows, vector_loop, reduction_loop):
-    """The register tile of a matmul-like block whose `vector_loop` (a multiple of 16) indexes 16-wide panels:
-    (rows / r, vector outer, reduction, r unrolled, vectors unrolled (1 to `MAX_VECTORS`), 16 lanes vectorized), so
-    that each vector reads one panel row."""
+    """The register tile of a matmul-like block whose `vector_loop` (a multiple of 16) indexes 16-wide panels: its
+    panels split three ways by a SamplePerfectTile (the vectors innermost, 1 to `MAX_VECTORS`), as MultiLevelTiling
+    tiles its spatial loops around the reduction: (panel blocks, rows / r, vector blocks, reduction, r unrolled,
+    vectors unrolled, 16 lanes vectorized), so that each vector reads one panel row."""
     row_outer, row_inner = sch.split(rows, [None, register_rows])
-    vector_outer, lanes = sch.split(vector_loop, [None, LANES])
-    vector_outer, vectors = sch.split(vector_outer, [None, _sample_factor(sch, vector_outer, MAX_VECTORS)])
-    sch.reorder(row_outer, vector_outer, reduction_loop, row_inner, vectors, lanes)
+    panels, lanes = sch.split(vector_loop, [None, LANES])
+    panel_blocks, vector_blocks, vectors = sch.split(
+        panels, sch.sample_perfect_tile(panels, n=3, max_innermost_factor=MAX_VECTORS))
+    sch.reorder(panel_blocks, row_outer, vector_blocks, reduction_loop, row_inner, vectors, lanes)
     sch.unroll(row_inner)
     sch.unroll(vectors)
     sch.vectorize(lanes)
@@ -158,9 +154,11 @@ def schedule_attention(sch, out_block):
     """The design space of a fused attention task (`attention_func`), as a MetaSchedule custom rule: returns [sch]
     with K, V and Q packed in parallel loops over the batch; then, in parallel over (batch, row tile), each row tile's
     scores (a register-tiled matmul over 16-key panels), row maxima and sums (16-lane partial reductions,
-    MetaSchedule's rfactor), probabilities and weighted sum of V (register-tiled over 16-channel panels). Decisions:
-    the row tile (8-row groups, its scores and probabilities within `CACHE_BYTES`), the register tile's rows (1, 2, 4
-    or 8) and each register tile's vectors."""
+    MetaSchedule's rfactor), probabilities and weighted sum of V (register-tiled over 16-channel panels). Decisions,
+    each a SamplePerfectTile whose every factor shapes the program (no two traces of one schedule): the row tile
+    (8-row groups, its scores and probabilities within `CACHE_BYTES`), the register tile's rows (a divisor of the
+    padded rows up to 8) and each register tile's panel tiling. (MetaSchedule's 2-way sampler draws the whole extent
+    when it is at most the innermost maximum: a sequence that fits `CACHE_BYTES` is one tile.)"""
     block = {name: sch.get_sblock(name) for name in ("q_pad", "k_pack", "v_pack", "scores", "logits", "row_max",
                                                     "shifted", "T_fast_exp", "probs", "row_sum", "weighted",
                                                     "normalized")}
@@ -174,11 +172,11 @@ def schedule_attention(sch, out_block):
         *_, keys = sch.get_loops(block[name])
         block[name + "_rf"] = sch.rfactor(sch.split(keys, [None, LANES])[1], 2)
     batch, rows, _ = sch.get_loops(block["normalized"])
-    groups, group = sch.split(rows, [None, ROW_PAD])
+    register_rows = sch.sample_perfect_tile(rows, n=2, max_innermost_factor=MAX_REGISTER_ROWS)[1]
+    groups, _ = sch.split(rows, [None, ROW_PAD])
     padded_keys = int(sch.get(sch.get_loops(block["probs"])[-1]).extent)
     tile_groups = max(1, CACHE_BYTES // (8 * padded_keys * ROW_PAD))
-    tiles, _ = sch.split(groups, [None, _sample_factor(sch, groups, tile_groups)])
-    register_rows = _sample_factor(sch, group, MAX_REGISTER_ROWS)
+    tiles, _ = sch.split(groups, sch.sample_perfect_tile(groups, n=2, max_innermost_factor=tile_groups))
     parallel = sch.fuse(batch, tiles)
     sch.parallel(parallel)
     for name in ("weighted", "row_sum", "row_sum_rf", "probs", "row_max", "row_max_rf", "scores"):
