@@ -105,25 +105,26 @@ def attention_func(q: Operand, k: Operand, v: Operand, out_shape, scale: float, 
         q_pad[b, i, d] * k_pack[b, j // LANES, d, j % LANES], axis=d), name="scores")
     neg_inf = tirx.const(-math.inf, "float32")
 
-    def logit(b, i, j):  # -inf for a padded key or row
+    def logit(b, i, j):  # -inf for a padded key (a Select reads both branches: vector loads, no masked ones)
         value = scores[b, i, j] * scale
         if bias is not None:
             value = value + bias_at(b, i, j)
-        return tirx.if_then_else(j < keys, value, neg_inf)
+        return tirx.Select(j < keys, value, neg_inf)
 
     logits = te.compute((batch, padded_rows, padded_keys), logit, name="logits")
     j = te.reduce_axis((0, padded_keys), "j")
     row_max = te.compute((batch, padded_rows), lambda b, i: te.max(logits[b, i, j], axis=j), name="row_max")
-    exps = topi.fast_exp(te.compute(logits.shape, lambda b, i, j: logits[b, i, j] - row_max[b, i], name="shifted"))
-    probs = te.compute(logits.shape, lambda b, i, j: tirx.if_then_else(
-        logits[b, i, j] == neg_inf, 0.0, exps[b, i, j]), name="probs")
+    shifted = te.compute(logits.shape, lambda b, i, j: logits[b, i, j] - row_max[b, i], name="shifted")
+    exps = topi.fast_exp(shifted)
+    probs = te.compute(logits.shape, lambda b, i, j: tirx.Select(  # 0 below e^-80 (-inf too), never a denormal
+        shifted[b, i, j] < -80.0, 0.0, exps[b, i, j]), name="probs")
     j = te.reduce_axis((0, padded_keys), "j")
     row_sum = te.compute((batch, padded_rows), lambda b, i: te.sum(probs[b, i, j], axis=j), name="row_sum")
     j = te.reduce_axis((0, padded_keys), "j")
     weighted = te.compute((batch, padded_rows, value_depth), lambda b, i, c: te.sum(
         probs[b, i, j] * v_pack[b, c // LANES, j, c % LANES], axis=j), name="weighted")
-    normalized = te.compute(weighted.shape, lambda b, i, c: tirx.if_then_else(
-        row_sum[b, i] > 0.0, weighted[b, i, c] / row_sum[b, i], 0.0), name="normalized")
+    normalized = te.compute(weighted.shape, lambda b, i, c: tirx.Select(  # a row of -inf logits sums to 0: zeros
+        row_sum[b, i] == 0.0, 0.0, weighted[b, i, c] / row_sum[b, i]), name="normalized")
     out = te.compute(out_shape, lambda *index: normalized[_ravel(index[:-2], out_shape[:-2]), index[-2], index[-1]],
                      name="out")
     func = te.create_prim_func([q_in, k_in, v_in, *([bias] if bias is not None else []), out])
