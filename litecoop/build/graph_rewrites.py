@@ -1,5 +1,6 @@
 """Graph rewrites of a Relax module before and around fusion: inference rewrites, pads folded into convolutions,
-multiplies by one dropped, constants of one repeated value as scalars, convolutions channels-last on CPUs.
+multiplies by one dropped, constants of one repeated value as scalars, attentions as one kernel, convolutions
+channels-last on CPUs. Each pass rewrites a copy: a module pass receives its caller's module itself.
 """
 
 from __future__ import annotations
