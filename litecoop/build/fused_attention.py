@@ -171,7 +171,8 @@ def schedule_attention(sch, out_block):
         sch.compute_inline(block[name])
     for name in ("row_max", "row_sum"):
         *_, keys = sch.get_loops(block[name])
-        block[name + "_rf"] = sch.rfactor(sch.split(keys, [None, LANES])[1], 2)
+        block[name + "_rf"] = partial = sch.rfactor(sch.split(keys, [None, LANES])[1], 2)
+        sch.reorder_block_iter_var(partial, [1, 2, 3, 0])  # (lanes, batch, rows, keys) -> lanes innermost
     batch, rows, _ = sch.get_loops(block["normalized"])
     register_rows = sch.sample_perfect_tile(rows, n=2, max_innermost_factor=MAX_REGISTER_ROWS)[1]
     groups, _ = sch.split(rows, [None, ROW_PAD])
@@ -186,10 +187,8 @@ def schedule_attention(sch, out_block):
     for name in ("normalized", "probs"):
         sch.vectorize(sch.split(sch.get_loops(block[name])[-1], [None, LANES])[1])
     sch.vectorize(sch.get_loops(out_block)[-1])
-    for name in ("row_max_rf", "row_sum_rf"):
-        _, lanes, rows_loop, keys = sch.get_loops(block[name])
-        sch.reorder(rows_loop, keys, lanes)
-        sch.vectorize(lanes)
+    for name in ("row_max_rf", "row_sum_rf"):  # compute_at left no loop of extent 1
+        sch.vectorize(sch.get_loops(block[name])[-1])
     _, rows_loop, keys, depth = sch.get_loops(block["scores"])
     _register_tiled_reduction(sch, block["scores"], rows_loop, register_rows, keys, depth)
     _, rows_loop, channels, keys = sch.get_loops(block["weighted"])
