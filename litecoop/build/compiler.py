@@ -1,9 +1,9 @@
 """From a Relax module to a compiled library, as the final build and task extraction share it.
 
 Graph rewrites (`graph_rewrites`: batch norms folded into the convolutions before them; on CPUs, splat constants as
-scalars, each attention as one kernel (`fused_attention`) and dense convolutions in NHWC) -> fusion (on CPUs: fast float32 math, attention's layout copies and the
-reshapes around linear layers fused into the matmuls, weights marked layout-free, matmuls of odd extents padded to
-whole vectors) -> MetaSchedule task extraction; and from a tuning database: schedules applied, weights prepacked at
+scalars, each attention as one kernel (`fused_attention`) and dense convolutions in NHWC) -> fusion (on CPUs: fast
+float32 math, the layout copies of attentions left unfused and the reshapes around linear layers fused into the
+matmuls, weights marked layout-free, matmuls of odd extents padded to whole vectors) -> MetaSchedule task extraction; and from a tuning database: schedules applied, weights prepacked at
 build time (TVM's `cpu_weight_prepack` flow)."""
 
 from __future__ import annotations

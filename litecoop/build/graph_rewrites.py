@@ -143,8 +143,6 @@ def channels_last(mod, _ctx):
     return relax.transform.ConvertLayout(CHANNELS_LAST)(mod)
 
 
-
-
 def _static_shape(expr) -> list[int] | None:
     """The shape of a float32 tensor expression with static dimensions, else None."""
     ty = getattr(expr, "ty", None)
